@@ -1,0 +1,86 @@
+"""Authenticated encryption of provider secrets before they reach a column.
+
+Each value is sealed with AES-256-GCM under the first configured key, with
+the row and column it belongs to as associated data: a ciphertext copied to
+another row or column does not decrypt. Every configured key can open values,
+so a new key can be put first and old values re-encrypted at leisure.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from collections.abc import Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_VERSION = "v1"
+_NONCE_BYTES = 12
+
+
+class SecretKeyError(ValueError):
+    """A configured encryption key is malformed."""
+
+
+class SecretDecryptionError(Exception):
+    """A stored value cannot be opened with any configured key."""
+
+
+def generate_key() -> str:
+    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
+
+
+def _decode_key(text: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.encode())
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise SecretKeyError(
+            "each encryption key must be 32 bytes in URL-safe base64 "
+            "(generate one with `switchboard generate-encryption-key`)"
+        )
+    return raw
+
+
+def key_id(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:8]
+
+
+class SecretBox:
+    def __init__(self, keys: Sequence[str]) -> None:
+        if not keys:
+            raise SecretKeyError("at least one encryption key is required")
+        decoded = [_decode_key(k) for k in keys]
+        self._primary_id = key_id(decoded[0])
+        self._ciphers = {key_id(raw): AESGCM(raw) for raw in reversed(decoded)}
+
+    @property
+    def primary_key_id(self) -> str:
+        return self._primary_id
+
+    def encrypt(self, plaintext: str, context: str) -> str:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._ciphers[self._primary_id].encrypt(nonce, plaintext.encode(), context.encode())
+        payload = base64.urlsafe_b64encode(nonce + sealed).decode()
+        return f"{_VERSION}:{self._primary_id}:{payload}"
+
+    def decrypt(self, token: str, context: str) -> str:
+        try:
+            version, kid, payload = token.split(":", 2)
+            blob = base64.urlsafe_b64decode(payload.encode())
+        except (ValueError, binascii.Error) as exc:
+            raise SecretDecryptionError("stored secret is malformed") from exc
+        cipher = self._ciphers.get(kid)
+        if version != _VERSION or cipher is None:
+            raise SecretDecryptionError("stored secret was sealed with a key that is not configured")
+        try:
+            return cipher.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], context.encode()).decode()
+        except InvalidTag as exc:
+            raise SecretDecryptionError("stored secret does not belong to this row or was altered") from exc
+
+    def sealed_with_primary(self, token: str) -> bool:
+        return token.split(":", 2)[1:2] == [self._primary_id]

@@ -1,0 +1,42 @@
+"""Expected failures, reported to callers as data rather than raised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+# A field path from the operation's argument, without the transport's own
+# prefix: GraphQL prepends "input", REST maps it to its flat field names.
+FieldPath = tuple[str, ...]
+
+
+class ErrorCode(str, Enum):
+    BLANK = "BLANK"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    TAKEN = "TAKEN"
+    NOT_FOUND = "NOT_FOUND"
+
+
+@dataclass(frozen=True)
+class UserError:
+    field: FieldPath
+    message: str
+    code: ErrorCode
+
+
+@dataclass
+class Errors:
+    """Collects every rule failure of one request, so they return together."""
+
+    items: list[UserError] = field(default_factory=list)
+
+    def add(self, path: FieldPath, code: ErrorCode, message: str) -> None:
+        self.items.append(UserError(path, message, code))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def has(self, path: FieldPath) -> bool:
+        return any(e.field == path for e in self.items)

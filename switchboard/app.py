@@ -1,0 +1,35 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+from tortoise.contrib.starlette import RegisterTortoise
+
+from models.secrets import SecretBox
+from schema import schema
+from switchboard.db import tortoise_config
+from switchboard.http import GraphQLView, RequestIdMiddleware
+from switchboard.keys import encryption_keys
+from switchboard.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    secrets = SecretBox(encryption_keys(settings))
+    graphql = GraphQLView(schema, secrets, graphiql=True)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    return Starlette(
+        routes=[Route("/graphql", graphql)],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,140 @@
+"""The GraphQL endpoint over HTTP: API-key auth, request ids, error masking."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from models.secrets import SecretBox
+from resolvers import api_keys
+from resolvers.context import RequestContext
+
+log = logging.getLogger("switchboard")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+# graphql-core quotes the offending input in coercion and validation
+# messages; that input may be a password or token sent in the wrong shape.
+_ECHOED_VALUES = (
+    (re.compile(r", found: .*\Z", re.S), "."),
+    (re.compile(r"(cannot represent [^:]*value): .*\Z", re.S), r"\1."),
+    (re.compile(r"Value '.*' (does not exist in '[^']+' enum\.)", re.S), r"Value \1"),
+)
+
+
+def withhold_values(message: str) -> str:
+    for pattern, replacement in _ECHOED_VALUES:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+class RequestIdMiddleware:
+    """Gives every request an id, honouring a sane incoming X-Request-ID."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def unauthenticated(message: str) -> Response:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
+    )
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class GraphQLView(GraphQL[RequestContext, None]):
+    def __init__(self, schema: Any, secrets: SecretBox, *, graphiql: bool) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=False,
+        )
+        self.secrets = secrets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            # The explorer page loads without a key; its requests carry one.
+            await super().__call__(scope, receive, send)
+            return
+        token = bearer_token(request)
+        if token is None:
+            response = unauthenticated("Missing API key: send 'Authorization: Bearer <your API key>'")
+        elif (organization_id := await api_keys.authenticate(token)) is None:
+            response = unauthenticated("Invalid API key")
+        else:
+            scope["state"]["organization_id"] = organization_id
+            await super().__call__(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request, response: Any) -> RequestContext | None:  # type: ignore[override]
+        if not hasattr(request.state, "organization_id"):
+            return None  # the explorer page, which runs no operation
+        return RequestContext(
+            organization_id=request.state.organization_id,
+            secrets=self.secrets,
+            request_id=request.state.request_id,
+        )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+        if result.errors:
+            result.errors = [self._public_error(request, error) for error in result.errors]
+        return await super().process_result(request, result)
+
+    def _public_error(self, request: Request, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            # Parse, validation and coercion messages are meant for the caller.
+            message = withhold_values(error.message)
+            if message == error.message:
+                return error
+            return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=error.extensions)
+        request_id = request.state.request_id
+        log.error(
+            "unexpected error in %s (request id %s)",
+            ".".join(str(p) for p in error.path or []) or "operation",
+            request_id,
+            exc_info=original,
+        )
+        return GraphQLError(
+            f"Internal server error (request id {request_id})",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )

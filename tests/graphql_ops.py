@@ -1,0 +1,51 @@
+"""GraphQL documents shared by the tests."""
+
+PHONE_NUMBER_FIELDS = """
+  id name number provider sipMode agentId metadata createdAt updatedAt
+  agent { id name }
+  config {
+    __typename
+    ... on TwilioConfig { accountSid authTokenSet }
+    ... on SipRegistrationConfig { username proxy outboundProxy authUser port registerTransport passwordSet }
+    ... on SipIpAllowlistConfig { ip port protocol }
+    ... on VoximplantConfig { applicationId ruleId }
+    ... on JambonzConfig { applicationSid carrierSid }
+  }
+"""
+
+CREATE_PHONE_NUMBER = f"""
+mutation Create($input: CreatePhoneNumberInput!) {{
+  createPhoneNumber(input: $input) {{
+    phoneNumber {{ {PHONE_NUMBER_FIELDS} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""
+
+PHONE_NUMBER = f"""
+query PhoneNumber($id: ID!) {{ phoneNumber(id: $id) {{ {PHONE_NUMBER_FIELDS} }} }}
+"""
+
+CREATE_AGENT = """
+mutation CreateAgent($input: CreateAgentInput!) {
+  createAgent(input: $input) { agent { id name createdAt } userErrors { field message code } }
+}
+"""
+
+AGENT = "query Agent($id: ID!) { agent(id: $id) { id name createdAt } }"
+
+TWILIO_SID = "AC" + "0123456789abcdef" * 2
+TWILIO_TOKEN = "twilio-secret-token-0123456789"
+SIP_PASSWORD = "sip-secret-password-9876"
+
+
+def twilio(**overrides: object) -> dict:
+    return {"twilio": {"accountSid": TWILIO_SID, "authToken": TWILIO_TOKEN, **overrides}}
+
+
+def sip_registration(**overrides: object) -> dict:
+    return {"sip": {"registration": {"username": "agent-1", "password": SIP_PASSWORD, "proxy": "pbx.example.com", **overrides}}}
+
+
+def sip_ip_allowlist(**overrides: object) -> dict:
+    return {"sip": {"ipAllowlist": {"ip": "203.0.113.10", **overrides}}}
