@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -88,6 +89,8 @@ def test_create_api_key_then_serve_on_a_fresh_data_directory(tmp_path: Path) -> 
     assert "generated a key into" in output
     key_file = tmp_path / "data" / "encryption.key"
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    with sqlite3.connect(tmp_path / "data" / "switchboard.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_create_api_key_refuses_a_blank_organization(tmp_path: Path) -> None:
