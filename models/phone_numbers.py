@@ -93,4 +93,4 @@ class PhoneNumber(Model):
     class Meta:
         table = "phone_numbers"
         unique_together = (("organization_id", "number"),)
-        indexes = (("organization_id", "created_at", "id"),)
+        indexes = (("organization_id", "created_at", "id"), ("agent_id", "created_at", "id"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 from collections.abc import Sequence
 
@@ -56,7 +57,8 @@ class SecretBox:
             raise SecretKeyError("at least one encryption key is required")
         decoded = [_decode_key(k) for k in keys]
         self._primary_id = key_id(decoded[0])
-        self._ciphers = {key_id(raw): AESGCM(raw) for raw in reversed(decoded)}
+        self._raw = {key_id(raw): raw for raw in reversed(decoded)}
+        self._ciphers = {kid: AESGCM(raw) for kid, raw in self._raw.items()}
 
     @property
     def primary_key_id(self) -> str:
@@ -81,6 +83,21 @@ class SecretBox:
             return cipher.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], context.encode()).decode()
         except InvalidTag as exc:
             raise SecretDecryptionError("stored secret does not belong to this row or was altered") from exc
+
+    def fingerprint(self, message: str) -> str:
+        """A keyed hash for telling inputs apart without storing them."""
+        return f"{self._primary_id}:{self._hmac(self._primary_id, message)}"
+
+    def fingerprint_matches(self, fingerprint: str, message: str) -> bool:
+        kid, _, digest = fingerprint.partition(":")
+        if kid not in self._raw:
+            return False
+        return hmac.compare_digest(digest, self._hmac(kid, message))
+
+    def _hmac(self, kid: str, message: str) -> str:
+        # Derived, so the encryption key itself never doubles as a MAC key.
+        mac_key = hashlib.sha256(b"switchboard-fingerprint:" + self._raw[kid]).digest()
+        return hmac.new(mac_key, message.encode(), hashlib.sha256).hexdigest()
 
     def sealed_with_primary(self, token: str) -> bool:
         return token.split(":", 2)[1:2] == [self._primary_id]

@@ -17,6 +17,7 @@ class ErrorCode(str, Enum):
     OUT_OF_RANGE = "OUT_OF_RANGE"
     TAKEN = "TAKEN"
     NOT_FOUND = "NOT_FOUND"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @dataclass(frozen=True)

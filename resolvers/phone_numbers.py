@@ -2,62 +2,77 @@
 
 Inputs arrive as the plain dataclasses below, whichever transport built them;
 every rule lives here once. Paths in errors start below the operation's
-argument, e.g. ("provider", "sip", "registration", "username").
+argument, e.g. ("provider", "sip", "registration", "username"). A field left
+out is `OMITTED`; None is an explicit null.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from pypika_tortoise import Order, Table
+from pypika_tortoise.analytics import RowNumber
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
-from models import Agent, PhoneNumber, Provider, SipMode, SipTransport
+from models import Agent, IdempotencyKey, PhoneNumber, Provider, SipMode, SipTransport
 from models.secrets import SecretBox
 from resolvers import rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
+from resolvers.pagination import InvalidArgument, Page, Position, after_position, keyset_page
+from resolvers.rules import OMITTED
 
 DEFAULT_SIP_PORT = 5060
 NAME_MAX_LENGTH = 100
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 @dataclass
 class TwilioConfigInput:
-    account_sid: str | None
-    auth_token: str | None
+    account_sid: Any = OMITTED
+    auth_token: Any = OMITTED
 
 
 @dataclass
 class SipRegistrationConfigInput:
-    username: str | None
-    password: str | None
-    proxy: str | None
-    outbound_proxy: str | None = None
-    auth_user: str | None = None
-    port: int = DEFAULT_SIP_PORT
-    register_transport: SipTransport = SipTransport.UDP
+    username: Any = OMITTED
+    password: Any = OMITTED
+    proxy: Any = OMITTED
+    outbound_proxy: Any = OMITTED
+    auth_user: Any = OMITTED
+    port: Any = OMITTED
+    register_transport: Any = OMITTED
 
 
 @dataclass
 class SipIpAllowlistConfigInput:
-    ip: str | None
-    port: int = DEFAULT_SIP_PORT
-    protocol: SipTransport = SipTransport.UDP
+    ip: Any = OMITTED
+    port: Any = OMITTED
+    protocol: Any = OMITTED
 
 
 @dataclass
 class VoximplantConfigInput:
-    application_id: str | None = None
-    rule_id: str | None = None
+    application_id: Any = OMITTED
+    rule_id: Any = OMITTED
 
 
 @dataclass
 class JambonzConfigInput:
-    application_sid: str | None = None
-    carrier_sid: str | None = None
+    application_sid: Any = OMITTED
+    carrier_sid: Any = OMITTED
 
 
 ProviderConfigInput = (
@@ -71,16 +86,43 @@ ProviderConfigInput = (
 
 @dataclass
 class CreatePhoneNumberInput:
-    number: str | None
+    number: Any
     provider: ProviderConfigInput
-    name: str | None = None
+    name: Any = OMITTED
+    agent_id: Any = OMITTED
+    metadata: Any = OMITTED
+    idempotency_key: Any = OMITTED
+    dry_run: bool = False
+
+
+@dataclass
+class UpdatePhoneNumberInput:
+    id: str
+    number: Any = OMITTED
+    name: Any = OMITTED
+    agent_id: Any = OMITTED
+    metadata: Any = OMITTED
+    provider: Any = OMITTED  # a ProviderConfigInput when given
+    dry_run: bool = False
+
+
+@dataclass
+class PhoneNumberFilter:
+    provider: Provider | None = None
+    sip_mode: SipMode | None = None
     agent_id: str | None = None
-    metadata: Any = None
+    search: str | None = None
 
 
 @dataclass
 class PhoneNumberResult:
     phone_number: PhoneNumber | None
+    errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass
+class DeleteResult:
+    deleted_id: uuid.UUID | None
     errors: list[UserError] = field(default_factory=list)
 
 
@@ -93,9 +135,9 @@ Check = Callable[[Errors, FieldPath, Any], Any]
 class ConfigField:
     attr: str  # attribute of the input dataclass
     name: str  # the field's name in paths
-    column: str  # PhoneNumber column
+    column: str  # PhoneNumber column (secrets: before encryption)
     check: Check
-    secret: bool = False
+    default: Any = None  # taken when the field is omitted or null
 
 
 @dataclass(frozen=True)
@@ -120,11 +162,8 @@ def _host(label: str, *, required: bool) -> Check:
     return check
 
 
-def _port(label: str) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any) -> Any:
-        return rules.port(errors, path, value, label=label)
-
-    return check
+def _port(errors: Errors, path: FieldPath, value: Any) -> Any:
+    return rules.port(errors, path, value, label="SIP port")
 
 
 def _transport(errors: Errors, path: FieldPath, value: Any) -> Any:
@@ -161,19 +200,15 @@ def _jambonz_sid(label: str) -> Check:
     return check
 
 
+_PORT = ConfigField("port", "port", "sip_port", _port, default=DEFAULT_SIP_PORT)
+
 TWILIO = ProviderSpec(
     Provider.TWILIO,
     None,
     ("provider", "twilio"),
     (
         ConfigField("account_sid", "accountSid", "twilio_account_sid", _account_sid),
-        ConfigField(
-            "auth_token",
-            "authToken",
-            "twilio_auth_token",
-            _text("Twilio auth token", 128, required=True, strip=False),
-            secret=True,
-        ),
+        ConfigField("auth_token", "authToken", "twilio_auth_token", _text("Twilio auth token", 128, required=True, strip=False)),
     ),
 )
 SIP_REGISTRATION = ProviderSpec(
@@ -182,14 +217,12 @@ SIP_REGISTRATION = ProviderSpec(
     ("provider", "sip", "registration"),
     (
         ConfigField("username", "username", "sip_username", _text("SIP username", 60, required=True)),
-        ConfigField(
-            "password", "password", "sip_password", _text("SIP password", 128, required=True, strip=False), secret=True
-        ),
+        ConfigField("password", "password", "sip_password", _text("SIP password", 128, required=True, strip=False)),
         ConfigField("proxy", "proxy", "sip_proxy", _host("SIP registrar host (proxy)", required=True)),
         ConfigField("outbound_proxy", "outboundProxy", "sip_outbound_proxy", _host("SIP outbound proxy", required=False)),
         ConfigField("auth_user", "authUser", "sip_auth_user", _text("SIP auth user", 60, required=False)),
-        ConfigField("port", "port", "sip_port", _port("SIP port")),
-        ConfigField("register_transport", "registerTransport", "sip_transport", _transport),
+        _PORT,
+        ConfigField("register_transport", "registerTransport", "sip_transport", _transport, default=SipTransport.UDP),
     ),
 )
 SIP_IP_ALLOWLIST = ProviderSpec(
@@ -198,8 +231,8 @@ SIP_IP_ALLOWLIST = ProviderSpec(
     ("provider", "sip", "ipAllowlist"),
     (
         ConfigField("ip", "ip", "sip_ip", _ip),
-        ConfigField("port", "port", "sip_port", _port("SIP port")),
-        ConfigField("protocol", "protocol", "sip_transport", _transport),
+        _PORT,
+        ConfigField("protocol", "protocol", "sip_transport", _transport, default=SipTransport.UDP),
     ),
 )
 VOXIMPLANT = ProviderSpec(
@@ -207,7 +240,9 @@ VOXIMPLANT = ProviderSpec(
     None,
     ("provider", "voximplant"),
     (
-        ConfigField("application_id", "applicationId", "voximplant_application_id", _text("Voximplant application ID", 64, required=False)),
+        ConfigField(
+            "application_id", "applicationId", "voximplant_application_id", _text("Voximplant application ID", 64, required=False)
+        ),
         ConfigField("rule_id", "ruleId", "voximplant_rule_id", _text("Voximplant rule ID", 64, required=False)),
     ),
 )
@@ -229,29 +264,51 @@ SPECS: dict[type, ProviderSpec] = {
     JambonzConfigInput: JAMBONZ,
 }
 
-# Every configuration column, so that choosing one provider clears the others'.
-CONFIG_COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys(f.column for spec in SPECS.values() for f in spec.fields)
-)
-SECRET_COLUMNS: dict[str, str] = {"twilio_auth_token": "twilio_auth_token_encrypted", "sip_password": "sip_password_encrypted"}
+# Secrets are validated under a plain name and stored under an encrypted one.
+SECRET_COLUMNS: dict[str, str] = {
+    "twilio_auth_token": "twilio_auth_token_encrypted",
+    "sip_password": "sip_password_encrypted",
+}
+# Every configuration column, so that choosing a provider clears the others'.
+CONFIG_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(f.column for spec in SPECS.values() for f in spec.fields))
 
 
-def _provider_columns(errors: Errors, config: ProviderConfigInput) -> dict[str, Any]:
+def spec_of(row: PhoneNumber) -> ProviderSpec:
+    return next(s for s in SPECS.values() if (s.provider, s.sip_mode) == (row.provider, row.sip_mode))
+
+
+def _config_columns(errors: Errors, config: ProviderConfigInput, current: PhoneNumber | None) -> dict[str, Any]:
+    """Columns to write for a provider configuration.
+
+    Keeping the provider and SIP mode of `current` patches only the fields
+    given. Any other choice is a whole new configuration: required fields must
+    be given, and every column of the old one, secrets included, is cleared.
+    """
     spec = SPECS[type(config)]
-    columns: dict[str, Any] = dict.fromkeys(CONFIG_COLUMNS)
-    columns["provider"] = spec.provider
-    columns["sip_mode"] = spec.sip_mode
+    patch = current is not None and (current.provider, current.sip_mode) == (spec.provider, spec.sip_mode)
+    columns: dict[str, Any] = {}
+    if not patch:
+        columns = dict.fromkeys(CONFIG_COLUMNS)
+        columns.update(provider=spec.provider, sip_mode=spec.sip_mode)
     for f in spec.fields:
-        columns[f.column] = f.check(errors, spec.path + (f.name,), getattr(config, f.attr))
+        value = getattr(config, f.attr)
+        if value is OMITTED:
+            if patch:
+                continue
+            value = None
+        if value is None and f.default is not None:
+            value = f.default
+        columns[f.column] = f.check(errors, spec.path + (f.name,), value)
     return columns
 
 
 def seal_secrets(columns: dict[str, Any], row_id: uuid.UUID, box: SecretBox) -> dict[str, Any]:
-    """Replace plaintext secret columns by their ciphertext columns."""
+    """Replace the plaintext secrets among `columns` by their ciphertext columns."""
     sealed = dict(columns)
     for plain, encrypted in SECRET_COLUMNS.items():
-        value = sealed.pop(plain, None)
-        sealed[encrypted] = None if value is None else box.encrypt(value, secret_context(row_id, encrypted))
+        if plain in sealed:
+            value = sealed.pop(plain)
+            sealed[encrypted] = None if value is None else box.encrypt(value, secret_context(row_id, encrypted))
     return sealed
 
 
@@ -259,42 +316,190 @@ def secret_context(row_id: uuid.UUID, column: str) -> str:
     return f"phone_numbers:{row_id}:{column}"
 
 
-# --- operations ---------------------------------------------------------------
+# --- create -------------------------------------------------------------------
 
 
 async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput) -> PhoneNumberResult:
     errors = Errors()
     number = rules.phone_number(errors, ("number",), data.number)
-    name = rules.label_text(errors, ("name",), data.name, label="Name", max_length=NAME_MAX_LENGTH)
-    agent_id = await _agent(errors, ctx, data.agent_id)
-    metadata = rules.metadata(errors, ("metadata",), data.metadata)
-    columns = _provider_columns(errors, data.provider)
+    name = rules.label_text(errors, ("name",), _given(data.name), label="Name", max_length=NAME_MAX_LENGTH)
+    agent_id = await _agent(errors, ctx, _given(data.agent_id))
+    metadata = rules.metadata(errors, ("metadata",), _given(data.metadata))
+    columns = _config_columns(errors, data.provider, None)
+    key = _idempotency_key(errors, _given(data.idempotency_key))
 
-    if errors:
+    if errors or data.dry_run:
         if number is not None and await _number_taken(ctx, number):
             _add_taken(errors, number)
+    if errors:
         return PhoneNumberResult(None, errors.items)
 
+    values = dict(number=number, name=name, agent_id=agent_id, metadata=metadata, **columns)
+    fingerprint_message = _fingerprint_message(values)
+    if key is not None:
+        replay = await _replay(ctx, key, fingerprint_message)
+        if replay is not None:
+            return replay
+
     row_id = uuid.uuid4()
-    row = PhoneNumber(
-        id=row_id,
-        organization_id=ctx.organization_id,
-        agent_id=agent_id,
-        number=number,
-        name=name,
-        metadata=metadata,
-        **seal_secrets(columns, row_id, ctx.secrets),
-    )
+    row = PhoneNumber(id=row_id, organization_id=ctx.organization_id, **seal_secrets(values, row_id, ctx.secrets))
+    if data.dry_run:
+        row.created_at = row.updated_at = datetime.now(timezone.utc)
+        return PhoneNumberResult(row)
+    if key is None:
+        return await _insert(ctx, row)
+    return await _insert_once(ctx, row, key, fingerprint_message)
+
+
+async def _insert(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberResult:
     try:
         await row.save(force_create=True)
     except IntegrityError:
         # The unique (organization, number) index decides races between
         # concurrent creates; anything else is a real fault.
+        if not await _number_taken(ctx, row.number):
+            raise
+        return PhoneNumberResult(None, [_taken(row.number)])
+    return PhoneNumberResult(row)
+
+
+async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, fingerprint_message: str) -> PhoneNumberResult:
+    """Insert the number and claim the key in one transaction.
+
+    A concurrent request with the same key blocks on the key's unique index
+    (or on SQLite's write lock) until this one commits, then replays it.
+    """
+    while True:
+        try:
+            async with in_transaction():
+                await IdempotencyKey.create(
+                    organization_id=ctx.organization_id,
+                    key=key,
+                    fingerprint=ctx.secrets.fingerprint(fingerprint_message),
+                    phone_number_id=None,
+                )
+                await row.save(force_create=True)
+                await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
+            return PhoneNumberResult(row)
+        except IntegrityError:
+            replay = await _replay(ctx, key, fingerprint_message)
+            if replay is not None:
+                return replay
+            if await _number_taken(ctx, row.number):
+                return PhoneNumberResult(None, [_taken(row.number)])
+            raise
+
+
+async def _replay(ctx: RequestContext, key: str, fingerprint_message: str) -> PhoneNumberResult | None:
+    """The answer already given for `key`, or None when the key is free."""
+    record = await IdempotencyKey.get_or_none(organization_id=ctx.organization_id, key=key)
+    if record is None:
+        return None
+    if record.created_at < datetime.now(timezone.utc) - IDEMPOTENCY_WINDOW:
+        await IdempotencyKey.filter(id=record.id).delete()
+        return None
+    if not ctx.secrets.fingerprint_matches(record.fingerprint, fingerprint_message):
+        return PhoneNumberResult(
+            None,
+            [
+                UserError(
+                    ("idempotencyKey",),
+                    "This idempotency key was already used with different input; use a new key for a new request",
+                    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                )
+            ],
+        )
+    row = None
+    if record.phone_number_id is not None:
+        row = await PhoneNumber.get_or_none(id=record.phone_number_id, organization_id=ctx.organization_id)
+    if row is None:
+        return PhoneNumberResult(
+            None,
+            [
+                UserError(
+                    ("idempotencyKey",),
+                    "The phone number created with this idempotency key has since been deleted",
+                    ErrorCode.NOT_FOUND,
+                )
+            ],
+        )
+    return PhoneNumberResult(row)
+
+
+def _idempotency_key(errors: Errors, value: Any) -> str | None:
+    if value is None:
+        return None
+    return rules.text(
+        errors, ("idempotencyKey",), value, label="Idempotency key", max_length=IDEMPOTENCY_KEY_MAX_LENGTH, required=False, strip=False
+    )
+
+
+def _fingerprint_message(values: dict[str, Any]) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, uuid.UUID):
+            return str(value)
+        if isinstance(value, (Provider, SipMode, SipTransport)):
+            return value.value
+        return value
+
+    return json.dumps({k: plain(v) for k, v in values.items()}, sort_keys=True, separators=(",", ":"), default=str)
+
+
+# --- update and delete ----------------------------------------------------------
+
+
+async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput) -> PhoneNumberResult:
+    row = await get_phone_number(ctx, data.id)
+    if row is None:
+        return PhoneNumberResult(None, [_not_found(data.id)])
+
+    errors = Errors()
+    changes: dict[str, Any] = {}
+    if data.number is not OMITTED:
+        changes["number"] = rules.phone_number(errors, ("number",), data.number)
+    if data.name is not OMITTED:
+        changes["name"] = rules.label_text(errors, ("name",), data.name, label="Name", max_length=NAME_MAX_LENGTH)
+    if data.agent_id is not OMITTED:
+        changes["agent_id"] = await _agent(errors, ctx, data.agent_id)
+    if data.metadata is not OMITTED:
+        changes["metadata"] = rules.metadata(errors, ("metadata",), data.metadata)
+    if data.provider is not OMITTED:
+        changes.update(_config_columns(errors, data.provider, row))
+
+    number = changes.get("number")
+    if number is not None and number != row.number and await _number_taken(ctx, number):
+        _add_taken(errors, number)
+    if errors:
+        return PhoneNumberResult(None, errors.items)
+
+    sealed = seal_secrets(changes, row.id, ctx.secrets)
+    for column, value in sealed.items():
+        setattr(row, column, value)
+    if data.dry_run:
+        row.updated_at = datetime.now(timezone.utc)
+        return PhoneNumberResult(row)
+    try:
+        # Only the columns given are written, so concurrent updates of
+        # different fields do not undo each other.
+        await row.save(update_fields=[*sealed, "updated_at"])
+    except IntegrityError:
         if number is None or not await _number_taken(ctx, number):
             raise
-        _add_taken(errors, number)
-        return PhoneNumberResult(None, errors.items)
+        return PhoneNumberResult(None, [_taken(number)])
     return PhoneNumberResult(row)
+
+
+async def delete_phone_number(ctx: RequestContext, phone_number_id: str) -> DeleteResult:
+    parsed = rules.parse_uuid(phone_number_id)
+    deleted = 0
+    if parsed is not None:
+        deleted = await PhoneNumber.filter(id=parsed, organization_id=ctx.organization_id).delete()
+    if not deleted:
+        return DeleteResult(None, [_not_found(phone_number_id)])
+    return DeleteResult(parsed)
+
+
+# --- reads ----------------------------------------------------------------------
 
 
 async def get_phone_number(ctx: RequestContext, phone_number_id: str) -> PhoneNumber | None:
@@ -302,6 +507,99 @@ async def get_phone_number(ctx: RequestContext, phone_number_id: str) -> PhoneNu
     if parsed is None:
         return None
     return await PhoneNumber.get_or_none(id=parsed, organization_id=ctx.organization_id)
+
+
+def _filtered(ctx: RequestContext, where: PhoneNumberFilter) -> QuerySet[PhoneNumber]:
+    query = PhoneNumber.filter(organization_id=ctx.organization_id)
+    if where.provider is not None:
+        query = query.filter(provider=where.provider)
+    if where.sip_mode is not None:
+        query = query.filter(sip_mode=where.sip_mode)
+    if where.agent_id is not None:
+        agent_id = rules.parse_uuid(where.agent_id)
+        if agent_id is None:
+            raise InvalidArgument("filter.agentId", "filter.agentId must be a UUID")
+        query = query.filter(agent_id=agent_id)
+    search = (where.search or "").strip()
+    if search:
+        matches = Q(name__icontains=search)
+        digits = re.sub(r"\D", "", search)
+        if digits:
+            matches |= Q(number__contains=digits)
+        query = query.filter(matches)
+    return query
+
+
+async def list_phone_numbers(
+    ctx: RequestContext, first: int, position: Position | None, where: PhoneNumberFilter
+) -> Page[PhoneNumber]:
+    return await keyset_page(_filtered(ctx, where), first, position)
+
+
+async def count_phone_numbers(ctx: RequestContext, where: PhoneNumberFilter) -> int:
+    return await _filtered(ctx, where).count()
+
+
+async def pages_by_agent(
+    ctx: RequestContext, agent_ids: Iterable[uuid.UUID], first: int, position: Position | None
+) -> dict[uuid.UUID, Page[PhoneNumber]]:
+    """The same page of numbers for each of several agents, in two queries.
+
+    ROW_NUMBER() per agent picks at most first + 1 rows of each, however many
+    numbers an agent has; the rows are then loaded by id.
+    """
+    agent_ids = list(agent_ids)
+    connection = connections.get("default")
+    numbers = Table("phone_numbers")
+    position_in_agent = (
+        RowNumber()
+        .over(numbers.agent_id)
+        .orderby(numbers.created_at, order=Order.desc)
+        .orderby(numbers.id, order=Order.desc)
+        .as_("position_in_agent")
+    )
+    ranked = (
+        connection.query_class.from_(numbers)
+        .select(numbers.id, position_in_agent)
+        .where(numbers.organization_id == str(ctx.organization_id))
+        .where(numbers.agent_id.isin([str(a) for a in agent_ids]))
+    )
+    if position is not None:
+        ranked = ranked.where(
+            (numbers.created_at < position.created_at)
+            | ((numbers.created_at == position.created_at) & (numbers.id < str(position.id)))
+        )
+    query = connection.query_class.from_(ranked).select(ranked.id).where(ranked.position_in_agent <= first + 1)
+    sql, params = query.get_parameterized_sql()
+    ids = [row["id"] for row in await connection.execute_query_dict(sql, params)]
+    rows = await PhoneNumber.filter(id__in=ids).order_by("-created_at", "-id") if ids else []
+    pages: dict[uuid.UUID, Page[PhoneNumber]] = {agent_id: Page([], False) for agent_id in agent_ids}
+    for row in rows:
+        page = pages[row.agent_id]
+        if len(page.rows) == first:
+            page.has_next_page = True
+        else:
+            page.rows.append(row)
+    return pages
+
+
+async def counts_by_agent(ctx: RequestContext, agent_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    agent_ids = list(agent_ids)
+    counted = (
+        await PhoneNumber.filter(organization_id=ctx.organization_id, agent_id__in=agent_ids)
+        .annotate(count=Count("id"))
+        .group_by("agent_id")
+        .values_list("agent_id", "count")
+    )
+    totals = {uuid.UUID(str(agent_id)): count for agent_id, count in counted}
+    return {agent_id: totals.get(agent_id, 0) for agent_id in agent_ids}
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _given(value: Any) -> Any:
+    return None if value is OMITTED else value
 
 
 async def _agent(errors: Errors, ctx: RequestContext, agent_id: str | None) -> uuid.UUID | None:
@@ -320,5 +618,13 @@ async def _number_taken(ctx: RequestContext, number: str) -> bool:
     return await PhoneNumber.filter(organization_id=ctx.organization_id, number=number).exists()
 
 
+def _taken(number: str) -> UserError:
+    return UserError(("number",), f"Number {number} already exists in this organization", ErrorCode.TAKEN)
+
+
 def _add_taken(errors: Errors, number: str) -> None:
-    errors.add(("number",), ErrorCode.TAKEN, f"Number {number} already exists in this organization")
+    errors.items.append(_taken(number))
+
+
+def _not_found(phone_number_id: str) -> UserError:
+    return UserError(("id",), f"Phone number {phone_number_id} does not exist", ErrorCode.NOT_FOUND)

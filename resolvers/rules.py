@@ -20,6 +20,26 @@ from resolvers.errors import ErrorCode, Errors, FieldPath
 
 PORT_MIN, PORT_MAX = 1, 65535
 
+
+class Omitted:
+    """A field the caller did not send, as opposed to one sent as null."""
+
+    _instance: Omitted | None = None
+
+    def __new__(cls) -> Omitted:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "OMITTED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+OMITTED: Any = Omitted()
+
 _NUMBER_CHARACTERS = re.compile(r"^[0-9+ ().\-]+$")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:(?![0-9]+$)")
 TWILIO_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")

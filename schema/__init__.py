@@ -4,30 +4,51 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
 
-from schema import agents, phone_numbers
+from schema import agents as agent_fields
+from schema import phone_numbers as number_fields
 
 
 @strawberry.type
 class Query:
-    phone_number: phone_numbers.PhoneNumber | None = strawberry.field(
-        resolver=phone_numbers.phone_number,
+    phone_number: number_fields.PhoneNumber | None = strawberry.field(
+        resolver=number_fields.phone_number,
         description="A phone number of your organization; null when absent or another organization's.",
     )
-    agent: agents.Agent | None = strawberry.field(
-        resolver=agents.agent, description="An agent of your organization; null when absent."
+    phone_numbers: number_fields.PhoneNumberConnection = strawberry.field(
+        resolver=number_fields.phone_number_list,
+        description="Your organization's numbers, newest first. `first` is 1 to 100.",
+    )
+    agent: agent_fields.Agent | None = strawberry.field(
+        resolver=agent_fields.agent, description="An agent of your organization; null when absent or another organization's."
+    )
+    agents: agent_fields.AgentConnection = strawberry.field(
+        resolver=agent_fields.agent_list, description="Your organization's agents, newest first. `first` is 1 to 100."
     )
 
 
 @strawberry.type
 class Mutation:
-    create_phone_number: phone_numbers.CreatePhoneNumberPayload = strawberry.mutation(
-        resolver=phone_numbers.create_phone_number, description="Register a phone number and its provider."
+    create_phone_number: number_fields.CreatePhoneNumberPayload = strawberry.mutation(
+        resolver=number_fields.create_phone_number, description="Register a phone number and its provider."
     )
-    create_agent: agents.CreateAgentPayload = strawberry.mutation(
-        resolver=agents.create_agent, description="Create an agent."
+    update_phone_number: number_fields.UpdatePhoneNumberPayload = strawberry.mutation(
+        resolver=number_fields.update_phone_number,
+        description="Change a number. Omitted fields keep their value; null clears a nullable one.",
+    )
+    delete_phone_number: number_fields.DeletePhoneNumberPayload = strawberry.mutation(
+        resolver=number_fields.delete_phone_number, description="Delete a number and its stored secrets."
+    )
+    create_agent: agent_fields.CreateAgentPayload = strawberry.mutation(
+        resolver=agent_fields.create_agent, description="Create an agent."
+    )
+    update_agent: agent_fields.UpdateAgentPayload = strawberry.mutation(
+        resolver=agent_fields.update_agent, description="Rename an agent."
+    )
+    delete_agent: agent_fields.DeleteAgentPayload = strawberry.mutation(
+        resolver=agent_fields.delete_agent, description="Delete an agent; its numbers stay, with agentId null."
     )
 
 

@@ -1,7 +1,8 @@
-"""PhoneNumber type, its provider configurations, inputs and payloads."""
+"""PhoneNumber type, its provider configurations, inputs, payloads and lists."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,10 +13,13 @@ from models import PhoneNumber as PhoneNumberRow
 from models import Provider as ProviderValue
 from models import SipMode as SipModeValue
 from models import SipTransport as SipTransportValue
-from resolvers import agents, phone_numbers
-from resolvers.context import RequestContext
+from resolvers import phone_numbers
+from resolvers.pagination import DEFAULT_PAGE_SIZE
+from resolvers.rules import OMITTED
 from schema.agents import Agent
+from schema.context import GraphQLContext
 from schema.errors import UserError, user_errors
+from schema.pagination import PageInfo, argument_errors, edges_and_page_info, page_arguments
 
 Provider = strawberry.enum(ProviderValue, name="Provider", description="The telephony provider behind a number.")
 SipMode = strawberry.enum(
@@ -26,11 +30,17 @@ SipMode = strawberry.enum(
 )
 SipTransport = strawberry.enum(SipTransportValue, name="SipTransport", description="SIP transport protocol.")
 
-Info = strawberry.Info[RequestContext, None]
+Info = strawberry.Info[GraphQLContext, None]
 
 
-def _unset_to_none(value: Any) -> Any:
-    return None if value is strawberry.UNSET else value
+def maybe(value: strawberry.Maybe[Any]) -> Any:
+    """A `strawberry.Maybe` field: absent is OMITTED, null is None."""
+    return OMITTED if value is None else value.value
+
+
+def optional(value: Any) -> Any:
+    """A plain optional field: absent is OMITTED, null is None."""
+    return OMITTED if value is strawberry.UNSET else value
 
 
 # --- provider configurations as read back (secrets are never returned) -------
@@ -122,9 +132,9 @@ class PhoneNumber:
 
     @strawberry.field
     async def agent(self, info: Info) -> Agent | None:
-        if self.agent_id is None:
+        if self.row.agent_id is None:
             return None
-        row = await agents.get_agent(info.context, self.agent_id)
+        row = await info.context.loaders.agent.load(self.row.agent_id)
         return Agent.from_row(row) if row else None
 
     @classmethod
@@ -143,7 +153,82 @@ class PhoneNumber:
         )
 
 
+def _phone_number(row: PhoneNumberRow | None) -> PhoneNumber | None:
+    return PhoneNumber.from_row(row) if row else None
+
+
+# --- lists ----------------------------------------------------------------------
+
+
+@strawberry.input(description="All given conditions must hold.")
+class PhoneNumberFilter:
+    provider: Provider | None = None
+    sip_mode: SipMode | None = None
+    agent_id: strawberry.ID | None = None
+    search: str | None = strawberry.field(
+        default=None,
+        description="Part of the number (digits, in any formatting) or of the name; case-insensitive.",
+    )
+
+    def to_domain(self) -> phone_numbers.PhoneNumberFilter:
+        return phone_numbers.PhoneNumberFilter(
+            provider=self.provider, sip_mode=self.sip_mode, agent_id=self.agent_id, search=self.search
+        )
+
+
+@strawberry.type
+class PhoneNumberEdge:
+    cursor: str
+    node: PhoneNumber
+
+
+PHONE_NUMBERS = "phone_numbers"
+AGENT_PHONE_NUMBERS = "agent_phone_numbers"
+
+
+@strawberry.type
+class PhoneNumberConnection:
+    edges: list[PhoneNumberEdge]
+    page_info: PageInfo
+    where: strawberry.Private[phone_numbers.PhoneNumberFilter | uuid.UUID]
+
+    @strawberry.field(description="All numbers matching the filter, on every page.")
+    async def total_count(self, info: Info) -> int:
+        if isinstance(self.where, uuid.UUID):
+            return await info.context.loaders.agent_number_count.load(self.where)
+        return await phone_numbers.count_phone_numbers(info.context, self.where)
+
+    @classmethod
+    def build(cls, kind: str, scope: uuid.UUID, page: Any, after: str | None, where: Any) -> PhoneNumberConnection:
+        edges, page_info = edges_and_page_info(kind, scope, page.rows, page.has_next_page, after, PhoneNumber.from_row)
+        return cls(edges=[PhoneNumberEdge(cursor=c, node=n) for c, n in edges], page_info=page_info, where=where)
+
+    @classmethod
+    async def of_agent(cls, info: Info, agent_id: uuid.UUID, first: int, after: str | None) -> PhoneNumberConnection:
+        size, position = page_arguments(AGENT_PHONE_NUMBERS, agent_id, first, after)
+        page = await info.context.loaders.agent_numbers.load((agent_id, size, position))
+        return cls.build(AGENT_PHONE_NUMBERS, agent_id, page, after, agent_id)
+
+
+async def phone_number_list(
+    info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None, filter: PhoneNumberFilter | None = None
+) -> PhoneNumberConnection:
+    organization_id = info.context.organization_id
+    size, position = page_arguments(PHONE_NUMBERS, organization_id, first, after)
+    where = filter.to_domain() if filter else phone_numbers.PhoneNumberFilter()
+    with argument_errors():
+        page = await phone_numbers.list_phone_numbers(info.context, size, position, where)
+    return PhoneNumberConnection.build(PHONE_NUMBERS, organization_id, page, after, where)
+
+
+async def phone_number(info: Info, id: strawberry.ID) -> PhoneNumber | None:
+    return _phone_number(await phone_numbers.get_phone_number(info.context, id))
+
+
 # --- inputs -------------------------------------------------------------------
+
+_PORT = "1 to 65535; default 5060."
+_HOST = "A host name or IP address, without 'sip:' and without a port. At most 100 characters."
 
 
 @strawberry.input(description="A Twilio account. Both fields are required.")
@@ -160,21 +245,20 @@ class SipRegistrationInput:
     username: str = strawberry.field(description="At most 60 characters.")
     password: str = strawberry.field(description="At most 128 characters. Stored encrypted, never returned.")
     proxy: str = strawberry.field(
-        description="SIP registrar host (e.g. 'pbx.example.com'), without 'sip:'. At most 100 characters. "
-        "This is the host Switchboard registers TO."
+        description="SIP registrar host (e.g. 'pbx.example.com'): the host Switchboard registers TO. " + _HOST
     )
     outbound_proxy: str | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Optional SIP outbound proxy host, used when SIP traffic must route through a proxy "
-        "instead of directly to the registrar. At most 100 characters.",
+        description="Optional SIP outbound proxy, used when SIP traffic must route through a proxy "
+        "instead of directly to the registrar. " + _HOST,
     )
     auth_user: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="Optional SIP authentication username, if different from username. At most 60 characters.",
     )
-    port: int | None = strawberry.field(default=5060, description="1 to 65535.")
+    port: int | None = strawberry.field(default=5060, description=_PORT)
     register_transport: SipTransport | None = strawberry.field(
-        default=SipTransportValue.UDP, description="SIP registration transport protocol."
+        default=SipTransportValue.UDP, description="SIP registration transport protocol; default UDP."
     )
 
     def to_domain(self) -> phone_numbers.SipRegistrationConfigInput:
@@ -182,25 +266,23 @@ class SipRegistrationInput:
             username=self.username,
             password=self.password,
             proxy=self.proxy,
-            outbound_proxy=_unset_to_none(self.outbound_proxy),
-            auth_user=_unset_to_none(self.auth_user),
-            port=phone_numbers.DEFAULT_SIP_PORT if self.port is None else self.port,
-            register_transport=self.register_transport or SipTransportValue.UDP,
+            outbound_proxy=optional(self.outbound_proxy),
+            auth_user=optional(self.auth_user),
+            port=self.port,
+            register_transport=self.register_transport,
         )
 
 
 @strawberry.input(description="IP allowlist mode: your PBX/SBC's IP address is allowlisted.")
 class SipIpAllowlistInput:
     ip: str = strawberry.field(description="IPv4 or IPv6 address of your PBX/SBC. At most 255 characters.")
-    port: int | None = strawberry.field(default=5060, description="1 to 65535.")
-    protocol: SipTransport | None = strawberry.field(default=SipTransportValue.UDP, description="SIP transport protocol.")
+    port: int | None = strawberry.field(default=5060, description=_PORT)
+    protocol: SipTransport | None = strawberry.field(
+        default=SipTransportValue.UDP, description="SIP transport protocol; default UDP."
+    )
 
     def to_domain(self) -> phone_numbers.SipIpAllowlistConfigInput:
-        return phone_numbers.SipIpAllowlistConfigInput(
-            ip=self.ip,
-            port=phone_numbers.DEFAULT_SIP_PORT if self.port is None else self.port,
-            protocol=self.protocol or SipTransportValue.UDP,
-        )
+        return phone_numbers.SipIpAllowlistConfigInput(ip=self.ip, port=self.port, protocol=self.protocol)
 
 
 @strawberry.input(one_of=True, description="A SIP trunk, in exactly one mode.")
@@ -214,25 +296,25 @@ class SipInput:
         return chosen.value.to_domain()
 
 
-@strawberry.input(description="Voximplant routing references; all optional, so {} selects Voximplant.")
+@strawberry.input(description="Voximplant routing references; all optional, so {} selects Voximplant. Null clears one.")
 class VoximplantInput:
     application_id: str | None = strawberry.field(default=strawberry.UNSET, description="At most 64 characters.")
     rule_id: str | None = strawberry.field(default=strawberry.UNSET, description="At most 64 characters.")
 
     def to_domain(self) -> phone_numbers.VoximplantConfigInput:
         return phone_numbers.VoximplantConfigInput(
-            application_id=_unset_to_none(self.application_id), rule_id=_unset_to_none(self.rule_id)
+            application_id=optional(self.application_id), rule_id=optional(self.rule_id)
         )
 
 
-@strawberry.input(description="jambonz routing references (UUIDs); all optional, so {} selects jambonz.")
+@strawberry.input(description="jambonz routing references (UUIDs); all optional, so {} selects jambonz. Null clears one.")
 class JambonzInput:
     application_sid: str | None = strawberry.field(default=strawberry.UNSET)
     carrier_sid: str | None = strawberry.field(default=strawberry.UNSET)
 
     def to_domain(self) -> phone_numbers.JambonzConfigInput:
         return phone_numbers.JambonzConfigInput(
-            application_sid=_unset_to_none(self.application_sid), carrier_sid=_unset_to_none(self.carrier_sid)
+            application_sid=optional(self.application_sid), carrier_sid=optional(self.carrier_sid)
         )
 
 
@@ -247,6 +329,9 @@ class ProviderInput:
         chosen = self.twilio or self.sip or self.voximplant or self.jambonz
         assert chosen is not None  # @oneOf guarantees exactly one
         return chosen.value.to_domain()
+
+
+_DRY_RUN = "Run every rule, uniqueness and agent lookup included, and answer as if saved, saving nothing."
 
 
 @strawberry.input
@@ -265,15 +350,124 @@ class CreatePhoneNumberInput:
         "500 characters, 8 KiB in all.",
     )
     provider: ProviderInput
+    idempotency_key: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At most 255 characters. A retry with the same key and input within 24 hours returns "
+        "the number the first request created, creating nothing.",
+    )
+    dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
 
     def to_domain(self) -> phone_numbers.CreatePhoneNumberInput:
         return phone_numbers.CreatePhoneNumberInput(
             number=self.number,
-            name=_unset_to_none(self.name),
-            agent_id=_unset_to_none(self.agent_id),
-            metadata=_unset_to_none(self.metadata),
+            name=optional(self.name),
+            agent_id=optional(self.agent_id),
+            metadata=optional(self.metadata),
             provider=self.provider.to_domain(),
+            idempotency_key=optional(self.idempotency_key),
+            dry_run=bool(self.dry_run),
         )
+
+
+# Update inputs: every field optional. Keeping the provider and SIP mode
+# changes only the fields given; another provider or mode needs the same
+# required fields as create, and erases the old configuration.
+
+
+@strawberry.input(description="Omitted fields keep their value; one secret can be rotated alone.")
+class TwilioUpdateInput:
+    account_sid: strawberry.Maybe[str]
+    auth_token: strawberry.Maybe[str]
+
+    def to_domain(self) -> phone_numbers.TwilioConfigInput:
+        return phone_numbers.TwilioConfigInput(account_sid=maybe(self.account_sid), auth_token=maybe(self.auth_token))
+
+
+@strawberry.input(description="Omitted fields keep their value; null clears outboundProxy and authUser.")
+class SipRegistrationUpdateInput:
+    username: strawberry.Maybe[str]
+    password: strawberry.Maybe[str]
+    proxy: strawberry.Maybe[str]
+    outbound_proxy: strawberry.Maybe[str | None]
+    auth_user: strawberry.Maybe[str | None]
+    port: strawberry.Maybe[int | None] = strawberry.field(description="Null restores the default, 5060.")
+    register_transport: strawberry.Maybe[SipTransport | None] = strawberry.field(
+        description="Null restores the default, UDP."
+    )
+
+    def to_domain(self) -> phone_numbers.SipRegistrationConfigInput:
+        return phone_numbers.SipRegistrationConfigInput(
+            username=maybe(self.username),
+            password=maybe(self.password),
+            proxy=maybe(self.proxy),
+            outbound_proxy=maybe(self.outbound_proxy),
+            auth_user=maybe(self.auth_user),
+            port=maybe(self.port),
+            register_transport=maybe(self.register_transport),
+        )
+
+
+@strawberry.input(description="Omitted fields keep their value.")
+class SipIpAllowlistUpdateInput:
+    ip: strawberry.Maybe[str]
+    port: strawberry.Maybe[int | None] = strawberry.field(description="Null restores the default, 5060.")
+    protocol: strawberry.Maybe[SipTransport | None] = strawberry.field(description="Null restores the default, UDP.")
+
+    def to_domain(self) -> phone_numbers.SipIpAllowlistConfigInput:
+        return phone_numbers.SipIpAllowlistConfigInput(
+            ip=maybe(self.ip), port=maybe(self.port), protocol=maybe(self.protocol)
+        )
+
+
+@strawberry.input(one_of=True)
+class SipUpdateInput:
+    registration: strawberry.Maybe[SipRegistrationUpdateInput]
+    ip_allowlist: strawberry.Maybe[SipIpAllowlistUpdateInput]
+
+    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+        chosen = self.registration or self.ip_allowlist
+        assert chosen is not None  # @oneOf guarantees exactly one
+        return chosen.value.to_domain()
+
+
+@strawberry.input(one_of=True, description="The provider to keep (fields to change) or to switch to (a whole configuration).")
+class ProviderUpdateInput:
+    twilio: strawberry.Maybe[TwilioUpdateInput]
+    sip: strawberry.Maybe[SipUpdateInput]
+    voximplant: strawberry.Maybe[VoximplantInput]
+    jambonz: strawberry.Maybe[JambonzInput]
+
+    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+        chosen = self.twilio or self.sip or self.voximplant or self.jambonz
+        assert chosen is not None  # @oneOf guarantees exactly one
+        return chosen.value.to_domain()
+
+
+@strawberry.input(description="Omitted fields keep their value; null clears name, agentId and metadata.")
+class UpdatePhoneNumberInput:
+    id: strawberry.ID
+    number: strawberry.Maybe[str]
+    name: strawberry.Maybe[str | None]
+    agent_id: strawberry.Maybe[strawberry.ID | None]
+    metadata: strawberry.Maybe[JSON | None]
+    provider: strawberry.Maybe[ProviderUpdateInput]
+    dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
+
+    def to_domain(self) -> phone_numbers.UpdatePhoneNumberInput:
+        return phone_numbers.UpdatePhoneNumberInput(
+            id=self.id,
+            number=maybe(self.number),
+            name=maybe(self.name),
+            agent_id=maybe(self.agent_id),
+            metadata=maybe(self.metadata),
+            provider=self.provider.value.to_domain() if self.provider else OMITTED,
+            dry_run=bool(self.dry_run),
+        )
+
+
+@strawberry.input
+class DeletePhoneNumberInput:
+    id: strawberry.ID
 
 
 @strawberry.type
@@ -282,17 +476,36 @@ class CreatePhoneNumberPayload:
     user_errors: list[UserError]
 
 
-# --- fields -------------------------------------------------------------------
+@strawberry.type
+class UpdatePhoneNumberPayload:
+    phone_number: PhoneNumber | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeletePhoneNumberPayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+# --- mutations ----------------------------------------------------------------
 
 
 async def create_phone_number(info: Info, input: CreatePhoneNumberInput) -> CreatePhoneNumberPayload:
     result = await phone_numbers.create_phone_number(info.context, input.to_domain())
     return CreatePhoneNumberPayload(
-        phone_number=PhoneNumber.from_row(result.phone_number) if result.phone_number else None,
-        user_errors=user_errors(result.errors),
+        phone_number=_phone_number(result.phone_number), user_errors=user_errors(result.errors)
     )
 
 
-async def phone_number(info: Info, id: strawberry.ID) -> PhoneNumber | None:
-    row = await phone_numbers.get_phone_number(info.context, id)
-    return PhoneNumber.from_row(row) if row else None
+async def update_phone_number(info: Info, input: UpdatePhoneNumberInput) -> UpdatePhoneNumberPayload:
+    result = await phone_numbers.update_phone_number(info.context, input.to_domain())
+    return UpdatePhoneNumberPayload(
+        phone_number=_phone_number(result.phone_number), user_errors=user_errors(result.errors)
+    )
+
+
+async def delete_phone_number(info: Info, input: DeletePhoneNumberInput) -> DeletePhoneNumberPayload:
+    result = await phone_numbers.delete_phone_number(info.context, input.id)
+    deleted = strawberry.ID(str(result.deleted_id)) if result.deleted_id else None
+    return DeletePhoneNumberPayload(deleted_id=deleted, user_errors=user_errors(result.errors))

@@ -17,7 +17,7 @@ from strawberry.types import ExecutionResult
 
 from models.secrets import SecretBox
 from resolvers import api_keys
-from resolvers.context import RequestContext
+from schema.context import GraphQLContext
 
 log = logging.getLogger("switchboard")
 
@@ -76,7 +76,7 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-class GraphQLView(GraphQL[RequestContext, None]):
+class GraphQLView(GraphQL[GraphQLContext, None]):
     def __init__(self, schema: Any, secrets: SecretBox, *, graphiql: bool) -> None:
         super().__init__(
             schema,
@@ -103,10 +103,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return
         await response(scope, receive, send)
 
-    async def get_context(self, request: Request, response: Any) -> RequestContext | None:  # type: ignore[override]
+    async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
         if not hasattr(request.state, "organization_id"):
             return None  # the explorer page, which runs no operation
-        return RequestContext(
+        return GraphQLContext(
             organization_id=request.state.organization_id,
             secrets=self.secrets,
             request_id=request.state.request_id,

@@ -49,3 +49,50 @@ def sip_registration(**overrides: object) -> dict:
 
 def sip_ip_allowlist(**overrides: object) -> dict:
     return {"sip": {"ipAllowlist": {"ip": "203.0.113.10", **overrides}}}
+
+LIST_PHONE_NUMBERS = """
+query List($first: Int, $after: String, $filter: PhoneNumberFilter) {
+  phoneNumbers(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id number name provider sipMode agentId createdAt } }
+  }
+}
+"""
+
+UPDATE_PHONE_NUMBER = f"""
+mutation Update($input: UpdatePhoneNumberInput!) {{
+  updatePhoneNumber(input: $input) {{
+    phoneNumber {{ {PHONE_NUMBER_FIELDS} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""
+
+DELETE_PHONE_NUMBER = """
+mutation Delete($input: DeletePhoneNumberInput!) {
+  deletePhoneNumber(input: $input) { deletedId userErrors { field message code } }
+}
+"""
+
+UPDATE_AGENT = """
+mutation UpdateAgent($input: UpdateAgentInput!) {
+  updateAgent(input: $input) { agent { id name createdAt } userErrors { field message code } }
+}
+"""
+
+DELETE_AGENT = """
+mutation DeleteAgent($input: DeleteAgentInput!) {
+  deleteAgent(input: $input) { deletedId userErrors { field message code } }
+}
+"""
+
+LIST_AGENTS = """
+query Agents($first: Int, $after: String) {
+  agents(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id name } }
+  }
+}
+"""

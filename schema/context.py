@@ -1,0 +1,53 @@
+"""The GraphQL request context: the caller, plus per-request DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from models import Agent
+from resolvers import agents, phone_numbers
+from resolvers.context import RequestContext
+from resolvers.pagination import Page, Position
+
+AgentPageKey = tuple[uuid.UUID, int, Position | None]
+
+
+class Loaders:
+    """Batch the per-row reads of one request into a constant number of queries."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
+        self.agent = DataLoader[uuid.UUID, Agent | None](self._agents)
+        self.agent_numbers = DataLoader[AgentPageKey, Page[Any]](self._agent_numbers)
+        self.agent_number_count = DataLoader[uuid.UUID, int](self._agent_number_counts)
+
+    async def _agents(self, ids: list[uuid.UUID]) -> list[Agent | None]:
+        found = await agents.agents_by_id(self.ctx, set(ids))
+        return [found.get(i) for i in ids]
+
+    async def _agent_numbers(self, keys: list[AgentPageKey]) -> list[Page[Any]]:
+        groups: dict[tuple[int, Position | None], set[uuid.UUID]] = defaultdict(set)
+        for agent_id, first, position in keys:
+            groups[(first, position)].add(agent_id)
+        pages: dict[AgentPageKey, Page[Any]] = {}
+        for (first, position), agent_ids in groups.items():
+            for agent_id, page in (await phone_numbers.pages_by_agent(self.ctx, agent_ids, first, position)).items():
+                pages[(agent_id, first, position)] = page
+        return [pages[key] for key in keys]
+
+    async def _agent_number_counts(self, ids: list[uuid.UUID]) -> list[int]:
+        counts = await phone_numbers.counts_by_agent(self.ctx, set(ids))
+        return [counts[i] for i in ids]
+
+
+@dataclass
+class GraphQLContext(RequestContext):
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self)

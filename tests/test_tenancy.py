@@ -1,0 +1,148 @@
+"""Every operation, called with another organization's ids, behaves as if the id did not exist.
+
+The list of operations comes from the schema itself: a new query or mutation
+without a case here fails `test_every_operation_has_a_case`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from schema import schema
+from tests.conftest import Api, stored_rows
+from tests.graphql_ops import (
+    AGENT,
+    CREATE_AGENT,
+    CREATE_PHONE_NUMBER,
+    DELETE_AGENT,
+    DELETE_PHONE_NUMBER,
+    LIST_AGENTS,
+    LIST_PHONE_NUMBERS,
+    PHONE_NUMBER,
+    UPDATE_AGENT,
+    UPDATE_PHONE_NUMBER,
+    twilio,
+)
+from tests.helpers import create_agent, create_number
+
+MISSING = "00000000-0000-4000-8000-00000000dead"
+
+
+class Org:
+    """Organization A's data, and ways to call as organization B."""
+
+    def __init__(self, api: Api, other_key: str, number: dict[str, Any], agent: dict[str, Any]) -> None:
+        self.api, self.other_key, self.number, self.agent = api, other_key, number, agent
+
+    async def as_other(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = await self.api.post(query, variables, key=self.other_key)
+        assert response.status_code == 200
+        return response.json()
+
+    async def same_as_missing(self, query: str, make_variables: Callable[[str], dict[str, Any]], foreign_id: str) -> None:
+        foreign = await self.as_other(query, make_variables(foreign_id))
+        missing = await self.as_other(query, make_variables(MISSING))
+        assert _masked(foreign, foreign_id) == _masked(missing, MISSING)
+
+
+def _masked(body: Any, id: str) -> Any:
+    import json
+
+    return json.loads(json.dumps(body).replace(id, "<id>"))
+
+
+async def case_phone_number(org: Org) -> None:
+    await org.same_as_missing(PHONE_NUMBER, lambda i: {"id": i}, org.number["id"])
+    assert (await org.as_other(PHONE_NUMBER, {"id": org.number["id"]}))["data"] == {"phoneNumber": None}
+
+
+async def case_phone_numbers(org: Org) -> None:
+    body = await org.as_other(LIST_PHONE_NUMBERS, {"filter": {"agentId": org.agent["id"]}})
+    assert body["data"]["phoneNumbers"]["edges"] == [] and body["data"]["phoneNumbers"]["totalCount"] == 0
+    await org.same_as_missing(LIST_PHONE_NUMBERS, lambda i: {"filter": {"agentId": i}}, org.agent["id"])
+    everything = await org.as_other(LIST_PHONE_NUMBERS, {})
+    assert everything["data"]["phoneNumbers"]["totalCount"] == 0
+
+
+async def case_agent(org: Org) -> None:
+    await org.same_as_missing(AGENT, lambda i: {"id": i}, org.agent["id"])
+    assert (await org.as_other(AGENT, {"id": org.agent["id"]}))["data"] == {"agent": None}
+
+
+async def case_agents(org: Org) -> None:
+    body = await org.as_other(LIST_AGENTS, {})
+    assert body["data"]["agents"]["edges"] == [] and body["data"]["agents"]["totalCount"] == 0
+
+
+async def case_create_phone_number(org: Org) -> None:
+    def variables(agent_id: str) -> dict[str, Any]:
+        return {"input": {"number": "+14155559999", "provider": twilio(), "agentId": agent_id}}
+
+    await org.same_as_missing(CREATE_PHONE_NUMBER, variables, org.agent["id"])
+    # A's number is not "taken" for B: organizations do not see each other.
+    taken = await org.as_other(CREATE_PHONE_NUMBER, {"input": {"number": org.number["number"], "provider": twilio()}})
+    assert taken["data"]["createPhoneNumber"]["userErrors"] == []
+
+
+async def case_update_phone_number(org: Org) -> None:
+    await org.same_as_missing(UPDATE_PHONE_NUMBER, lambda i: {"input": {"id": i, "name": "hijacked"}}, org.number["id"])
+
+
+async def case_delete_phone_number(org: Org) -> None:
+    await org.same_as_missing(DELETE_PHONE_NUMBER, lambda i: {"input": {"id": i}}, org.number["id"])
+
+
+async def case_create_agent(org: Org) -> None:
+    body = await org.as_other(CREATE_AGENT, {"input": {"name": "B's agent"}})
+    assert body["data"]["createAgent"]["userErrors"] == []
+    mine = (await org.api.gql(LIST_AGENTS, {}))["agents"]
+    assert [e["node"]["id"] for e in mine["edges"]] == [org.agent["id"]]
+
+
+async def case_update_agent(org: Org) -> None:
+    await org.same_as_missing(UPDATE_AGENT, lambda i: {"input": {"id": i, "name": "hijacked"}}, org.agent["id"])
+
+
+async def case_delete_agent(org: Org) -> None:
+    await org.same_as_missing(DELETE_AGENT, lambda i: {"input": {"id": i}}, org.agent["id"])
+
+
+CASES: dict[str, Callable[[Org], Awaitable[None]]] = {
+    "Query.phoneNumber": case_phone_number,
+    "Query.phoneNumbers": case_phone_numbers,
+    "Query.agent": case_agent,
+    "Query.agents": case_agents,
+    "Mutation.createPhoneNumber": case_create_phone_number,
+    "Mutation.updatePhoneNumber": case_update_phone_number,
+    "Mutation.deletePhoneNumber": case_delete_phone_number,
+    "Mutation.createAgent": case_create_agent,
+    "Mutation.updateAgent": case_update_agent,
+    "Mutation.deleteAgent": case_delete_agent,
+}
+
+
+def schema_operations() -> set[str]:
+    graphql_schema = schema._schema
+    roots = [graphql_schema.query_type, graphql_schema.mutation_type, graphql_schema.subscription_type]
+    return {f"{root.name}.{name}" for root in roots if root is not None for name in root.fields}
+
+
+def test_every_operation_has_a_case() -> None:
+    assert schema_operations() == set(CASES), "add a tenancy case for each new operation"
+
+
+@pytest.mark.parametrize("operation", sorted(CASES))
+async def test_other_organizations_ids_behave_as_missing(api: Api, other_key: str, operation: str) -> None:
+    agent = await create_agent(api, "A's agent")
+    number = await create_number(api, 1, agentId=agent["id"], name="A's number")
+    before_numbers = await stored_rows("phone_numbers")
+    before_agents = await stored_rows("agents")
+
+    await CASES[operation](Org(api, other_key, number, agent))
+
+    a_numbers = [r for r in await stored_rows("phone_numbers") if r["organization_id"] == before_numbers[0]["organization_id"]]
+    a_agents = [r for r in await stored_rows("agents") if r["organization_id"] == before_agents[0]["organization_id"]]
+    assert a_numbers == before_numbers and a_agents == before_agents, "organization A's rows are untouched"
