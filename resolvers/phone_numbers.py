@@ -540,6 +540,13 @@ async def count_phone_numbers(ctx: RequestContext, where: PhoneNumberFilter) -> 
     return await _filtered(ctx, where).count()
 
 
+async def list_phone_numbers_by_offset(
+    ctx: RequestContext, limit: int, offset: int, where: PhoneNumberFilter
+) -> list[PhoneNumber]:
+    """Offset pages, for the REST API's compatibility; GraphQL pages by keyset."""
+    return await _filtered(ctx, where).order_by("-created_at", "-id").offset(offset).limit(limit)
+
+
 async def pages_by_agent(
     ctx: RequestContext, agent_ids: Iterable[uuid.UUID], first: int, position: Position | None
 ) -> dict[uuid.UUID, Page[PhoneNumber]]:

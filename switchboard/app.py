@@ -13,6 +13,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from models.secrets import SecretBox
 from schema import schema
 from switchboard.db import tortoise_config
+from switchboard import rest
 from switchboard.http import GraphQLView, RequestIdMiddleware
 from switchboard.keys import encryption_keys
 from switchboard.settings import Settings
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     return Starlette(
-        routes=[Route("/graphql", graphql)],
+        routes=[Route("/graphql", graphql), *rest.routes(secrets)],
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )

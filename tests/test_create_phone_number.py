@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api, stored_rows
+from tests.rule_cases import BOUNDARY_CASES, RULE_CASES, RuleCase, graphql_input
 from tests.graphql_ops import (
     CREATE_AGENT,
     CREATE_PHONE_NUMBER,
@@ -161,164 +162,17 @@ async def test_metadata_and_agent_are_saved(api: Api) -> None:
 
 # --- one failing case (at least) per row of the rules table --------------------
 
-LONG_HOST = "a" * 60 + "." + "b" * 36 + ".com"  # 101 characters
-assert len(LONG_HOST) == 101
-
-
-def nested(levels: int) -> Any:
-    value: Any = "deep"
-    for _ in range(levels):
-        value = [value]
-    return value
-
-
-def rule(name: str, input: dict[str, Any], field: list[str], code: str) -> Any:
-    return pytest.param(input, ["input", *field], code, id=name)
-
-
-RULES = [
-    rule("number-required", valid_input(number=""), ["number"], "BLANK"),
-    rule("number-blank", valid_input(number="   "), ["number"], "BLANK"),
-    rule("number-international-form", valid_input(number="4155550123"), ["number"], "INVALID"),
-    rule("number-characters", valid_input(number="+1 415 555 0123 ext 9"), ["number"], "INVALID"),
-    rule("number-letters", valid_input(number="+1-800-FLOWERS"), ["number"], "INVALID"),
-    rule("number-not-a-number", valid_input(number="+1234"), ["number"], "INVALID"),
-    rule("number-unknown-country-code", valid_input(number="+999 1234 5678"), ["number"], "INVALID"),
-    rule("name-too-long", valid_input(name="n" * 101), ["name"], "TOO_LONG"),
-    rule("agent-id-not-uuid", valid_input(agentId="agent-7"), ["agentId"], "INVALID"),
-    rule("agent-id-unknown", valid_input(agentId=str(uuid.uuid4())), ["agentId"], "NOT_FOUND"),
-    rule("metadata-list", valid_input(metadata=["a"]), ["metadata"], "INVALID"),
-    rule("metadata-scalar", valid_input(metadata="text"), ["metadata"], "INVALID"),
-    rule("metadata-51-keys", valid_input(metadata={f"k{i}": i for i in range(51)}), ["metadata"], "TOO_LONG"),
-    rule("metadata-key-41", valid_input(metadata={"k" * 41: 1}), ["metadata", "k" * 41], "TOO_LONG"),
-    rule("metadata-value-501", valid_input(metadata={"note": "v" * 501}), ["metadata", "note"], "TOO_LONG"),
-    rule("metadata-nested-value-501", valid_input(metadata={"a": {"b": "v" * 501}}), ["metadata", "a", "b"], "TOO_LONG"),
-    rule("metadata-over-8kib", valid_input(metadata={f"k{i}": "v" * 450 for i in range(20)}), ["metadata"], "TOO_LONG"),
-    rule("metadata-too-deep", valid_input(metadata={"a": nested(11)}), ["metadata", "a", *["0"] * 10], "INVALID"),
-    rule("twilio-account-sid-blank", valid_input(provider=twilio(accountSid="")), ["provider", "twilio", "accountSid"], "BLANK"),
-    rule("twilio-account-sid-format", valid_input(provider=twilio(accountSid="AC123")), ["provider", "twilio", "accountSid"], "INVALID"),
-    rule(
-        "twilio-account-sid-prefix",
-        valid_input(provider=twilio(accountSid="SK" + "0" * 32)),
-        ["provider", "twilio", "accountSid"],
-        "INVALID",
-    ),
-    rule(
-        "twilio-account-sid-not-hex",
-        valid_input(provider=twilio(accountSid="AC" + "g" * 32)),
-        ["provider", "twilio", "accountSid"],
-        "INVALID",
-    ),
-    rule("twilio-auth-token-blank", valid_input(provider=twilio(authToken=" ")), ["provider", "twilio", "authToken"], "BLANK"),
-    rule("twilio-auth-token-129", valid_input(provider=twilio(authToken="t" * 129)), ["provider", "twilio", "authToken"], "TOO_LONG"),
-    rule("sip-username-blank", valid_input(provider=sip_registration(username="")), ["provider", "sip", "registration", "username"], "BLANK"),
-    rule(
-        "sip-username-61",
-        valid_input(provider=sip_registration(username="u" * 61)),
-        ["provider", "sip", "registration", "username"],
-        "TOO_LONG",
-    ),
-    rule("sip-password-blank", valid_input(provider=sip_registration(password="")), ["provider", "sip", "registration", "password"], "BLANK"),
-    rule(
-        "sip-password-129",
-        valid_input(provider=sip_registration(password="p" * 129)),
-        ["provider", "sip", "registration", "password"],
-        "TOO_LONG",
-    ),
-    rule("sip-proxy-blank", valid_input(provider=sip_registration(proxy="")), ["provider", "sip", "registration", "proxy"], "BLANK"),
-    rule("sip-proxy-101", valid_input(provider=sip_registration(proxy=LONG_HOST)), ["provider", "sip", "registration", "proxy"], "TOO_LONG"),
-    rule(
-        "sip-proxy-scheme",
-        valid_input(provider=sip_registration(proxy="sip:pbx.example.com")),
-        ["provider", "sip", "registration", "proxy"],
-        "INVALID",
-    ),
-    rule(
-        "sip-proxy-port",
-        valid_input(provider=sip_registration(proxy="pbx.example.com:5060")),
-        ["provider", "sip", "registration", "proxy"],
-        "INVALID",
-    ),
-    rule(
-        "sip-proxy-not-a-host",
-        valid_input(provider=sip_registration(proxy="pbx example!com")),
-        ["provider", "sip", "registration", "proxy"],
-        "INVALID",
-    ),
-    rule(
-        "sip-outbound-proxy-101",
-        valid_input(provider=sip_registration(outboundProxy=LONG_HOST)),
-        ["provider", "sip", "registration", "outboundProxy"],
-        "TOO_LONG",
-    ),
-    rule(
-        "sip-outbound-proxy-scheme",
-        valid_input(provider=sip_registration(outboundProxy="sips:proxy.example.com")),
-        ["provider", "sip", "registration", "outboundProxy"],
-        "INVALID",
-    ),
-    rule(
-        "sip-outbound-proxy-blank",
-        valid_input(provider=sip_registration(outboundProxy="")),
-        ["provider", "sip", "registration", "outboundProxy"],
-        "BLANK",
-    ),
-    rule(
-        "sip-auth-user-61",
-        valid_input(provider=sip_registration(authUser="a" * 61)),
-        ["provider", "sip", "registration", "authUser"],
-        "TOO_LONG",
-    ),
-    rule("sip-registration-port-0", valid_input(provider=sip_registration(port=0)), ["provider", "sip", "registration", "port"], "OUT_OF_RANGE"),
-    rule(
-        "sip-registration-port-65536",
-        valid_input(provider=sip_registration(port=65536)),
-        ["provider", "sip", "registration", "port"],
-        "OUT_OF_RANGE",
-    ),
-    rule("sip-ip-blank", valid_input(provider=sip_ip_allowlist(ip="")), ["provider", "sip", "ipAllowlist", "ip"], "BLANK"),
-    rule("sip-ip-256", valid_input(provider=sip_ip_allowlist(ip="1" * 256)), ["provider", "sip", "ipAllowlist", "ip"], "TOO_LONG"),
-    rule("sip-ip-octet", valid_input(provider=sip_ip_allowlist(ip="203.0.113.256")), ["provider", "sip", "ipAllowlist", "ip"], "INVALID"),
-    rule("sip-ip-host-name", valid_input(provider=sip_ip_allowlist(ip="pbx.example.com")), ["provider", "sip", "ipAllowlist", "ip"], "INVALID"),
-    rule("sip-ip-port-0", valid_input(provider=sip_ip_allowlist(port=0)), ["provider", "sip", "ipAllowlist", "port"], "OUT_OF_RANGE"),
-    rule("sip-ip-port-65536", valid_input(provider=sip_ip_allowlist(port=65536)), ["provider", "sip", "ipAllowlist", "port"], "OUT_OF_RANGE"),
-    rule(
-        "voximplant-application-id-65",
-        valid_input(provider={"voximplant": {"applicationId": "9" * 65}}),
-        ["provider", "voximplant", "applicationId"],
-        "TOO_LONG",
-    ),
-    rule(
-        "jambonz-application-sid-uuid",
-        valid_input(provider={"jambonz": {"applicationSid": "app-1"}}),
-        ["provider", "jambonz", "applicationSid"],
-        "INVALID",
-    ),
-]
-
-
-@pytest.mark.parametrize(("input", "field", "code"), RULES)
-async def test_rule_refuses_and_saves_nothing(api: Api, input: dict, field: list[str], code: str) -> None:
-    payload = await create(api, input)
+@pytest.mark.parametrize("case", [c for c in RULE_CASES if c.graphql], ids=lambda case: case.id)
+async def test_rule_refuses_and_saves_nothing(api: Api, case: RuleCase) -> None:
+    payload = await create(api, graphql_input(case.body))
 
     assert payload["phoneNumber"] is None
-    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(field, code)]
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(["input", *case.graphql_path], case.code)]
     assert payload["userErrors"][0]["message"]
     assert await stored_rows("phone_numbers") == []
 
 
-BOUNDARIES = [
-    pytest.param(valid_input(name="n" * 100), id="name-100"),
-    pytest.param(valid_input(metadata={f"k{i}": i for i in range(50)}), id="metadata-50-keys"),
-    pytest.param(valid_input(metadata={"k" * 40: "v" * 500}), id="metadata-key-40-value-500"),
-    pytest.param(valid_input(provider=twilio(authToken="t" * 128)), id="twilio-auth-token-128"),
-    pytest.param(valid_input(provider=twilio(accountSid="AC" + "ABCDEF0123456789" * 2)), id="twilio-account-sid-upper-hex"),
-    pytest.param(valid_input(provider=sip_registration(username="u" * 60, password="p" * 128, authUser="a" * 60)), id="sip-60-128-60"),
-    pytest.param(valid_input(provider=sip_registration(proxy="p" * 60 + "." + "q" * 35 + ".com")), id="sip-proxy-100"),
-    pytest.param(valid_input(provider=sip_registration(proxy="198.51.100.7", port=1)), id="sip-proxy-ip-port-1"),
-    pytest.param(valid_input(provider=sip_registration(port=65535)), id="sip-port-65535"),
-    pytest.param(valid_input(provider=sip_ip_allowlist(ip="::1", port=65535)), id="sip-ip-v6-port-65535"),
-]
+BOUNDARIES = [pytest.param(graphql_input(flat), id=name) for name, flat in BOUNDARY_CASES.items()]
 
 
 @pytest.mark.parametrize("input", BOUNDARIES)

@@ -1,0 +1,208 @@
+"""The OpenAPI 3.1 document of the REST API, built from the same field table."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from resolvers.pagination import PAGE_SIZE_MAX
+
+# Offsets beyond this overflow the databases' integers; no organization has that many rows.
+MAX_OFFSET = 2**31 - 1
+from switchboard.rest_fields import FIELDS
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _data_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_PHONE_NUMBER = {"$ref": "#/components/schemas/PhoneNumber"}
+_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The phone number's id.",
+}
+_BODY_ERRORS = {
+    "400": _error_response("Validation failed: `details` names each field and the rule it broke"),
+    "401": _error_response("Missing or invalid API key"),
+    "409": _error_response("The number already exists in the organization, or the Idempotency-Key was used with other input"),
+    "415": _error_response("The body is not application/json"),
+}
+
+
+# What a client can do next with a created number's id.
+_LINKS = {
+    name: {"operationId": operation, "parameters": {"id": "$response.body#/data/id"}}
+    for name, operation in (("Read", "getPhoneNumber"), ("Update", "updatePhoneNumber"), ("Delete", "deletePhoneNumber"))
+}
+
+
+def _request_schema(required: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {f.name: f.json_schema() for f in FIELDS},
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Switchboard REST API",
+            "version": "1.0.0",
+            "description": "Phone numbers for voice-AI agents. Compatible with the `/v1/phone-numbers` REST API; "
+            "the GraphQL API at /graphql serves the same resource with the same rules.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/v1/phone-numbers": {
+                "post": {
+                    "operationId": "createPhoneNumber",
+                    "summary": "Create a new phone number",
+                    "description": "Register a new phone number. For Twilio, provide account credentials. For SIP, "
+                    "choose between 'registration' mode (Switchboard registers TO your PBX) or 'ip_allowlist' mode "
+                    "(your PBX IP is allowlisted). SIP numbers support outbound proxy and auth user options in "
+                    "registration mode. Fields that do not apply to the chosen provider or mode are refused.",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 255},
+                            "description": "A retry with the same key and body within 24 hours returns the number the "
+                            "first request created, creating nothing.",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PhoneNumberCreate"}}},
+                    },
+                    "responses": {
+                        "201": {**_data_response("Created", _wrapped(_PHONE_NUMBER)), "links": _LINKS},
+                        **_BODY_ERRORS,
+                    },
+                },
+                "get": {
+                    "operationId": "listPhoneNumbers",
+                    "summary": "List phone numbers, newest first",
+                    "parameters": [
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+                        {"name": "provider", "in": "query", "schema": {"type": "string", "enum": ["twilio", "sip", "voximplant", "jambonz"]}},
+                        {"name": "agentId", "in": "query", "schema": {"type": "string", "format": "uuid"}},
+                    ],
+                    "responses": {
+                        "200": _data_response("A page of numbers", {"$ref": "#/components/schemas/PhoneNumberList"}),
+                        "400": _BODY_ERRORS["400"],
+                        "401": _BODY_ERRORS["401"],
+                    },
+                },
+            },
+            "/v1/phone-numbers/{id}": {
+                "parameters": [_ID],
+                "get": {
+                    "operationId": "getPhoneNumber",
+                    "summary": "Read a phone number",
+                    "responses": {
+                        "200": _data_response("The number", _wrapped(_PHONE_NUMBER)),
+                        "401": _BODY_ERRORS["401"],
+                        "404": _error_response("No such number in your organization"),
+                    },
+                },
+                "patch": {
+                    "operationId": "updatePhoneNumber",
+                    "summary": "Update a phone number",
+                    "description": "Same fields as create, all optional. Omitted fields keep their value; null clears "
+                    "a nullable one. Keeping the provider and SIP mode changes only the fields given (a secret can be "
+                    "rotated alone); another provider or mode needs its required fields and erases the old configuration.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PhoneNumberUpdate"}}},
+                    },
+                    "responses": {
+                        "200": _data_response("The updated number", _wrapped(_PHONE_NUMBER)),
+                        **_BODY_ERRORS,
+                        "404": _error_response("No such number in your organization"),
+                    },
+                },
+                "delete": {
+                    "operationId": "deletePhoneNumber",
+                    "summary": "Delete a phone number and its stored secrets",
+                    "responses": {
+                        "204": {"description": "Deleted"},
+                        "401": _BODY_ERRORS["401"],
+                        "404": _error_response("No such number in your organization"),
+                    },
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "API key"}},
+            "schemas": {
+                "PhoneNumberCreate": _request_schema(["number"]),
+                "PhoneNumberUpdate": _request_schema([]),
+                "PhoneNumber": {
+                    "type": "object",
+                    "required": ["id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "name": {"type": ["string", "null"]},
+                        "number": {"type": "string", "description": "E.164"},
+                        "provider": {"type": "string", "enum": ["twilio", "sip", "voximplant", "jambonz"]},
+                        "sipMode": {"type": ["string", "null"], "enum": ["registration", "ip_allowlist", None]},
+                        "agentId": {"type": ["string", "null"], "format": "uuid"},
+                        "createdAt": {"type": "string", "format": "date-time"},
+                        "updatedAt": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "PhoneNumberList": {
+                    "type": "object",
+                    "required": ["data", "pagination"],
+                    "properties": {
+                        "data": {"type": "array", "items": _PHONE_NUMBER},
+                        "pagination": {
+                            "type": "object",
+                            "required": ["total", "limit", "offset"],
+                            "properties": {
+                                "total": {"type": "integer", "minimum": 0},
+                                "limit": {"type": "integer", "minimum": 1},
+                                "offset": {"type": "integer", "minimum": 0},
+                            },
+                        },
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "details"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "details": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["field", "message"],
+                                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+def _wrapped(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["data"], "properties": {"data": schema}}
