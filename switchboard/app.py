@@ -12,8 +12,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from models.secrets import SecretBox
 from schema import schema
-from switchboard.db import tortoise_config
-from switchboard.http import GraphQLView, RequestIdMiddleware
+from switchboard import health
+from switchboard.db import committed_migrations, tortoise_config
+from switchboard.http import GraphQLView, RequestIdMiddleware, RequestLogMiddleware
 from switchboard.keys import encryption_keys
 from switchboard.settings import Settings
 
@@ -29,7 +30,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     return Starlette(
-        routes=[Route("/graphql", graphql)],
-        middleware=[Middleware(RequestIdMiddleware)],
+        routes=[
+            Route("/graphql", graphql),
+            Route("/healthz", health.healthz),
+            Route("/readyz", health.readyz(committed_migrations())),
+        ],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(RequestLogMiddleware)],
         lifespan=lifespan,
     )

@@ -1,9 +1,10 @@
-"""The GraphQL endpoint over HTTP: API-key auth, request ids, error masking."""
+"""The GraphQL endpoint over HTTP: API-key auth, request ids, request log, error masking."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -20,6 +21,7 @@ from resolvers import api_keys
 from resolvers.context import RequestContext
 
 log = logging.getLogger("switchboard")
+request_log = logging.getLogger("switchboard.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -59,6 +61,55 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class RequestLogMiddleware:
+    """Logs one line per request once its response is sent (or has failed).
+
+    Runs inside RequestIdMiddleware, whose id it logs. Only ids, names and
+    numbers go in: never headers, variables or bodies, which carry keys and
+    secrets.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            state = scope["state"]
+            context = state.get("graphql_context")
+            organization_id = state.get("organization_id")
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            request_log.info(
+                "%s %s %d %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                duration_ms,
+                extra={
+                    "request_id": state.get("request_id"),
+                    "organization_id": str(organization_id) if organization_id else None,
+                    "operation": getattr(context, "operation_name", None),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
+            )
 
 
 def unauthenticated(message: str) -> Response:
@@ -106,11 +157,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def get_context(self, request: Request, response: Any) -> RequestContext | None:  # type: ignore[override]
         if not hasattr(request.state, "organization_id"):
             return None  # the explorer page, which runs no operation
-        return RequestContext(
+        context = RequestContext(
             organization_id=request.state.organization_id,
             secrets=self.secrets,
             request_id=request.state.request_id,
         )
+        # RequestLogMiddleware reads the operation name from it afterwards.
+        request.state.graphql_context = context
+        return context
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
         if result.errors:
