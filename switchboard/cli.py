@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import logging.config
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -72,6 +73,10 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     asyncio.run(migrate(settings))
+    # After a graceful stop uvicorn raises the stopping signal again, to exit
+    # by it, while with several workers its supervisor exits 0. A stop that
+    # went as asked exits 0 in both cases: the raised SIGTERM meets this no-op.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(
         "switchboard.app:create_app",
         factory=True,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import fcntl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,18 +55,19 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 @asynccontextmanager
 async def migration_lock(database_url: str) -> AsyncIterator[None]:
-    """Lets one process at a time migrate a PostgreSQL database.
+    """Lets one process at a time migrate a database.
 
-    Hosts that start together would otherwise all find the same migrations
-    pending and race to create the same tables. The lock is held by its own
-    session, so it is released even if the process dies mid-migration.
+    Processes that start together (workers' hosts, or `serve` beside
+    `create-api-key`) would otherwise all find the same migrations pending and
+    race to create the same tables. Either lock dies with its holder, so a
+    process killed mid-migration blocks no one.
     """
     connection = expand_db_url(database_url)
-    if connection["engine"] == "tortoise.backends.sqlite":
-        # One host owns a SQLite file, and each migration runs in a transaction.
-        yield
-        return
     credentials = connection["credentials"]
+    if connection["engine"] == "tortoise.backends.sqlite":
+        with _file_lock(Path(f"{credentials['file_path']}.migrate-lock")):
+            yield
+        return
     session = await asyncpg.connect(
         host=credentials.get("host"),
         port=credentials.get("port"),
@@ -75,10 +77,19 @@ async def migration_lock(database_url: str) -> AsyncIterator[None]:
         ssl=credentials.get("ssl"),
     )
     try:
+        # Held by this session, so closing it releases the lock.
         await session.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
         yield
     finally:
         await session.close()
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def committed_migrations() -> frozenset[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
+
 from switchboard.settings import Settings
 
 FORMATTERS: dict[str, dict[str, Any]] = {
@@ -14,6 +16,8 @@ FORMATTERS: dict[str, dict[str, Any]] = {
         "fmt": "%(levelname)s %(name)s %(message)s",
         "rename_fields": {"levelname": "level", "name": "logger"},
         "timestamp": "time",
+        # uvicorn repeats its messages with terminal colours as `color_message`.
+        "reserved_attrs": [*RESERVED_ATTRS, "color_message"],
     },
     "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
 }

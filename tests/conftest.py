@@ -30,8 +30,7 @@ from models.secrets import generate_key
 from resolvers.api_keys import issue_key
 from switchboard.app import create_app
 from switchboard.settings import Settings
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.servers import REPO, Servers
 ENCRYPTION_KEY = generate_key()
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ("sqlite", "postgres")
@@ -143,6 +142,16 @@ def unmigrated_database_url(settings: Settings, tmp_path: Path) -> Iterator[str]
         yield f"{settings.database_url}?schema={schema}"
     finally:
         run_sync(execute(settings.database_url, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Servers]:
+    """Starts real `switchboard serve` processes; whatever a test leaves running is killed."""
+    started = Servers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()
 
 
 class Api:
