@@ -14,7 +14,7 @@ from models.secrets import SecretBox
 from schema import schema
 from switchboard import health
 from switchboard.db import committed_migrations, tortoise_config
-from switchboard.http import GraphQLView, RequestIdMiddleware, RequestLogMiddleware
+from switchboard.http import GraphQLView, RequestLogMiddleware
 from switchboard.keys import encryption_keys
 from switchboard.settings import Settings
 
@@ -35,6 +35,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],
-        middleware=[Middleware(RequestIdMiddleware), Middleware(RequestLogMiddleware)],
+        middleware=[Middleware(RequestLogMiddleware)],
         lifespan=lifespan,
     )

@@ -40,34 +40,12 @@ def withhold_values(message: str) -> str:
     return message
 
 
-class RequestIdMiddleware:
-    """Gives every request an id, honouring a sane incoming X-Request-ID."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
 class RequestLogMiddleware:
-    """Logs one line per request once its response is sent (or has failed).
+    """Gives every request an id and logs one line once its response is sent (or has failed).
 
-    Runs inside RequestIdMiddleware, whose id it logs. Only ids, names and
-    numbers go in: never headers, variables or bodies, which carry keys and
+    A sane incoming X-Request-ID is kept, so one id follows a request across
+    services; either way the response echoes it. Only ids, names and numbers
+    are logged: never headers, variables or bodies, which carry keys and
     secrets.
     """
 
@@ -79,19 +57,22 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500  # unless a response starts
 
-        async def send_with_status(message: Message) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_status)
+            await self.app(scope, receive, send_with_id)
         finally:
-            state = scope["state"]
-            context = state.get("graphql_context")
             organization_id = state.get("organization_id")
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             request_log.info(
@@ -101,9 +82,9 @@ class RequestLogMiddleware:
                 status,
                 duration_ms,
                 extra={
-                    "request_id": state.get("request_id"),
+                    "request_id": request_id,
                     "organization_id": str(organization_id) if organization_id else None,
-                    "operation": getattr(context, "operation_name", None),
+                    "operation": getattr(state.get("graphql_context"), "operation_name", None),
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
