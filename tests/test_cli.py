@@ -12,7 +12,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from switchboard.settings import Settings
 from tests.conftest import ENCRYPTION_KEY, REPO
 from tests.graphql_ops import CREATE_PHONE_NUMBER, sip_ip_allowlist
 
@@ -108,3 +112,15 @@ def test_malformed_encryption_key_is_refused_at_start(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "each encryption key must be 32 bytes in URL-safe base64" in result.stderr
     assert ENCRYPTION_KEY not in result.stderr
+
+
+async def test_create_api_key_on_each_database(settings: Settings, app: Any) -> None:
+    """DATABASE_URL=postgres://... serves the CLI as SQLite does; the key works at once."""
+    env = environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
+    issued = run("create-api-key", "--org", "Initech", env=env)
+    assert issued.returncode == 0, issued.stderr
+    key = issued.stdout.strip().splitlines()[-1]
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test") as client:
+        response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {key}"})
+    assert (response.status_code, response.json()) == (200, {"data": {"__typename": "Query"}})
