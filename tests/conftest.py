@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
@@ -30,7 +28,8 @@ from models.secrets import generate_key
 from resolvers.api_keys import issue_key
 from switchboard.app import create_app
 from switchboard.settings import Settings
-from tests.servers import REPO, Servers
+from tests.servers import REPO as REPO  # tests import it from here
+from tests.servers import Servers, switchboard
 ENCRYPTION_KEY = generate_key()
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ("sqlite", "postgres")
@@ -60,7 +59,8 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def migrate(database_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": database_url, "SWITCHBOARD_ENCRYPTION_KEYS": ENCRYPTION_KEY}
-    subprocess.run([sys.executable, "-m", "switchboard.cli", "migrate"], env=env, check=True, cwd=REPO, capture_output=True)
+    result = switchboard("migrate", env=env)
+    assert result.returncode == 0, result.stderr
 
 
 def postgres_url(database: str, **query: str) -> str:

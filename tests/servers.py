@@ -15,6 +15,7 @@ import httpx
 
 from switchboard.settings import Settings
 REPO = Path(__file__).resolve().parent.parent
+SWITCHBOARD = [sys.executable, "-m", "switchboard.cli"]
 STARTUP_SECONDS = 60
 
 
@@ -39,9 +40,13 @@ def server_environment(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def switchboard(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
-    )
+    """Run a `switchboard` command to its end."""
+    return subprocess.run([*SWITCHBOARD, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def start_switchboard(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start a `switchboard` command beside the test, its output piped."""
+    return subprocess.Popen([*SWITCHBOARD, *args], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @dataclass
@@ -90,7 +95,7 @@ class Servers:
         log_path = self.tmp_path / f"server-{len(self.started)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "switchboard.cli", "serve", "--port", str(port)],
+                [*SWITCHBOARD, "serve", "--port", str(port)],
                 env=server_environment(settings, **env),
                 cwd=REPO,
                 stdout=log,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,23 +18,13 @@ import httpx
 from switchboard.settings import Settings
 from tests.conftest import ENCRYPTION_KEY, REPO
 from tests.graphql_ops import CREATE_PHONE_NUMBER, sip_ip_allowlist
-
-SWITCHBOARD = [sys.executable, "-m", "switchboard.cli"]
-
-
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SWITCHBOARD, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+from tests.servers import SWITCHBOARD, free_port
+from tests.servers import switchboard as run
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SWITCHBOARD_ENCRYPTION_KEYS"}}
     return {**env, "SWITCHBOARD_DATA_DIR": str(tmp_path / "data"), **extra}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(port: int, body: dict, key: str) -> tuple[int, dict]:

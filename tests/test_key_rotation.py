@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from itertools import count
 
 from models.secrets import SecretBox, generate_key
 from resolvers.phone_numbers import SECRET_COLUMNS, secret_context
 from switchboard.settings import Settings
-from tests.conftest import ENCRYPTION_KEY, REPO, Api, stored_rows
+from tests.conftest import ENCRYPTION_KEY, Api, stored_rows
 from tests.graphql_ops import CREATE_PHONE_NUMBER, TWILIO_TOKEN, sip_ip_allowlist, sip_registration, twilio
-from tests.servers import Servers, server_environment, switchboard
+from tests.servers import Servers, server_environment, start_switchboard, switchboard
 from tests.test_serve_processes import burst
 
 NEW_KEY = generate_key()
@@ -54,10 +52,7 @@ async def test_rotation_reseals_every_secret_while_the_server_answers(
     server = servers.start(rotating)
     env = server_environment(rotating)
 
-    rotation = subprocess.Popen(
-        [sys.executable, "-m", "switchboard.cli", "rotate-encryption-key", "--batch-size", "3"],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    rotation = start_switchboard("rotate-encryption-key", "--batch-size", "3", env=env)
     numbers = count()
     outcomes = []
     while rotation.poll() is None and len(outcomes) < MAX_CREATES_DURING_ROTATION:

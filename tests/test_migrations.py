@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from typing import Any
 
 from asgi_lifespan import LifespanManager
@@ -14,8 +12,8 @@ from tortoise.indexes import Index
 from switchboard.app import create_app
 from switchboard.db import committed_migrations
 from switchboard.settings import Settings
-from tests.conftest import MIGRATIONS_TABLE, REPO
-from tests.servers import server_environment
+from tests.conftest import MIGRATIONS_TABLE
+from tests.servers import server_environment, start_switchboard
 
 Schema = dict[str, dict[str, Any]]
 
@@ -82,11 +80,8 @@ async def test_migrations_create_the_schema_the_models_declare(app: Any, setting
 async def test_migrations_started_together_apply_once(settings: Settings, unmigrated_database_url: str) -> None:
     # As when several hosts start at once against a new database.
     env = server_environment(settings, DATABASE_URL=unmigrated_database_url)
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(3)
-    ]
-    results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in processes]
+    processes = [start_switchboard("migrate", env=env) for _ in range(3)]
+    results = [(p.wait(timeout=60), *p.communicate()) for p in processes]
 
     assert [(code, out) for code, out, _ in results] == [(0, "migrations applied\n")] * 3, results
     async with LifespanManager(create_app(dataclasses.replace(settings, database_url=unmigrated_database_url))):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import subprocess
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
