@@ -1,5 +1,6 @@
-# `make run` serves the API on SQLite; `make test` runs the whole suite.
-# Both create .venv and install the project into it when needed.
+# `make run` serves the API on SQLite; `make test` runs the whole suite, on
+# SQLite and, when TEST_DATABASE_URL names a PostgreSQL server, on PostgreSQL
+# too. Both create .venv and install the project into it when needed.
 
 PYTHON ?= python3
 VENV := .venv
@@ -18,6 +19,10 @@ run: $(STAMP)
 	$(BIN)/switchboard serve
 
 test: $(STAMP)
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+	  echo "TEST_DATABASE_URL is not set: testing on SQLite only, PostgreSQL tests are skipped"; \
+	  echo "(e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test)"; \
+	else echo "TEST_DATABASE_URL is set: testing on SQLite and on PostgreSQL"; fi
 	$(BIN)/python -m pytest
 
 schema: $(STAMP)

@@ -13,3 +13,5 @@ class RequestContext:
     organization_id: uuid.UUID
     secrets: SecretBox
     request_id: str = ""
+    # Set once the document is parsed; the request log names the operation.
+    operation_name: str | None = None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
+from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import phone_numbers as number_fields
 
@@ -60,8 +63,18 @@ class Schema(strawberry.Schema):
         """
 
 
+class RecordOperationName(SchemaExtension):
+    """Records the name of the operation that ran in the request's context."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, RequestContext):
+            context.operation_name = self.execution_context.operation_name
+
+
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256), RecordOperationName],
 )

@@ -12,9 +12,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from models.secrets import SecretBox
 from schema import schema
-from switchboard.db import tortoise_config
-from switchboard import rest
-from switchboard.http import GraphQLView, RequestIdMiddleware
+from switchboard import health, rest
+from switchboard.db import committed_migrations, tortoise_config
+from switchboard.http import GraphQLView, RequestLogMiddleware
 from switchboard.keys import encryption_keys
 from switchboard.settings import Settings
 
@@ -30,7 +30,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     return Starlette(
-        routes=[Route("/graphql", graphql), *rest.routes(secrets)],
-        middleware=[Middleware(RequestIdMiddleware)],
+        routes=[
+            Route("/graphql", graphql),
+            *rest.routes(secrets),
+            Route("/healthz", health.healthz),
+            Route("/readyz", health.readyz(committed_migrations())),
+        ],
+        middleware=[Middleware(RequestLogMiddleware)],
         lifespan=lifespan,
     )

@@ -1,9 +1,10 @@
-"""The GraphQL endpoint over HTTP: API-key auth, request ids, error masking."""
+"""The GraphQL endpoint over HTTP: API-key auth, request ids, request log, error masking."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -20,6 +21,7 @@ from resolvers import api_keys
 from schema.context import GraphQLContext
 
 log = logging.getLogger("switchboard")
+request_log = logging.getLogger("switchboard.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -38,8 +40,14 @@ def withhold_values(message: str) -> str:
     return message
 
 
-class RequestIdMiddleware:
-    """Gives every request an id, honouring a sane incoming X-Request-ID."""
+class RequestLogMiddleware:
+    """Gives every request an id and logs one line once its response is sent (or has failed).
+
+    A sane incoming X-Request-ID is kept, so one id follows a request across
+    services; either way the response echoes it. Only ids, names and numbers
+    are logged: never headers, variables or bodies, which carry keys and
+    secrets.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -48,17 +56,41 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500  # unless a response starts
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            organization_id = state.get("organization_id")
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            request_log.info(
+                "%s %s %d %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                duration_ms,
+                extra={
+                    "request_id": request_id,
+                    "organization_id": str(organization_id) if organization_id else None,
+                    "operation": getattr(state.get("request_context"), "operation_name", None),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
+            )
 
 
 def unauthenticated(message: str) -> Response:
@@ -106,11 +138,14 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
         if not hasattr(request.state, "organization_id"):
             return None  # the explorer page, which runs no operation
-        return GraphQLContext(
+        context = GraphQLContext(
             organization_id=request.state.organization_id,
             secrets=self.secrets,
             request_id=request.state.request_id,
         )
+        # RequestLogMiddleware reads the operation name from it afterwards.
+        request.state.request_context = context
+        return context
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
         if result.errors:

@@ -245,7 +245,13 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
 Handler = Callable[[Request, RequestContext], Awaitable[Response]]
 
 
-def _endpoint(handler: Handler, secrets: SecretBox) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(operations: dict[str, tuple[str, Handler]], secrets: SecretBox) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, then run the handler of the request's method.
+
+    `operations` maps each method to its OpenAPI operationId and handler;
+    Starlette also answers HEAD wherever GET is allowed.
+    """
+
     async def endpoint(request: Request) -> Response:
         token = bearer_token(request)
         organization_id = await api_keys.authenticate(token) if token else None
@@ -254,7 +260,16 @@ def _endpoint(handler: Handler, secrets: SecretBox) -> Callable[[Request], Await
             return JSONResponse(
                 {"error": message, "details": []}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="switchboard"'}
             )
-        ctx = RequestContext(organization_id=organization_id, secrets=secrets, request_id=request.state.request_id)
+        operation_id, handler = operations["GET" if request.method == "HEAD" else request.method]
+        ctx = RequestContext(
+            organization_id=organization_id,
+            secrets=secrets,
+            request_id=request.state.request_id,
+            operation_name=operation_id,
+        )
+        request.state.organization_id = organization_id
+        # RequestLogMiddleware reads the operation name from it afterwards.
+        request.state.request_context = ctx
         try:
             return await handler(request, ctx)
         except Refusal as refusal:
@@ -312,14 +327,6 @@ async def delete(request: Request, ctx: RequestContext) -> Response:
     return Response(status_code=204)
 
 
-def _dispatch(handlers: dict[str, Handler]) -> Handler:
-    async def handler(request: Request, ctx: RequestContext) -> Response:
-        # Starlette answers HEAD wherever GET is allowed.
-        return await handlers["GET" if request.method == "HEAD" else request.method](request, ctx)
-
-    return handler
-
-
 async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
@@ -327,10 +334,13 @@ async def openapi(request: Request) -> Response:
 def routes(secrets: SecretBox) -> list[Route]:
     return [
         Route("/v1/openapi.json", openapi, methods=["GET"]),
-        Route("/v1/phone-numbers", _endpoint(_dispatch({"GET": list_, "POST": create}), secrets), methods=["GET", "POST"]),
+        Route("/v1/phone-numbers", _endpoint({"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets), methods=["GET", "POST"]),
         Route(
             "/v1/phone-numbers/{id}",
-            _endpoint(_dispatch({"GET": read, "PATCH": update, "DELETE": delete}), secrets),
+            _endpoint(
+                {"GET": ("getPhoneNumber", read), "PATCH": ("updatePhoneNumber", update), "DELETE": ("deletePhoneNumber", delete)},
+                secrets,
+            ),
             methods=["GET", "PATCH", "DELETE"],
         ),
     ]

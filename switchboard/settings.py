@@ -6,8 +6,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = Path("data")
+DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
+MAX_WORKERS = 64
+LOG_FORMATS = ("json", "text")
+DEFAULT_SHUTDOWN_TIMEOUT = 20.0
 
 
 class SettingsError(ValueError):
@@ -21,6 +26,24 @@ class Settings:
     # Comma-separated keys; the first one encrypts, all of them decrypt.
     encryption_keys: tuple[str, ...]
     environment: str = "development"
+    workers: int = 1
+    # Seconds a stopping server gives requests in flight before it cuts them off.
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
+    log_format: str = "json"
+
+    def __post_init__(self) -> None:
+        # The URL may carry a password: messages name its scheme only.
+        scheme = urlsplit(self.database_url).scheme
+        if scheme not in DATABASE_SCHEMES:
+            raise SettingsError(
+                f"DATABASE_URL must start with sqlite:// or postgres:// (got scheme {scheme!r})"
+            )
+        if self.workers > 1 and self.is_sqlite:
+            raise SettingsError(
+                f"SWITCHBOARD_WORKERS is {self.workers}, but SQLite serves from one worker process only: "
+                "processes sharing one SQLite file queue behind each other's write locks. "
+                "For several workers or hosts, set DATABASE_URL to a PostgreSQL database (postgres://...)"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -28,20 +51,51 @@ class Settings:
         data_dir = Path(env.get("SWITCHBOARD_DATA_DIR", str(DEFAULT_DATA_DIR)))
         database_url = env.get("DATABASE_URL", "").strip() or _default_database_url(data_dir)
         keys = tuple(k.strip() for k in env.get("SWITCHBOARD_ENCRYPTION_KEYS", "").split(",") if k.strip())
-        environment = env.get("SWITCHBOARD_ENV", "development").strip() or "development"
-        if environment not in {"development", "production"}:
-            raise SettingsError("SWITCHBOARD_ENV must be 'development' or 'production'")
         return cls(
             database_url=database_url,
             data_dir=data_dir,
             encryption_keys=keys,
-            environment=environment,
+            environment=_choice(env, "SWITCHBOARD_ENV", ("development", "production"), "development"),
+            workers=_workers(env.get("SWITCHBOARD_WORKERS", "").strip() or "1"),
+            shutdown_timeout=_seconds(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT),
+            log_format=_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS, "json"),
         )
 
     @property
+    def database(self) -> str:
+        """`sqlite` or `postgres`."""
+        return DATABASE_SCHEMES[urlsplit(self.database_url).scheme]
+
+    @property
     def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite:")
+        return self.database == "sqlite"
 
 
 def _default_database_url(data_dir: Path) -> str:
     return f"sqlite://{data_dir / 'switchboard.sqlite3'}"
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be {' or '.join(repr(c) for c in choices)}, got {value!r}")
+    return value
+
+
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
+        raise SettingsError(f"SWITCHBOARD_WORKERS must be a whole number from 1 to {MAX_WORKERS}, got {value!r}")
+    return int(value)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise SettingsError(f"{name} must be a number of seconds greater than 0, got {value!r}")
+    return seconds

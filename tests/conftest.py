@@ -1,43 +1,157 @@
-"""Fixtures: a migrated SQLite file per test, the ASGI app over HTTP, API keys."""
+"""Fixtures: a migrated database per test, on SQLite and PostgreSQL; the ASGI app over HTTP; API keys.
+
+Every test that asks for `settings` (or for `app` and `api`, which build on
+it) runs once per backend. PostgreSQL runs need TEST_DATABASE_URL, a server
+where the tests may create databases; without it they are skipped, saying so.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-import subprocess
-import sys
-from collections.abc import AsyncIterator
+import threading
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from tortoise import connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from models.secrets import generate_key
 from resolvers.api_keys import issue_key
 from switchboard.app import create_app
 from switchboard.settings import Settings
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.servers import REPO as REPO  # tests import it from here
+from tests.servers import Servers, switchboard
 ENCRYPTION_KEY = generate_key()
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+BACKENDS = ("sqlite", "postgres")
+MIGRATIONS_TABLE = "tortoise_migrations"
+
+T = TypeVar("T")
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code, even inside a running event loop."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as error:  # handed to the caller below
+            failure.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def migrate(database_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "SWITCHBOARD_ENCRYPTION_KEYS": ENCRYPTION_KEY}
+    result = switchboard("migrate", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def postgres_url(database: str, **query: str) -> str:
+    """TEST_DATABASE_URL's server, with another database (and options such as `schema`)."""
+    parts = urlsplit(TEST_DATABASE_URL)
+    return parts._replace(path=f"/{database}", query="&".join(f"{k}={v}" for k, v in query.items())).geturl()
+
+
+async def execute(database_url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(urlsplit(database_url)._replace(query="").geturl())
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database migrated once by the real `switchboard migrate`, copied per test."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{path}", "SWITCHBOARD_ENCRYPTION_KEYS": ENCRYPTION_KEY}
-    subprocess.run([sys.executable, "-m", "switchboard.cli", "migrate"], env=env, check=True, cwd=REPO, capture_output=True)
+    migrate(f"sqlite://{path}")
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of this run's own, migrated once by the real `switchboard migrate`, dropped at the end.
+
+    Its random name keeps concurrent runs on one server apart; it is dropped
+    whatever the tests did, connections still open to it included.
+    """
+    if not TEST_DATABASE_URL:
+        pytest.skip("PostgreSQL: TEST_DATABASE_URL is not set, so tests on PostgreSQL are skipped")
+    name = f"switchboard_test_{uuid.uuid4().hex[:12]}"
+    run_sync(execute(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"'))
+    try:
+        url = postgres_url(name)
+        migrate(url)
+        yield url
+    finally:
+        run_sync(execute(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# Empties every table but the migrations' record, whatever tables later
+# migrations add, in one round trip.
+TRUNCATE_APP_TABLES = f"""
+DO $$ BEGIN
+  EXECUTE (
+    SELECT 'TRUNCATE ' || string_agg(format('%I', tablename), ', ') || ' CASCADE'
+    FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '{MIGRATIONS_TABLE}'
+  );
+END $$
+"""
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """A migrated, empty database: a copied SQLite file, or the run's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        database = tmp_path / "switchboard.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), database)
+        database_url = f"sqlite://{database}"
+    else:
+        database_url = request.getfixturevalue("postgres_database")
+        run_sync(execute(database_url, TRUNCATE_APP_TABLES))
+    return Settings(database_url=database_url, data_dir=tmp_path, encryption_keys=(ENCRYPTION_KEY,))
+
+
 @pytest.fixture
-def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
-    database = tmp_path / "switchboard.sqlite3"
-    shutil.copyfile(migrated_sqlite, database)
-    return Settings(database_url=f"sqlite://{database}", data_dir=tmp_path, encryption_keys=(ENCRYPTION_KEY,))
+def unmigrated_database_url(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """An empty database on the same backend as `settings`, no migration applied."""
+    if settings.is_sqlite:
+        yield f"sqlite://{tmp_path / 'unmigrated.sqlite3'}"
+        return
+    schema = f"unmigrated_{uuid.uuid4().hex[:12]}"
+    run_sync(execute(settings.database_url, f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{settings.database_url}?schema={schema}"
+    finally:
+        run_sync(execute(settings.database_url, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Servers]:
+    """Starts real `switchboard serve` processes; whatever a test leaves running is killed."""
+    started = Servers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()
 
 
 class Api:
@@ -63,6 +177,10 @@ class Api:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Any]:
+    # Tortoise keeps each table's INSERT and DELETE statements for the life
+    # of the process, keyed by connection name but not by dialect; tests
+    # switch between SQLite and PostgreSQL under the same name.
+    EXECUTOR_CACHE.clear()
     application = create_app(settings)
     async with LifespanManager(application) as manager:
         yield manager.app

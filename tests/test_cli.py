@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -12,26 +11,20 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from switchboard.settings import Settings
 from tests.conftest import ENCRYPTION_KEY, REPO
 from tests.graphql_ops import CREATE_PHONE_NUMBER, sip_ip_allowlist
-
-SWITCHBOARD = [sys.executable, "-m", "switchboard.cli"]
-
-
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SWITCHBOARD, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+from tests.servers import SWITCHBOARD, free_port
+from tests.servers import switchboard as run
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SWITCHBOARD_ENCRYPTION_KEYS"}}
     return {**env, "SWITCHBOARD_DATA_DIR": str(tmp_path / "data"), **extra}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(port: int, body: dict, key: str) -> tuple[int, dict]:
@@ -108,3 +101,15 @@ def test_malformed_encryption_key_is_refused_at_start(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "each encryption key must be 32 bytes in URL-safe base64" in result.stderr
     assert ENCRYPTION_KEY not in result.stderr
+
+
+async def test_create_api_key_on_each_database(settings: Settings, app: Any) -> None:
+    """DATABASE_URL=postgres://... serves the CLI as SQLite does; the key works at once."""
+    env = environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
+    issued = run("create-api-key", "--org", "Initech", env=env)
+    assert issued.returncode == 0, issued.stderr
+    key = issued.stdout.strip().splitlines()[-1]
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test") as client:
+        response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {key}"})
+    assert (response.status_code, response.json()) == (200, {"data": {"__typename": "Query"}})

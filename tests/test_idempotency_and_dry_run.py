@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from tortoise import connections
+
+from models import IdempotencyKey
 
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import CREATE_PHONE_NUMBER, DELETE_PHONE_NUMBER, twilio
@@ -95,9 +96,7 @@ async def test_a_failed_request_does_not_consume_the_key(api: Api) -> None:
 
 async def test_key_older_than_24_hours_is_free_again(api: Api) -> None:
     first = await create(api, number_input(idempotencyKey="k"))
-    await connections.get("default").execute_query(
-        "UPDATE idempotency_keys SET created_at = ?", [datetime.now(timezone.utc) - timedelta(hours=24, minutes=1)]
-    )
+    await IdempotencyKey.all().update(created_at=datetime.now(timezone.utc) - timedelta(hours=24, minutes=1))
     second = await create(api, number_input(2, idempotencyKey="k"))
     assert second["userErrors"] == [] and second["phoneNumber"]["id"] != first["phoneNumber"]["id"]
 

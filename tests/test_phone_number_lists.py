@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from models import PhoneNumber
+
 from tests.conftest import Api
 from tests.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS, sip_ip_allowlist, sip_registration
 from tests.helpers import create_agent, create_number
@@ -38,14 +40,10 @@ async def test_pages_walked_to_the_end_while_rows_are_inserted(api: Api) -> None
 
 
 async def test_order_is_newest_first_with_ties_broken_by_id(api: Api) -> None:
-    from tortoise import connections
-
     ids = [(await create_number(api, n))["id"] for n in range(6)]
-    # Three rows share one timestamp: their order must still be total and stable.
-    await connections.get("default").execute_query(
-        "UPDATE phone_numbers SET created_at = (SELECT created_at FROM phone_numbers WHERE id = ?) WHERE id IN (?, ?, ?)",
-        [ids[0], ids[1], ids[2], ids[3]],
-    )
+    # Four rows share one timestamp: their order must still be total and stable.
+    first = await PhoneNumber.get(id=ids[0])
+    await PhoneNumber.filter(id__in=ids[1:4]).update(created_at=first.created_at)
     walked: list[str] = []
     after = None
     while True:

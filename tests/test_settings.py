@@ -1,0 +1,66 @@
+"""Configuration errors name the variable and the rule, and stop the process at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from switchboard.settings import Settings, SettingsError
+from tests.servers import server_environment, switchboard
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        pytest.param({"SWITCHBOARD_WORKERS": "0"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '0'", id="workers-zero"),
+        pytest.param({"SWITCHBOARD_WORKERS": "two"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got 'two'", id="workers-word"),
+        pytest.param(
+            {"SWITCHBOARD_SHUTDOWN_TIMEOUT": "-1"},
+            "SWITCHBOARD_SHUTDOWN_TIMEOUT must be a number of seconds greater than 0, got '-1'",
+            id="shutdown-timeout-negative",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_SHUTDOWN_TIMEOUT": "soon"},
+            "SWITCHBOARD_SHUTDOWN_TIMEOUT must be a number of seconds greater than 0, got 'soon'",
+            id="shutdown-timeout-word",
+        ),
+        pytest.param({"SWITCHBOARD_LOG_FORMAT": "xml"}, "SWITCHBOARD_LOG_FORMAT must be 'json' or 'text', got 'xml'", id="log-format"),
+        pytest.param({"SWITCHBOARD_ENV": "staging"}, "SWITCHBOARD_ENV must be 'development' or 'production', got 'staging'", id="env"),
+        pytest.param(
+            {"DATABASE_URL": "mysql://root:hunter2@db/switchboard"},
+            "DATABASE_URL must start with sqlite:// or postgres:// (got scheme 'mysql')",
+            id="database-scheme",
+        ),
+    ],
+)
+def test_bad_values_are_refused_with_the_rule(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(environ)
+    assert str(raised.value) == message
+
+
+def test_defaults_and_accepted_values() -> None:
+    assert Settings.from_env({}) == Settings(
+        database_url="sqlite://data/switchboard.sqlite3", data_dir=Path("data"), encryption_keys=()
+    )
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://switchboard@db:5432/switchboard",
+            "SWITCHBOARD_WORKERS": "4",
+            "SWITCHBOARD_SHUTDOWN_TIMEOUT": "7.5",
+            "SWITCHBOARD_LOG_FORMAT": "text",
+        }
+    )
+    assert (settings.database, settings.workers, settings.shutdown_timeout, settings.log_format) == ("postgres", 4, 7.5, "text")
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    settings = Settings(f"sqlite://{tmp_path / 'switchboard.sqlite3'}", tmp_path, ())
+    result = switchboard("serve", env=server_environment(settings, SWITCHBOARD_WORKERS="2"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "switchboard: error: SWITCHBOARD_WORKERS is 2, but SQLite serves from one worker process only: "
+        "processes sharing one SQLite file queue behind each other's write locks. "
+        "For several workers or hosts, set DATABASE_URL to a PostgreSQL database (postgres://...)\n"
+    )
