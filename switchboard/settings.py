@@ -6,8 +6,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = Path("data")
+# Serves every npm package's files at /<package>@<version>/<file>.
+DEFAULT_GRAPHIQL_CDN = "https://unpkg.com"
 
 
 class SettingsError(ValueError):
@@ -21,6 +24,8 @@ class Settings:
     # Comma-separated keys; the first one encrypts, all of them decrypt.
     encryption_keys: tuple[str, ...]
     environment: str = "development"
+    # Where the GraphiQL page loads its scripts from: a CDN of npm packages or a mirror of one.
+    graphiql_cdn: str = DEFAULT_GRAPHIQL_CDN
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -36,6 +41,7 @@ class Settings:
             data_dir=data_dir,
             encryption_keys=keys,
             environment=environment,
+            graphiql_cdn=_graphiql_cdn(env.get("SWITCHBOARD_GRAPHIQL_CDN", "")),
         )
 
     @property
@@ -45,3 +51,11 @@ class Settings:
 
 def _default_database_url(data_dir: Path) -> str:
     return f"sqlite://{data_dir / 'switchboard.sqlite3'}"
+
+
+def _graphiql_cdn(value: str) -> str:
+    base = value.strip().rstrip("/") or DEFAULT_GRAPHIQL_CDN
+    url = urlsplit(base)
+    if url.scheme not in {"http", "https"} or not url.netloc or url.query or url.fragment:
+        raise SettingsError("SWITCHBOARD_GRAPHIQL_CDN must be an http(s) URL without query, e.g. https://npm.example.com/cdn")
+    return base
