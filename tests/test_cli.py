@@ -2,49 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from tests.conftest import ENCRYPTION_KEY, REPO
 from tests.graphql_ops import CREATE_PHONE_NUMBER, sip_ip_allowlist
-
-SWITCHBOARD = [sys.executable, "-m", "switchboard.cli"]
-
-
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SWITCHBOARD, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
-
-
-def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SWITCHBOARD_ENCRYPTION_KEYS"}}
-    return {**env, "SWITCHBOARD_DATA_DIR": str(tmp_path / "data"), **extra}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def post(port: int, body: dict, key: str) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+from tests.processes import create_api_key, environment, post, run, serving
 
 
 def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
@@ -56,34 +21,17 @@ def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
 def test_create_api_key_then_serve_on_a_fresh_data_directory(tmp_path: Path) -> None:
     """The README's path: a key with one command, then the server accepts it."""
     env = environment(tmp_path)
-    issued = run("create-api-key", "--org", "Acme", env=env)
-    assert issued.returncode == 0, issued.stderr
-    key = issued.stdout.strip().splitlines()[-1]
-    assert key.startswith("sb_live_")
+    key = create_api_key(env)
 
-    port = free_port()
-    server = subprocess.Popen(
-        [*SWITCHBOARD, "serve", "--port", str(port)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, body = post(port, {"query": "{ __typename }"}, key)
-                break
-            except (ConnectionError, urllib.error.URLError):
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        assert (status, body) == (200, {"data": {"__typename": "Query"}})
+    with serving(env) as server:
+        assert post(server.url, {"query": "{ __typename }"}, key) == (200, {"data": {"__typename": "Query"}})
         variables = {"input": {"number": "+44 20 7946 0958", "provider": sip_ip_allowlist()}}
-        status, body = post(port, {"query": CREATE_PHONE_NUMBER, "variables": variables}, key)
+        status, body = post(server.url, {"query": CREATE_PHONE_NUMBER, "variables": variables}, key)
         assert status == 200
         assert body["data"]["createPhoneNumber"]["phoneNumber"]["number"] == "+442079460958"
-        status, body = post(port, {"query": "{ __typename }"}, "sb_live_wrong")
+        status, body = post(server.url, {"query": "{ __typename }"}, "sb_live_wrong")
         assert status == 401
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+    output = server.output
     assert key not in output
     # No key was configured: one was generated into the data directory, private.
     assert "generated a key into" in output
