@@ -158,11 +158,10 @@ _PAGE = Template("""\
 
 def graphiql_html(cdn: str) -> str:
     """The page, loading its files from `cdn` (a base URL without trailing slash)."""
-    stylesheet = STYLESHEET
     return _PAGE.substitute(
         stylesheet=(
-            f'<link rel="stylesheet" crossorigin href="{html.escape(stylesheet.url(cdn))}"'
-            f' integrity="{stylesheet.integrity}" />'
+            f'<link rel="stylesheet" crossorigin href="{html.escape(STYLESHEET.url(cdn))}"'
+            f' integrity="{STYLESHEET.integrity}" />'
         ),
         scripts="\n    ".join(
             f'<script crossorigin src="{html.escape(script.url(cdn))}" integrity="{script.integrity}"></script>'

@@ -7,7 +7,6 @@ run with it. Both print the same round trip, so one expected text serves.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -48,11 +47,11 @@ def typescript_client() -> Program:
 
 @pytest.fixture(scope="module")
 def python_client() -> Program:
-    bin = client_venv(PYTHON)
+    venv_bin = client_venv(PYTHON)
     shutil.rmtree(PYTHON / "switchboard_client", ignore_errors=True)
-    check([str(bin / "ariadne-codegen")], cwd=PYTHON)
+    check([str(venv_bin / "ariadne-codegen")], cwd=PYTHON)
     assert (PYTHON / "switchboard_client" / "client.py").is_file()
-    return run_in(PYTHON, str(bin / "python"), "example.py")
+    return run_in(PYTHON, str(venv_bin / "python"), "example.py")
 
 
 @pytest.fixture(params=["typescript", "python"])
