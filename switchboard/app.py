@@ -14,6 +14,7 @@ from models.secrets import SecretBox
 from schema import schema
 from switchboard import health, rest
 from switchboard.db import committed_migrations, tortoise_config
+from switchboard.graphiql import graphiql_html
 from switchboard.http import GraphQLView, RequestLogMiddleware
 from switchboard.keys import encryption_keys
 from switchboard.settings import Settings
@@ -22,7 +23,7 @@ from switchboard.settings import Settings
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     secrets = SecretBox(encryption_keys(settings))
-    graphql = GraphQLView(schema, secrets, graphiql=True)
+    graphql = GraphQLView(schema, secrets, graphiql_html=graphiql_html(settings.graphiql_cdn))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -109,14 +109,19 @@ def bearer_token(request: Request) -> str | None:
 
 
 class GraphQLView(GraphQL[GraphQLContext, None]):
-    def __init__(self, schema: Any, secrets: SecretBox, *, graphiql: bool) -> None:
+    def __init__(self, schema: Any, secrets: SecretBox, *, graphiql_html: str | None) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if graphiql else None,
+            graphql_ide="graphiql" if graphiql_html else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
         )
         self.secrets = secrets
+        self.graphiql_html = graphiql_html or ""
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self.graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)

@@ -13,6 +13,8 @@ DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "p
 MAX_WORKERS = 64
 LOG_FORMATS = ("json", "text")
 DEFAULT_SHUTDOWN_TIMEOUT = 20.0
+# Serves every npm package's files at /<package>@<version>/<file>.
+DEFAULT_GRAPHIQL_CDN = "https://unpkg.com"
 
 
 class SettingsError(ValueError):
@@ -30,6 +32,8 @@ class Settings:
     # Seconds a stopping server gives requests in flight before it cuts them off.
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     log_format: str = "json"
+    # Where the GraphiQL page loads its scripts from: a CDN of npm packages or a mirror of one.
+    graphiql_cdn: str = DEFAULT_GRAPHIQL_CDN
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -59,6 +63,7 @@ class Settings:
             workers=_workers(env.get("SWITCHBOARD_WORKERS", "").strip() or "1"),
             shutdown_timeout=_seconds(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT),
             log_format=_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS, "json"),
+            graphiql_cdn=_graphiql_cdn(env.get("SWITCHBOARD_GRAPHIQL_CDN", "")),
         )
 
     @property
@@ -99,3 +104,11 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 < seconds < float("inf"):
         raise SettingsError(f"{name} must be a number of seconds greater than 0, got {value!r}")
     return seconds
+
+
+def _graphiql_cdn(value: str) -> str:
+    base = value.strip().rstrip("/") or DEFAULT_GRAPHIQL_CDN
+    url = urlsplit(base)
+    if url.scheme not in {"http", "https"} or not url.netloc or url.query or url.fragment:
+        raise SettingsError("SWITCHBOARD_GRAPHIQL_CDN must be an http(s) URL without query, e.g. https://npm.example.com/cdn")
+    return base

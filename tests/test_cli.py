@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +13,7 @@ import httpx
 from switchboard.settings import Settings
 from tests.conftest import ENCRYPTION_KEY, REPO
 from tests.graphql_ops import CREATE_PHONE_NUMBER, sip_ip_allowlist
-from tests.servers import SWITCHBOARD, free_port
-from tests.servers import switchboard as run
-
-
-def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SWITCHBOARD_ENCRYPTION_KEYS"}}
-    return {**env, "SWITCHBOARD_DATA_DIR": str(tmp_path / "data"), **extra}
-
-
-def post(port: int, body: dict, key: str) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+from tests.processes import create_api_key, environment, post, run, serving
 
 
 def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
@@ -49,34 +25,17 @@ def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
 def test_create_api_key_then_serve_on_a_fresh_data_directory(tmp_path: Path) -> None:
     """The README's path: a key with one command, then the server accepts it."""
     env = environment(tmp_path)
-    issued = run("create-api-key", "--org", "Acme", env=env)
-    assert issued.returncode == 0, issued.stderr
-    key = issued.stdout.strip().splitlines()[-1]
-    assert key.startswith("sb_live_")
+    key = create_api_key(env)
 
-    port = free_port()
-    server = subprocess.Popen(
-        [*SWITCHBOARD, "serve", "--port", str(port)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, body = post(port, {"query": "{ __typename }"}, key)
-                break
-            except (ConnectionError, urllib.error.URLError):
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        assert (status, body) == (200, {"data": {"__typename": "Query"}})
+    with serving(env) as server:
+        assert post(server.url, {"query": "{ __typename }"}, key) == (200, {"data": {"__typename": "Query"}})
         variables = {"input": {"number": "+44 20 7946 0958", "provider": sip_ip_allowlist()}}
-        status, body = post(port, {"query": CREATE_PHONE_NUMBER, "variables": variables}, key)
+        status, body = post(server.url, {"query": CREATE_PHONE_NUMBER, "variables": variables}, key)
         assert status == 200
         assert body["data"]["createPhoneNumber"]["phoneNumber"]["number"] == "+442079460958"
-        status, body = post(port, {"query": "{ __typename }"}, "sb_live_wrong")
+        status, body = post(server.url, {"query": "{ __typename }"}, "sb_live_wrong")
         assert status == 401
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+    output = server.output
     assert key not in output
     # No key was configured: one was generated into the data directory, private.
     assert "generated a key into" in output
@@ -106,9 +65,7 @@ def test_malformed_encryption_key_is_refused_at_start(tmp_path: Path) -> None:
 async def test_create_api_key_on_each_database(settings: Settings, app: Any) -> None:
     """DATABASE_URL=postgres://... serves the CLI as SQLite does; the key works at once."""
     env = environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
-    issued = run("create-api-key", "--org", "Initech", env=env)
-    assert issued.returncode == 0, issued.stderr
-    key = issued.stdout.strip().splitlines()[-1]
+    key = create_api_key(env, "Initech")
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test") as client:
         response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {key}"})
