@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test schema clean
+.PHONY: run test bench schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 	  echo "(e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test)"; \
 	else echo "TEST_DATABASE_URL is set: testing on SQLite and on PostgreSQL"; fi
 	$(BIN)/python -m pytest
+
+# The benchmark: `make bench`, or `make bench BENCH_ARGS="--postgres postgres://postgres@127.0.0.1:5432/test"`.
+# It needs wrk and taskset (apt-get install -y wrk) and two cores.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from tortoise.transactions import in_transaction
 
 from models import ApiKey, Organization
@@ -44,12 +45,28 @@ async def issue_key(organization_name: str) -> IssuedKey:
     return IssuedKey(organization.id, organization.name, key)
 
 
-async def authenticate(key: str) -> uuid.UUID | None:
-    """The organization a presented key acts for, or None."""
-    if not key.startswith(KEY_PREFIX) or len(key) > 128:
-        return None
-    digest = hash_key(key)
-    row = await ApiKey.get_or_none(key_hash=digest).only("key_hash", "organization_id")
-    if row is None or not hmac.compare_digest(row.key_hash, digest):
-        return None
-    return row.organization_id
+class Authenticator:
+    """Finds the organization a presented key acts for.
+
+    Valid keys are remembered for `cache_seconds`, so most requests skip the
+    lookup; a deleted key therefore keeps working in each worker for at most
+    that long. Unknown keys are never remembered, so guessing fills nothing.
+    """
+
+    def __init__(self, cache_seconds: float, max_keys: int = 10_000) -> None:
+        self._known: TTLCache[str, uuid.UUID] | None = (
+            TTLCache(maxsize=max_keys, ttl=cache_seconds) if cache_seconds > 0 else None
+        )
+
+    async def authenticate(self, key: str) -> uuid.UUID | None:
+        if not key.startswith(KEY_PREFIX) or len(key) > 128:
+            return None
+        digest = hash_key(key)
+        if self._known is not None and (organization_id := self._known.get(digest)) is not None:
+            return organization_id
+        row = await ApiKey.get_or_none(key_hash=digest).only("key_hash", "organization_id")
+        if row is None or not hmac.compare_digest(row.key_hash, digest):
+            return None
+        if self._known is not None:
+            self._known[digest] = row.organization_id
+        return row.organization_id

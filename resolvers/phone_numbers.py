@@ -335,8 +335,8 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
         return PhoneNumberResult(None, errors.items)
 
     values = dict(number=number, name=name, agent_id=agent_id, metadata=metadata, **columns)
-    fingerprint_message = _fingerprint_message(values)
     if key is not None:
+        fingerprint_message = _fingerprint_message(values)
         replay = await _replay(ctx, key, fingerprint_message)
         if replay is not None:
             return replay

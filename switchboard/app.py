@@ -11,6 +11,7 @@ from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
 from models.secrets import SecretBox
+from resolvers.api_keys import Authenticator
 from schema import schema
 from switchboard import health, rest
 from switchboard.db import committed_migrations, tortoise_config
@@ -23,7 +24,8 @@ from switchboard.settings import Settings
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     secrets = SecretBox(encryption_keys(settings))
-    graphql = GraphQLView(schema, secrets, graphiql_html=graphiql_html(settings.graphiql_cdn))
+    authenticator = Authenticator(settings.api_key_cache_seconds)
+    graphql = GraphQLView(schema, secrets, authenticator, graphiql_html=graphiql_html(settings.graphiql_cdn))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -33,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql),
-            *rest.routes(secrets),
+            *rest.routes(secrets, authenticator),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -109,7 +110,9 @@ def bearer_token(request: Request) -> str | None:
 
 
 class GraphQLView(GraphQL[GraphQLContext, None]):
-    def __init__(self, schema: Any, secrets: SecretBox, *, graphiql_html: str | None) -> None:
+    def __init__(
+        self, schema: Any, secrets: SecretBox, authenticator: api_keys.Authenticator, *, graphiql_html: str | None
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql_html else None,
@@ -117,7 +120,14 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             multipart_uploads_enabled=False,
         )
         self.secrets = secrets
+        self.authenticator = authenticator
         self.graphiql_html = graphiql_html or ""
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -132,7 +142,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         token = bearer_token(request)
         if token is None:
             response = unauthenticated("Missing API key: send 'Authorization: Bearer <your API key>'")
-        elif (organization_id := await api_keys.authenticate(token)) is None:
+        elif (organization_id := await self.authenticator.authenticate(token)) is None:
             response = unauthenticated("Invalid API key")
         else:
             scope["state"]["organization_id"] = organization_id

@@ -245,7 +245,9 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
 Handler = Callable[[Request, RequestContext], Awaitable[Response]]
 
 
-def _endpoint(operations: dict[str, tuple[str, Handler]], secrets: SecretBox) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    operations: dict[str, tuple[str, Handler]], secrets: SecretBox, authenticator: api_keys.Authenticator
+) -> Callable[[Request], Awaitable[Response]]:
     """Authenticate, then run the handler of the request's method.
 
     `operations` maps each method to its OpenAPI operationId and handler;
@@ -254,7 +256,7 @@ def _endpoint(operations: dict[str, tuple[str, Handler]], secrets: SecretBox) ->
 
     async def endpoint(request: Request) -> Response:
         token = bearer_token(request)
-        organization_id = await api_keys.authenticate(token) if token else None
+        organization_id = await authenticator.authenticate(token) if token else None
         if organization_id is None:
             message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
             return JSONResponse(
@@ -331,15 +333,16 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
 
-def routes(secrets: SecretBox) -> list[Route]:
+def routes(secrets: SecretBox, authenticator: api_keys.Authenticator) -> list[Route]:
     return [
         Route("/v1/openapi.json", openapi, methods=["GET"]),
-        Route("/v1/phone-numbers", _endpoint({"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets), methods=["GET", "POST"]),
+        Route("/v1/phone-numbers", _endpoint({"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, authenticator), methods=["GET", "POST"]),
         Route(
             "/v1/phone-numbers/{id}",
             _endpoint(
                 {"GET": ("getPhoneNumber", read), "PATCH": ("updatePhoneNumber", update), "DELETE": ("deletePhoneNumber", delete)},
                 secrets,
+                authenticator,
             ),
             methods=["GET", "PATCH", "DELETE"],
         ),

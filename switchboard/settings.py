@@ -13,6 +13,7 @@ DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "p
 MAX_WORKERS = 64
 LOG_FORMATS = ("json", "text")
 DEFAULT_SHUTDOWN_TIMEOUT = 20.0
+DEFAULT_API_KEY_CACHE_SECONDS = 30.0
 # Serves every npm package's files at /<package>@<version>/<file>.
 DEFAULT_GRAPHIQL_CDN = "https://unpkg.com"
 
@@ -34,6 +35,8 @@ class Settings:
     log_format: str = "json"
     # Where the GraphiQL page loads its scripts from: a CDN of npm packages or a mirror of one.
     graphiql_cdn: str = DEFAULT_GRAPHIQL_CDN
+    # How long a worker trusts a key it has checked; a deleted key works that much longer.
+    api_key_cache_seconds: float = DEFAULT_API_KEY_CACHE_SECONDS
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -64,6 +67,9 @@ class Settings:
             shutdown_timeout=_seconds(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT),
             log_format=_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS, "json"),
             graphiql_cdn=_graphiql_cdn(env.get("SWITCHBOARD_GRAPHIQL_CDN", "")),
+            api_key_cache_seconds=_seconds(
+                env, "SWITCHBOARD_API_KEY_CACHE_SECONDS", DEFAULT_API_KEY_CACHE_SECONDS, allow_zero=True
+            ),
         )
 
     @property
@@ -93,7 +99,7 @@ def _workers(value: str) -> int:
     return int(value)
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False) -> float:
     value = env.get(name, "").strip()
     if not value:
         return default
@@ -101,8 +107,9 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
-    if not 0 < seconds < float("inf"):
-        raise SettingsError(f"{name} must be a number of seconds greater than 0, got {value!r}")
+    if not (0 <= seconds if allow_zero else 0 < seconds) or seconds == float("inf"):
+        bound = "0 or more" if allow_zero else "greater than 0"
+        raise SettingsError(f"{name} must be a number of seconds {bound}, got {value!r}")
     return seconds
 
 

@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 import uuid
+from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -175,8 +176,9 @@ class Api:
         return body["data"]
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[Any]:
+    """The app with its lifespan running, as uvicorn would run it."""
     # Tortoise keeps each table's INSERT and DELETE statements for the life
     # of the process, keyed by connection name but not by dialect; tests
     # switch between SQLite and PostgreSQL under the same name.
@@ -184,6 +186,12 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
     application = create_app(settings)
     async with LifespanManager(application) as manager:
         yield manager.app
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    async with running_app(settings) as application:
+        yield application
 
 
 @pytest.fixture

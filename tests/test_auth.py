@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
 import pytest
 
-from tests.conftest import Api, stored_rows
+from models import ApiKey
+from resolvers.api_keys import issue_key
+from switchboard.settings import Settings
+
+from tests.conftest import Api, running_app, stored_rows
 from tests.graphql_ops import CREATE_PHONE_NUMBER, twilio
 
 CREATE = {"input": {"number": "+14155550123", "provider": twilio()}}
@@ -29,13 +40,44 @@ async def test_unauthenticated_requests_run_nothing(api: Api, headers: dict, mes
     assert await stored_rows("phone_numbers") == []
 
 
-async def test_a_key_of_a_revoked_organization_no_longer_works(api: Api) -> None:
-    # The key is only as good as its row: deleting it locks the caller out.
-    from models import ApiKey
+async def client_for(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(dataclasses.replace(settings, **changes)) as application:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test") as client:
+            yield client
 
-    assert (await api.post("{ __typename }")).status_code == 200
-    await ApiKey.all().delete()
-    assert (await api.post("{ __typename }")).status_code == 401
+
+async def typename(client: httpx.AsyncClient, key: str) -> int:
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {key}"})
+    return response.status_code
+
+
+async def test_a_deleted_key_stops_working_at_once_without_the_cache(settings: Settings) -> None:
+    async for client in client_for(settings, api_key_cache_seconds=0):
+        key = (await issue_key("Acme")).key
+        assert await typename(client, key) == 200
+        await ApiKey.all().delete()
+        assert await typename(client, key) == 401
+
+
+async def test_a_deleted_key_works_at_most_the_cache_time(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    async for client in client_for(settings, api_key_cache_seconds=0.5):
+        key = (await issue_key("Acme")).key
+        assert await typename(client, key) == 200
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            assert await typename(client, key) == 200
+        assert not [r for r in caplog.records if "api_keys" in r.getMessage()], "a remembered key needs no lookup"
+        await ApiKey.all().delete()
+        assert await typename(client, key) == 200
+        await asyncio.sleep(0.6)
+        assert await typename(client, key) == 401
+
+
+async def test_unknown_keys_are_not_remembered(settings: Settings) -> None:
+    async for client in client_for(settings, api_key_cache_seconds=60):
+        assert await typename(client, "sb_live_" + "x" * 43) == 401
+        key = (await issue_key("Acme")).key
+        assert await typename(client, key) == 200
 
 
 async def test_get_queries_need_a_key_too(api: Api) -> None:

@@ -91,3 +91,15 @@ def test_graphiql_cdn(value: str | None, cdn: str) -> None:
 def test_graphiql_cdn_refuses_what_is_not_an_http_base_url(value: str) -> None:
     with pytest.raises(SettingsError, match="SWITCHBOARD_GRAPHIQL_CDN must be an http"):
         Settings.from_env({"SWITCHBOARD_GRAPHIQL_CDN": value})
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 30.0), ("0", 0.0), ("2.5", 2.5)])
+def test_api_key_cache_seconds(value: str | None, seconds: float) -> None:
+    environ = {} if value is None else {"SWITCHBOARD_API_KEY_CACHE_SECONDS": value}
+    assert Settings.from_env(environ).api_key_cache_seconds == seconds
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "inf"])
+def test_api_key_cache_seconds_refuses_what_is_not_a_duration(value: str) -> None:
+    with pytest.raises(SettingsError, match=f"SWITCHBOARD_API_KEY_CACHE_SECONDS must be a number of seconds 0 or more, got '{value}'"):
+        Settings.from_env({"SWITCHBOARD_API_KEY_CACHE_SECONDS": value})

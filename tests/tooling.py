@@ -61,14 +61,19 @@ def client_venv(project: Path) -> Path:
     return venv / "bin"
 
 
-def chromium() -> str:
-    """Debian's Chromium, installed with apt when running as root; the path of its binary."""
-    path = shutil.which("chromium")
+def debian_tool(command: str, package: str, needed_for: str) -> str:
+    """A program from Debian's packages, installed with apt when running as root; its path."""
+    path = shutil.which(command)
     if path is None and os.geteuid() == 0:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         check(["apt-get", "update", "-qq"], cwd=Path("/"), env=env)
-        check(["apt-get", "install", "-y", "-qq", "chromium"], cwd=Path("/"), env=env)
-        path = shutil.which("chromium")
+        check(["apt-get", "install", "-y", "-qq", package], cwd=Path("/"), env=env)
+        path = shutil.which(command)
     if path is None:
-        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (as root)")
+        pytest.fail(f"{command} is needed for {needed_for}: apt-get install {package} (as root)")
     return path
+
+
+def chromium() -> str:
+    """Debian's Chromium, the browser the browser tests drive."""
+    return debian_tool("chromium", "chromium", "the browser tests")

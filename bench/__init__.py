@@ -1,0 +1,1 @@
+"""Benchmarks: Switchboard's cost over the database work a request cannot avoid."""

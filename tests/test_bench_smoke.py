@@ -1,0 +1,47 @@
+"""`make bench` keeps working: the harness in smoke mode. It asserts nothing about speed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.servers import REPO
+from tests.tooling import debian_tool
+
+FIGURES = {
+    "baseline insert",
+    "GraphQL create",
+    "REST create",
+    "generator ceiling (/healthz)",
+}
+
+
+def test_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path) -> None:
+    debian_tool("wrk", "wrk", "the benchmark")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--output", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (report,) = tmp_path.glob("*.json")
+    assert report.with_suffix(".png").stat().st_size > 10_000
+    results = json.loads(report.read_text())
+
+    assert FIGURES <= set(results["figures"])
+    lists = [name for name in results["figures"] if name.startswith("first page")]
+    assert lists == ["first page, 100 rows", f"first page, {results['checks']['large_org_rows']} rows"]
+    for name, figure in results["figures"].items():
+        assert figure["requests"] > 0 and figure["non_2xx"] == 0 and figure["socket_errors"] == 0, name
+    # Every timed create made its row (a 200 with userErrors would not).
+    checks = results["checks"]
+    assert checks["small_org_rows"] == 100
+    assert checks["large_org_rows"] >= 1_000
+    assert checks["rows_created_by_timed_creates"] >= checks["timed_create_responses"]
+    assert set(results["ratios"]) >= {"graphql_create_throughput_vs_baseline", "graphql_create_p99_vs_baseline", "first_page_p50_large_vs_small"}
+    assert results["memory"]["creates"] == checks["large_org_rows"]
+    assert "graphql_create_throughput_vs_baseline" in result.stdout
