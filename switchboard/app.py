@@ -11,18 +11,24 @@ from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
 from models.secrets import SecretBox
-from schema import schema
+from schema import create_schema
 from switchboard import health, rest
+from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.http import GraphQLView, RequestLogMiddleware
 from switchboard.keys import encryption_keys
+from switchboard.limits import BodySizeLimit
+from switchboard.rate_limit import RateLimiter
 from switchboard.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     secrets = SecretBox(encryption_keys(settings))
-    graphql = GraphQLView(schema, secrets, graphiql=True)
+    # One bucket per key for GraphQL and REST alike, in this worker.
+    rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_burst)
+    schema = create_schema(suggestions=not settings.is_production, introspection=settings.introspection)
+    graphql = GraphQLView(schema, secrets, graphiql=not settings.is_production, rate_limiter=rate_limiter)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -32,10 +38,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql),
-            *rest.routes(secrets),
+            *rest.routes(secrets, rate_limiter),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],
-        middleware=[Middleware(RequestLogMiddleware)],
+        # Outermost first: refusals below are logged, and carry CORS headers a browser can read.
+        middleware=[Middleware(RequestLogMiddleware), cors(settings), Middleware(BodySizeLimit)],
         lifespan=lifespan,
     )

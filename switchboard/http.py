@@ -3,6 +3,7 @@ and GraphQL-over-HTTP's media types and status codes."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -26,6 +27,7 @@ from strawberry.types.unset import UNSET
 from models.secrets import SecretBox
 from resolvers import api_keys
 from schema.context import GraphQLContext
+from switchboard.rate_limit import RateLimiter
 
 log = logging.getLogger("switchboard")
 request_log = logging.getLogger("switchboard.request")
@@ -145,9 +147,11 @@ def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
     read errors from the body; application/graphql-response+json says with a
     4xx or 5xx that nothing executed (a response without `data`).
     """
+    codes = {error.get("extensions", {}).get("code") for error in body.get("errors", [])}
+    if "RATE_LIMITED" in codes:
+        return 429
     if media_type == APPLICATION_JSON or "data" in body:
         return 200
-    codes = {error.get("extensions", {}).get("code") for error in body.get("errors", [])}
     return 500 if "INTERNAL_SERVER_ERROR" in codes else 400
 
 
@@ -159,7 +163,7 @@ def bearer_token(request: Request) -> str | None:
 
 
 class GraphQLView(GraphQL[GraphQLContext, None]):
-    def __init__(self, schema: Any, secrets: SecretBox, *, graphiql: bool) -> None:
+    def __init__(self, schema: Any, secrets: SecretBox, *, graphiql: bool, rate_limiter: RateLimiter) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
@@ -167,6 +171,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             multipart_uploads_enabled=False,
         )
         self.secrets = secrets
+        self.rate_limiter = rate_limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -192,6 +197,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             organization_id=request.state.organization_id,
             secrets=self.secrets,
             request_id=request.state.request_id,
+            rate_limit=functools.partial(self.rate_limiter.take, bearer_token(request)),
         )
         # RequestLogMiddleware reads the operation name from it afterwards.
         request.state.request_context = context
@@ -238,6 +244,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         response = super().create_response(response_data, sub_response)
         response.status_code = http_status(response_data, media_type)
         response.headers["content-type"] = media_type
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
         return response
 
     def _public_error(self, request: Request, error: GraphQLError) -> GraphQLError:

@@ -26,6 +26,7 @@ from resolvers.pagination import PAGE_SIZE_MAX
 from resolvers.rules import OMITTED, parse_uuid
 from switchboard.http import bearer_token
 from switchboard.openapi import MAX_OFFSET, openapi_document
+from switchboard.rate_limit import RateLimiter
 from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config, RestField
 
 log = logging.getLogger("switchboard")
@@ -245,8 +246,10 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
 Handler = Callable[[Request, RequestContext], Awaitable[Response]]
 
 
-def _endpoint(operations: dict[str, tuple[str, Handler]], secrets: SecretBox) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, then run the handler of the request's method.
+def _endpoint(
+    operations: dict[str, tuple[str, Handler]], secrets: SecretBox, rate_limiter: RateLimiter
+) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, charge the key's rate limit one token, then run the handler of the request's method.
 
     `operations` maps each method to its OpenAPI operationId and handler;
     Starlette also answers HEAD wherever GET is allowed.
@@ -255,10 +258,17 @@ def _endpoint(operations: dict[str, tuple[str, Handler]], secrets: SecretBox) ->
     async def endpoint(request: Request) -> Response:
         token = bearer_token(request)
         organization_id = await api_keys.authenticate(token) if token else None
-        if organization_id is None:
+        if token is None or organization_id is None:
             message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
             return JSONResponse(
                 {"error": message, "details": []}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="switchboard"'}
+            )
+        retry_after = rate_limiter.take(token, 1)
+        if retry_after is not None:
+            return JSONResponse(
+                {"error": f"Rate limit exceeded: retry after {retry_after} seconds", "details": []},
+                status_code=429,
+                headers={"Retry-After": str(retry_after)},
             )
         operation_id, handler = operations["GET" if request.method == "HEAD" else request.method]
         ctx = RequestContext(
@@ -331,15 +341,20 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
 
-def routes(secrets: SecretBox) -> list[Route]:
+def routes(secrets: SecretBox, rate_limiter: RateLimiter) -> list[Route]:
     return [
         Route("/v1/openapi.json", openapi, methods=["GET"]),
-        Route("/v1/phone-numbers", _endpoint({"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets), methods=["GET", "POST"]),
+        Route(
+            "/v1/phone-numbers",
+            _endpoint({"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, rate_limiter),
+            methods=["GET", "POST"],
+        ),
         Route(
             "/v1/phone-numbers/{id}",
             _endpoint(
                 {"GET": ("getPhoneNumber", read), "PATCH": ("updatePhoneNumber", update), "DELETE": ("deletePhoneNumber", delete)},
                 secrets,
+                rate_limiter,
             ),
             methods=["GET", "PATCH", "DELETE"],
         ),

@@ -13,6 +13,10 @@ DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "p
 MAX_WORKERS = 64
 LOG_FORMATS = ("json", "text")
 DEFAULT_SHUTDOWN_TIMEOUT = 20.0
+# Per API key and per worker process: operations a second, and how many may come at once.
+DEFAULT_RATE_LIMIT = 50.0
+DEFAULT_RATE_LIMIT_BURST = 500
+MAX_RATE_LIMIT_BURST = 1_000_000
 
 
 class SettingsError(ValueError):
@@ -30,6 +34,11 @@ class Settings:
     # Seconds a stopping server gives requests in flight before it cuts them off.
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     log_format: str = "json"
+    introspection: bool = True
+    # Origins whose web pages may call the API from a browser; "*" for any.
+    cors_origins: tuple[str, ...] = ()
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    rate_limit_burst: int = DEFAULT_RATE_LIMIT_BURST
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -56,9 +65,15 @@ class Settings:
             data_dir=data_dir,
             encryption_keys=keys,
             environment=_choice(env, "SWITCHBOARD_ENV", ("development", "production"), "development"),
-            workers=_workers(env.get("SWITCHBOARD_WORKERS", "").strip() or "1"),
-            shutdown_timeout=_seconds(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT),
+            workers=_whole_number(env, "SWITCHBOARD_WORKERS", 1, MAX_WORKERS, default=1),
+            shutdown_timeout=_positive(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", "seconds", DEFAULT_SHUTDOWN_TIMEOUT),
             log_format=_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS, "json"),
+            introspection=_choice(env, "SWITCHBOARD_INTROSPECTION", ("true", "false"), "true") == "true",
+            cors_origins=_origins(env, "SWITCHBOARD_CORS_ORIGINS"),
+            rate_limit=_positive(env, "SWITCHBOARD_RATE_LIMIT", "operations per second", DEFAULT_RATE_LIMIT),
+            rate_limit_burst=_whole_number(
+                env, "SWITCHBOARD_RATE_LIMIT_BURST", 1, MAX_RATE_LIMIT_BURST, default=DEFAULT_RATE_LIMIT_BURST
+            ),
         )
 
     @property
@@ -69,6 +84,10 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database == "sqlite"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
 
 
 def _default_database_url(data_dir: Path) -> str:
@@ -82,20 +101,33 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
     return value
 
 
-def _workers(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
-        raise SettingsError(f"SWITCHBOARD_WORKERS must be a whole number from 1 to {MAX_WORKERS}, got {value!r}")
+def _whole_number(env: Mapping[str, str], name: str, low: int, high: int, *, default: int) -> int:
+    value = env.get(name, "").strip() or str(default)
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     return int(value)
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _positive(env: Mapping[str, str], name: str, unit: str, default: float) -> float:
     value = env.get(name, "").strip()
     if not value:
         return default
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        seconds = -1.0
-    if not 0 < seconds < float("inf"):
-        raise SettingsError(f"{name} must be a number of seconds greater than 0, got {value!r}")
-    return seconds
+        number = -1.0
+    if not 0 < number < float("inf"):
+        raise SettingsError(f"{name} must be a number of {unit} greater than 0, got {value!r}")
+    return number
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    origins = tuple(o.strip() for o in env.get(name, "").split(",") if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and not (parts.scheme in ("http", "https") and parts.netloc and origin == f"{parts.scheme}://{parts.netloc}"):
+            raise SettingsError(
+                f"{name} must list origins such as https://app.example.com (scheme and host, no path), "
+                f"comma-separated, or *; got {origin!r}"
+            )
+    return origins

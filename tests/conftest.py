@@ -13,6 +13,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -175,8 +176,9 @@ class Api:
         return body["data"]
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[Any]:
+    """The app of these settings, started; one at a time, as Tortoise has one default connection."""
     # Tortoise keeps each table's INSERT and DELETE statements for the life
     # of the process, keyed by connection name but not by dialect; tests
     # switch between SQLite and PostgreSQL under the same name.
@@ -186,13 +188,26 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
         yield manager.app
 
 
-@pytest.fixture
-async def api(app: Any) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def api_client(app: Any) -> AsyncIterator[Api]:
+    """An Api over the app, with a key of a new organization, Acme."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test") as client:
         api = Api(client)
         api.key = (await issue_key("Acme")).key
         yield api
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    async with running_app(settings) as application:
+        yield application
+
+
+@pytest.fixture
+async def api(app: Any) -> AsyncIterator[Api]:
+    async with api_client(app) as client:
+        yield client
 
 
 @pytest.fixture
