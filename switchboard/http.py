@@ -4,6 +4,7 @@ and GraphQL-over-HTTP's media types and status codes."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import time
@@ -106,6 +107,21 @@ class RequestLogMiddleware:
                     "duration_ms": duration_ms,
                 },
             )
+
+
+def parse_json(data: str | bytes) -> Any:
+    """A request's JSON, or ValueError when it is not JSON every layer below can hold.
+
+    JSON's \\u escapes can spell lone surrogates, which are not Unicode text:
+    UTF-8, the databases and encryption all refuse them. Nesting beyond
+    Python's recursion limit is refused too.
+    """
+    try:
+        value = json.loads(data)
+        json.dumps(value, ensure_ascii=False).encode()
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    return value
 
 
 def graphql_refusal(
@@ -215,6 +231,12 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
                 headers = {"Allow": allowed}
             media_type = response_media_type(request.headers.get("accept", ""))
             return graphql_refusal(status, error.reason, HTTPStatus(status).name, media_type=media_type, headers=headers)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return parse_json(data)
+        except ValueError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         # Multipart uploads are off, so a POST body is JSON or nothing we read.

@@ -7,7 +7,6 @@ own, so GraphQL and REST refuse exactly the same things.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
@@ -24,7 +23,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
 from resolvers.rules import OMITTED, parse_uuid
-from switchboard.http import bearer_token
+from switchboard.http import bearer_token, parse_json
 from switchboard.openapi import MAX_OFFSET, openapi_document
 from switchboard.rate_limit import RateLimiter
 from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config, RestField
@@ -118,8 +117,8 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise Refusal(415, "Unsupported media type: send the body as application/json")
     try:
-        body = json.loads(await request.body())
-    except (ValueError, RecursionError):
+        body = parse_json(await request.body())
+    except ValueError:
         raise _invalid([_detail("body", "The body is not valid JSON")]) from None
     if not isinstance(body, dict):
         raise _invalid([_detail("body", "The body must be a JSON object of phone number fields")])

@@ -131,6 +131,10 @@ async def test_other_methods_are_405(api: Api, method: str) -> None:
         ),
         pytest.param("query { __typename }", "application/graphql", 415, "Unsupported media type: send the body as application/json", id="graphql-body"),
         pytest.param('{"query": "{ __typename }"}', "", 415, "Unsupported media type: send the body as application/json", id="no-content-type"),
+        # Python parses both, but no layer below can hold them: half a surrogate pair is not
+        # Unicode text, and nesting this deep is past Python's recursion limit.
+        pytest.param('{"query": "{ __typename }", "variables": {"x": "\\ud800"}}', JSON, 400, "Unable to parse request body as JSON", id="lone-surrogate"),
+        pytest.param('{"query": "{ __typename }", "variables": {"x": ' + "[" * 5000 + "]" * 5000 + "}}", JSON, 400, "Unable to parse request body as JSON", id="deep-json"),
     ],
 )
 @pytest.mark.parametrize("accept", [JSON, GRAPHQL_JSON])
