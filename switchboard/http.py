@@ -45,6 +45,8 @@ _MEDIA_TYPES = [GRAPHQL_RESPONSE_JSON, APPLICATION_JSON]
 # messages; that input may be a password or token sent in the wrong shape.
 _ECHOED_VALUES = (
     (re.compile(r", found: .*\Z", re.S), "."),
+    # After a "Did you mean ...?" hint the quote starts a sentence.
+    (re.compile(r" Found: .*\Z", re.S), ""),
     (re.compile(r"(cannot represent [^:]*value): .*\Z", re.S), r"\1."),
     (re.compile(r"Value '.*' (does not exist in '[^']+' enum\.)", re.S), r"Value \1"),
 )
