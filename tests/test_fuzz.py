@@ -85,7 +85,8 @@ def anything(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(valid, valid, hostile_text, any_json)
 
 
-secret = st.one_of(hostile_text.map(lambda text: SECRET_MARK + text), any_json)
+# Strings always marked: the sweep searches for every string sent as a secret.
+secret = st.one_of(hostile_text.map(lambda text: SECRET_MARK + text), any_json.filter(lambda value: not isinstance(value, str)))
 numbers = st.one_of(st.from_regex(r"\+1 ?415 ?555 ?[0-9]{4}", fullmatch=True), st.sampled_from(["+442079460958", "0044 20 7946 0958"]))
 ports = st.one_of(st.integers(-70_000, 70_000), huge_ints)
 transports = st.sampled_from(["UDP", "TCP", "TLS", "udp", "QUIC"])
@@ -97,18 +98,22 @@ def optional(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dic
     return st.fixed_dictionaries({}, optional={name: anything(s) for name, s in fields.items()})
 
 
-def required(fields: dict[str, st.SearchStrategy[Any]], extra: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+def required(
+    fields: dict[str, st.SearchStrategy[Any]], extra: dict[str, st.SearchStrategy[Any]], secrets: dict[str, st.SearchStrategy[Any]]
+) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
-        {name: anything(s) for name, s in fields.items()}, optional={name: anything(s) for name, s in extra.items()}
+        {**{name: anything(s) for name, s in fields.items()}, **secrets},
+        optional={name: anything(s) for name, s in extra.items()},
     )
 
 
-twilio_input = required({"accountSid": sids, "authToken": secret}, {})
+twilio_input = required({"accountSid": sids}, {}, {"authToken": secret})
 registration_input = required(
-    {"username": hostile_text, "password": secret, "proxy": st.sampled_from(["pbx.example.com", "10.0.0.1"])},
+    {"username": hostile_text, "proxy": st.sampled_from(["pbx.example.com", "10.0.0.1"])},
     {"outboundProxy": hostile_text, "authUser": hostile_text, "port": ports, "registerTransport": transports},
+    {"password": secret},
 )
-allowlist_input = required({"ip": st.sampled_from(["203.0.113.10", "2001:db8::1"])}, {"port": ports, "protocol": transports})
+allowlist_input = required({"ip": st.sampled_from(["203.0.113.10", "2001:db8::1"])}, {"port": ports, "protocol": transports}, {})
 one_provider = st.one_of(
     st.builds(lambda v: {"twilio": v}, twilio_input),
     st.builds(lambda v: {"sip": {"registration": v}}, registration_input),
