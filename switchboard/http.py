@@ -227,10 +227,10 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             return await super().run(request, context, root_value)
         except HTTPException as error:
             status, headers = error.status_code, None
-            if status == 405 or isinstance(error.__cause__, InvalidOperationTypeError):
-                status = 405
-                allowed = "POST" if isinstance(error.__cause__, InvalidOperationTypeError) else "GET, POST"
-                headers = {"Allow": allowed}
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                status, headers = 405, {"Allow": "POST"}  # a mutation over GET
+            elif status == 405:
+                headers = {"Allow": "GET, POST"}
             media_type = response_media_type(request.headers.get("accept", ""))
             return graphql_refusal(status, error.reason, HTTPStatus(status).name, media_type=media_type, headers=headers)
 

@@ -19,8 +19,10 @@ import httpx
 
 # GraphQL's and REST's names for the write-only fields.
 SECRET_FIELDS = frozenset({"authToken", "password", "twilioAuthToken", "sipPassword"})
-# Shorter values ("t", "pw") also turn up in text that never held them.
+# Shorter values ("t", "pw"), and filler such as "x" * 129 for a length rule,
+# also turn up in text that never held them.
 MIN_LENGTH = 8
+MIN_DISTINCT_CHARACTERS = 5
 
 
 class SecretSweep:
@@ -30,7 +32,7 @@ class SecretSweep:
         self.counts: dict[str, int] = defaultdict(int)
 
     def add_secret(self, value: Any) -> None:
-        if isinstance(value, str) and len(value) >= MIN_LENGTH:
+        if isinstance(value, str) and len(value) >= MIN_LENGTH and len(set(value)) >= MIN_DISTINCT_CHARACTERS:
             self.secrets.add(value)
 
     def add_text(self, kind: str, where: str, text: str) -> None:
