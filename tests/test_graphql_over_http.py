@@ -151,3 +151,29 @@ async def test_a_refused_batch_runs_nothing(api: Api) -> None:
     response = await post(api, [{"query": CREATE_PHONE_NUMBER, "variables": CREATE}] * 2)
     assert response.status_code == 400
     assert await stored_rows("phone_numbers") == []
+
+
+@pytest.mark.parametrize(("accept", "status"), [(JSON, 200), (GRAPHQL_JSON, 500)])
+async def test_a_failure_before_execution_is_masked_and_500_under_graphql_response_json(
+    api: Api, monkeypatch: pytest.MonkeyPatch, accept: str, status: int
+) -> None:
+    import schema.limits
+
+    def fail(*args: object) -> set[str]:
+        raise RuntimeError("SELECT secret FROM somewhere")
+
+    monkeypatch.setattr(schema.limits, "_response_keys", fail)
+    response = await api.client.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"Authorization": f"Bearer {api.key}", "Accept": accept, "X-Request-ID": "req-7"},
+    )
+    assert response.status_code == status
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Internal server error (request id req-7)",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-7"},
+            }
+        ]
+    }
