@@ -259,6 +259,10 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         "SWITCHBOARD_ENCRYPTION_KEYS": generate_key(),
         "SWITCHBOARD_DATA_DIR": str(workdir / "data"),
         "SWITCHBOARD_WORKERS": "1",
+        # The per-key limit still runs on every request, set high enough that
+        # it measures the server, not the limit.
+        "SWITCHBOARD_RATE_LIMIT": "1000000",
+        "SWITCHBOARD_RATE_LIMIT_BURST": "1000000",
     }
     subprocess.run([sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, check=True, capture_output=True)
     orgs = asyncio.run(_organizations(database_url))

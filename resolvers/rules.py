@@ -43,6 +43,9 @@ OMITTED: Any = Omitted()
 _NUMBER_CHARACTERS = re.compile(r"^[0-9+ ().\-]+$")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:(?![0-9]+$)")
 TWILIO_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+# C0 and C1 control characters and DEL, but tab and line breaks. PostgreSQL
+# can't store NUL in text or JSON at all; the others only garble a label.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 METADATA_MAX_KEYS = 50
 METADATA_MAX_KEY_LENGTH = 40
@@ -61,7 +64,7 @@ def text(
     required: bool,
     strip: bool = True,
 ) -> str | None:
-    """A string that, when given, may not be blank and has a length limit.
+    """A string that, when given, may not be blank, holds no control characters and has a length limit.
 
     Secrets are checked with strip=False: surrounding spaces in a password
     are the caller's business, and are kept.
@@ -73,6 +76,9 @@ def text(
     if not value.strip():
         hint = "" if required else "; omit it or send null to leave it unset"
         errors.add(path, ErrorCode.BLANK, f"{label} can't be blank{hint}")
+        return None
+    if _CONTROL_CHARACTERS.search(value):
+        errors.add(path, ErrorCode.INVALID, f"{label} can't contain control characters")
         return None
     if strip:
         value = value.strip()
@@ -217,6 +223,9 @@ def metadata(errors: Errors, path: FieldPath, value: Any) -> dict[str, Any] | No
 def _metadata_value(errors: Errors, path: FieldPath, value: Any, *, depth: int) -> None:
     if depth > METADATA_MAX_DEPTH:
         errors.add(path, ErrorCode.INVALID, f"Metadata may nest at most {METADATA_MAX_DEPTH} levels deep")
+        return
+    if _CONTROL_CHARACTERS.search(path[-1]) or isinstance(value, str) and _CONTROL_CHARACTERS.search(value):
+        errors.add(path, ErrorCode.INVALID, "Metadata keys and values can't contain control characters other than tab and line breaks")
         return
     if isinstance(value, str):
         if len(value) > METADATA_MAX_STRING_LENGTH:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import re
+from collections.abc import Callable, Iterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import phone_numbers as number_fields
+from schema.limits import LIMITS
 
 
 @strawberry.type
@@ -55,7 +59,18 @@ class Mutation:
     )
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean .*\Z", re.S)
+
+
 class Schema(strawberry.Schema):
+    @staticmethod
+    def remove_field_suggestion(error: GraphQLError) -> None:
+        """With suggestions off, no message names a field, argument, type or enum value the caller did not.
+
+        Strawberry's own version only trims unknown-field messages.
+        """
+        error.message = _SUGGESTION.sub("", error.message)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log nothing here: messages can quote input, secrets included.
 
@@ -73,8 +88,23 @@ class RecordOperationName(SchemaExtension):
             context.operation_name = self.execution_context.operation_name
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256), RecordOperationName],
-)
+@functools.cache
+def create_schema(*, suggestions: bool = True, introspection: bool = True) -> Schema:
+    """The schema, with "Did you mean ...?" hints and introspection each on or off."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        *LIMITS,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        RecordOperationName,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not suggestions),
+    )
+
+
+schema = create_schema()

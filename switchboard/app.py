@@ -12,12 +12,15 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
-from schema import schema
+from schema import create_schema
 from switchboard import health, rest
+from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.graphiql import graphiql_html
 from switchboard.http import GraphQLView, RequestLogMiddleware
 from switchboard.keys import encryption_keys
+from switchboard.limits import BodySizeLimit
+from switchboard.rate_limit import RateLimiter
 from switchboard.settings import Settings
 
 
@@ -25,7 +28,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     secrets = SecretBox(encryption_keys(settings))
     authenticator = Authenticator(settings.api_key_cache_seconds)
-    graphql = GraphQLView(schema, secrets, authenticator, graphiql_html=graphiql_html(settings.graphiql_cdn))
+    # One bucket per key for GraphQL and REST alike, in this worker.
+    rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_burst)
+    schema = create_schema(suggestions=not settings.is_production, introspection=settings.introspection)
+    page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
+    graphql = GraphQLView(schema, secrets, authenticator, rate_limiter, graphiql_html=page)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -35,10 +42,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql),
-            *rest.routes(secrets, authenticator),
+            *rest.routes(secrets, authenticator, rate_limiter),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],
-        middleware=[Middleware(RequestLogMiddleware)],
+        # Outermost first: refusals below are logged, and carry CORS headers a browser can read.
+        middleware=[Middleware(RequestLogMiddleware), cors(settings), Middleware(BodySizeLimit)],
         lifespan=lifespan,
     )

@@ -1,35 +1,52 @@
-"""The GraphQL endpoint over HTTP: API-key auth, request ids, request log, error masking."""
+"""The GraphQL endpoint over HTTP: API-key auth, request ids, request log, error masking,
+and GraphQL-over-HTTP's media types and status codes."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
 import uuid
+from http import HTTPStatus
 from typing import Any
 
+import mimeparse
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from models.secrets import SecretBox
 from resolvers import api_keys
 from schema.context import GraphQLContext
+from switchboard.rate_limit import RateLimiter
 
 log = logging.getLogger("switchboard")
 request_log = logging.getLogger("switchboard.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
+APPLICATION_JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+# mimeparse breaks ties in favour of the later type, so `*/*`, `application/*`
+# and clients that list both at the same weight get application/json.
+_MEDIA_TYPES = [GRAPHQL_RESPONSE_JSON, APPLICATION_JSON]
+
 # graphql-core quotes the offending input in coercion and validation
 # messages; that input may be a password or token sent in the wrong shape.
 _ECHOED_VALUES = (
     (re.compile(r", found: .*\Z", re.S), "."),
+    # After a "Did you mean ...?" hint the quote starts a sentence.
+    (re.compile(r" Found: .*\Z", re.S), ""),
     (re.compile(r"(cannot represent [^:]*value): .*\Z", re.S), r"\1."),
     (re.compile(r"Value '.*' (does not exist in '[^']+' enum\.)", re.S), r"Value \1"),
 )
@@ -94,12 +111,61 @@ class RequestLogMiddleware:
             )
 
 
-def unauthenticated(message: str) -> Response:
+def parse_json(data: str | bytes) -> Any:
+    """A request's JSON, or ValueError when it is not JSON every layer below can hold.
+
+    orjson refuses what UTF-8, the databases and encryption cannot take: \\u
+    escapes that spell lone surrogates, NaN and integers beyond 64 bits; and
+    nesting deeper than 1,024 levels.
+    """
+    return orjson.loads(data)
+
+
+def graphql_refusal(
+    status: int, message: str, code: str, *, media_type: str = APPLICATION_JSON, headers: dict[str, str] | None = None
+) -> Response:
+    """A request refused before any operation ran: a GraphQL response with errors and no data."""
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer realm="switchboard"'},
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=headers,
+        media_type=media_type,
     )
+
+
+def unauthenticated(message: str) -> Response:
+    return graphql_refusal(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": 'Bearer realm="switchboard"'})
+
+
+def response_media_type(accept: str) -> str:
+    """What the client's Accept header prefers; application/json when it names neither type, or nothing."""
+    try:
+        return mimeparse.best_match(_MEDIA_TYPES, accept) or APPLICATION_JSON
+    except ValueError:
+        return APPLICATION_JSON
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Nothing executed: the document did not parse or validate, or the variables did not coerce.
+
+    Field errors carry a path; these errors belong to the request as a whole.
+    """
+    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors)
+
+
+def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
+    """GraphQL over HTTP's status for a response.
+
+    Legacy application/json clients get 200 for every well-formed request and
+    read errors from the body; application/graphql-response+json says with a
+    4xx or 5xx that nothing executed (a response without `data`).
+    """
+    codes = {error.get("extensions", {}).get("code") for error in body.get("errors", [])}
+    if "RATE_LIMITED" in codes:
+        return 429
+    if media_type == APPLICATION_JSON or "data" in body:
+        return 200
+    return 500 if "INTERNAL_SERVER_ERROR" in codes else 400
 
 
 def bearer_token(request: Request) -> str | None:
@@ -111,7 +177,13 @@ def bearer_token(request: Request) -> str | None:
 
 class GraphQLView(GraphQL[GraphQLContext, None]):
     def __init__(
-        self, schema: Any, secrets: SecretBox, authenticator: api_keys.Authenticator, *, graphiql_html: str | None
+        self,
+        schema: Any,
+        secrets: SecretBox,
+        authenticator: api_keys.Authenticator,
+        rate_limiter: RateLimiter,
+        *,
+        graphiql_html: str | None,
     ) -> None:
         super().__init__(
             schema,
@@ -121,13 +193,11 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         )
         self.secrets = secrets
         self.authenticator = authenticator
+        self.rate_limiter = rate_limiter
         self.graphiql_html = graphiql_html or ""
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
-
-    def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -157,15 +227,62 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             organization_id=request.state.organization_id,
             secrets=self.secrets,
             request_id=request.state.request_id,
+            rate_limit=functools.partial(self.rate_limiter.take, bearer_token(request)),
         )
         # RequestLogMiddleware reads the operation name from it afterwards.
         request.state.request_context = context
         return context
 
+    async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
+        """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            status, headers = error.status_code, None
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                status, headers = 405, {"Allow": "POST"}  # a mutation over GET
+            elif status == 405:
+                headers = {"Allow": "GET, POST"}
+            media_type = response_media_type(request.headers.get("accept", ""))
+            return graphql_refusal(status, error.reason, HTTPStatus(status).name, media_type=media_type, headers=headers)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return parse_json(data)
+        except ValueError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        # Multipart uploads are off, so a POST body is JSON or nothing we read.
+        if request.method == "POST" and parse_content_type(request.content_type or "")[0] != APPLICATION_JSON:
+            raise HTTPException(415, "Unsupported media type: send the body as application/json")
+        return await super().parse_http_body(request)
+
+    async def get_sub_response(self, request: Request) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # Negotiated here, where the request is at hand; create_response reads it.
+        sub_response.media_type = response_media_type(request.headers.get("accept", ""))
+        return sub_response
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+        request_error = is_request_error(result)
         if result.errors:
             result.errors = [self._public_error(request, error) for error in result.errors]
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        if request_error:
+            # The GraphQL spec: an error raised before execution leaves no `data` entry.
+            body.pop("data", None)
+        return body
+
+    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response) -> Response:
+        assert isinstance(response_data, dict), "batching is off"
+        media_type = sub_response.media_type or APPLICATION_JSON
+        response = super().create_response(response_data, sub_response)
+        response.status_code = http_status(response_data, media_type)
+        response.headers["content-type"] = media_type
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
+        return response
 
     def _public_error(self, request: Request, error: GraphQLError) -> GraphQLError:
         original = error.original_error

@@ -34,7 +34,12 @@ _BODY_ERRORS = {
     "400": _error_response("Validation failed: `details` names each field and the rule it broke"),
     "401": _error_response("Missing or invalid API key"),
     "409": _error_response("The number already exists in the organization, or the Idempotency-Key was used with other input"),
+    "413": _error_response("The body is larger than 64 KiB"),
     "415": _error_response("The body is not application/json"),
+    "429": {
+        **_error_response("The API key's rate limit is used up"),
+        "headers": {"Retry-After": {"description": "Seconds until the request can succeed", "schema": {"type": "integer"}}},
+    },
 }
 
 
@@ -107,6 +112,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": _data_response("A page of numbers", {"$ref": "#/components/schemas/PhoneNumberList"}),
                         "400": _BODY_ERRORS["400"],
                         "401": _BODY_ERRORS["401"],
+                        "429": _BODY_ERRORS["429"],
                     },
                 },
             },
@@ -119,6 +125,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": _data_response("The number", _wrapped(_PHONE_NUMBER)),
                         "401": _BODY_ERRORS["401"],
                         "404": _error_response("No such number in your organization"),
+                        "429": _BODY_ERRORS["429"],
                     },
                 },
                 "patch": {
@@ -144,6 +151,7 @@ def openapi_document() -> dict[str, Any]:
                         "204": {"description": "Deleted"},
                         "401": _BODY_ERRORS["401"],
                         "404": _error_response("No such number in your organization"),
+                        "429": _BODY_ERRORS["429"],
                     },
                 },
             },

@@ -7,7 +7,6 @@ own, so GraphQL and REST refuse exactly the same things.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
@@ -24,8 +23,9 @@ from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
 from resolvers.rules import OMITTED, parse_uuid
-from switchboard.http import bearer_token
+from switchboard.http import bearer_token, parse_json
 from switchboard.openapi import MAX_OFFSET, openapi_document
+from switchboard.rate_limit import RateLimiter
 from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config, RestField
 
 log = logging.getLogger("switchboard")
@@ -117,8 +117,8 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise Refusal(415, "Unsupported media type: send the body as application/json")
     try:
-        body = json.loads(await request.body())
-    except (ValueError, RecursionError):
+        body = parse_json(await request.body())
+    except ValueError:
         raise _invalid([_detail("body", "The body is not valid JSON")]) from None
     if not isinstance(body, dict):
         raise _invalid([_detail("body", "The body must be a JSON object of phone number fields")])
@@ -246,9 +246,12 @@ Handler = Callable[[Request, RequestContext], Awaitable[Response]]
 
 
 def _endpoint(
-    operations: dict[str, tuple[str, Handler]], secrets: SecretBox, authenticator: api_keys.Authenticator
+    operations: dict[str, tuple[str, Handler]],
+    secrets: SecretBox,
+    authenticator: api_keys.Authenticator,
+    rate_limiter: RateLimiter,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, then run the handler of the request's method.
+    """Authenticate, charge the key's rate limit one token, then run the handler of the request's method.
 
     `operations` maps each method to its OpenAPI operationId and handler;
     Starlette also answers HEAD wherever GET is allowed.
@@ -257,10 +260,17 @@ def _endpoint(
     async def endpoint(request: Request) -> Response:
         token = bearer_token(request)
         organization_id = await authenticator.authenticate(token) if token else None
-        if organization_id is None:
+        if token is None or organization_id is None:
             message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
             return JSONResponse(
                 {"error": message, "details": []}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="switchboard"'}
+            )
+        retry_after = rate_limiter.take(token, 1)
+        if retry_after is not None:
+            return JSONResponse(
+                {"error": f"Rate limit exceeded: retry after {retry_after} seconds", "details": []},
+                status_code=429,
+                headers={"Retry-After": str(retry_after)},
             )
         operation_id, handler = operations["GET" if request.method == "HEAD" else request.method]
         ctx = RequestContext(
@@ -333,16 +343,23 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
 
-def routes(secrets: SecretBox, authenticator: api_keys.Authenticator) -> list[Route]:
+def routes(secrets: SecretBox, authenticator: api_keys.Authenticator, rate_limiter: RateLimiter) -> list[Route]:
     return [
         Route("/v1/openapi.json", openapi, methods=["GET"]),
-        Route("/v1/phone-numbers", _endpoint({"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, authenticator), methods=["GET", "POST"]),
+        Route(
+            "/v1/phone-numbers",
+            _endpoint(
+                {"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, authenticator, rate_limiter
+            ),
+            methods=["GET", "POST"],
+        ),
         Route(
             "/v1/phone-numbers/{id}",
             _endpoint(
                 {"GET": ("getPhoneNumber", read), "PATCH": ("updatePhoneNumber", update), "DELETE": ("deletePhoneNumber", delete)},
                 secrets,
                 authenticator,
+                rate_limiter,
             ),
             methods=["GET", "PATCH", "DELETE"],
         ),

@@ -16,6 +16,10 @@ DEFAULT_SHUTDOWN_TIMEOUT = 20.0
 DEFAULT_API_KEY_CACHE_SECONDS = 30.0
 # Serves every npm package's files at /<package>@<version>/<file>.
 DEFAULT_GRAPHIQL_CDN = "https://unpkg.com"
+# Per API key and per worker process: operations a second, and how many may come at once.
+DEFAULT_RATE_LIMIT = 50.0
+DEFAULT_RATE_LIMIT_BURST = 500
+MAX_RATE_LIMIT_BURST = 1_000_000
 
 
 class SettingsError(ValueError):
@@ -37,6 +41,11 @@ class Settings:
     graphiql_cdn: str = DEFAULT_GRAPHIQL_CDN
     # How long a worker trusts a key it has checked; a deleted key works that much longer.
     api_key_cache_seconds: float = DEFAULT_API_KEY_CACHE_SECONDS
+    introspection: bool = True
+    # Origins whose web pages may call the API from a browser; "*" for any.
+    cors_origins: tuple[str, ...] = ()
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    rate_limit_burst: int = DEFAULT_RATE_LIMIT_BURST
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -63,12 +72,18 @@ class Settings:
             data_dir=data_dir,
             encryption_keys=keys,
             environment=_choice(env, "SWITCHBOARD_ENV", ("development", "production"), "development"),
-            workers=_workers(env.get("SWITCHBOARD_WORKERS", "").strip() or "1"),
-            shutdown_timeout=_seconds(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT),
+            workers=_whole_number(env, "SWITCHBOARD_WORKERS", 1, MAX_WORKERS, default=1),
+            shutdown_timeout=_positive(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", "seconds", DEFAULT_SHUTDOWN_TIMEOUT),
             log_format=_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS, "json"),
             graphiql_cdn=_graphiql_cdn(env.get("SWITCHBOARD_GRAPHIQL_CDN", "")),
-            api_key_cache_seconds=_seconds(
-                env, "SWITCHBOARD_API_KEY_CACHE_SECONDS", DEFAULT_API_KEY_CACHE_SECONDS, allow_zero=True
+            api_key_cache_seconds=_positive(
+                env, "SWITCHBOARD_API_KEY_CACHE_SECONDS", "seconds", DEFAULT_API_KEY_CACHE_SECONDS, allow_zero=True
+            ),
+            introspection=_choice(env, "SWITCHBOARD_INTROSPECTION", ("true", "false"), "true") == "true",
+            cors_origins=_origins(env, "SWITCHBOARD_CORS_ORIGINS"),
+            rate_limit=_positive(env, "SWITCHBOARD_RATE_LIMIT", "operations per second", DEFAULT_RATE_LIMIT),
+            rate_limit_burst=_whole_number(
+                env, "SWITCHBOARD_RATE_LIMIT_BURST", 1, MAX_RATE_LIMIT_BURST, default=DEFAULT_RATE_LIMIT_BURST
             ),
         )
 
@@ -80,6 +95,10 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database == "sqlite"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
 
 
 def _default_database_url(data_dir: Path) -> str:
@@ -93,24 +112,25 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
     return value
 
 
-def _workers(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
-        raise SettingsError(f"SWITCHBOARD_WORKERS must be a whole number from 1 to {MAX_WORKERS}, got {value!r}")
+def _whole_number(env: Mapping[str, str], name: str, low: int, high: int, *, default: int) -> int:
+    value = env.get(name, "").strip() or str(default)
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     return int(value)
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False) -> float:
+def _positive(env: Mapping[str, str], name: str, unit: str, default: float, *, allow_zero: bool = False) -> float:
     value = env.get(name, "").strip()
     if not value:
         return default
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        seconds = -1.0
-    if not (0 <= seconds if allow_zero else 0 < seconds) or seconds == float("inf"):
+        number = -1.0
+    if not (0 <= number if allow_zero else 0 < number) or number == float("inf"):
         bound = "0 or more" if allow_zero else "greater than 0"
-        raise SettingsError(f"{name} must be a number of seconds {bound}, got {value!r}")
-    return seconds
+        raise SettingsError(f"{name} must be a number of {unit} {bound}, got {value!r}")
+    return number
 
 
 def _graphiql_cdn(value: str) -> str:
@@ -119,3 +139,15 @@ def _graphiql_cdn(value: str) -> str:
     if url.scheme not in {"http", "https"} or not url.netloc or url.query or url.fragment:
         raise SettingsError("SWITCHBOARD_GRAPHIQL_CDN must be an http(s) URL without query, e.g. https://npm.example.com/cdn")
     return base
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    origins = tuple(o.strip() for o in env.get(name, "").split(",") if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and not (parts.scheme in ("http", "https") and parts.netloc and origin == f"{parts.scheme}://{parts.netloc}"):
+            raise SettingsError(
+                f"{name} must list origins such as https://app.example.com (scheme and host, no path), "
+                f"comma-separated, or *; got {origin!r}"
+            )
+    return origins

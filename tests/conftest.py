@@ -8,12 +8,14 @@ where the tests may create databases; without it they are skipped, saying so.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import threading
 import uuid
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -29,6 +31,7 @@ from models.secrets import generate_key
 from resolvers.api_keys import issue_key
 from switchboard.app import create_app
 from switchboard.settings import Settings
+from tests.secret_sweep import SecretSweep, SweepHandler
 from tests.servers import REPO as REPO  # tests import it from here
 from tests.servers import Servers, switchboard
 ENCRYPTION_KEY = generate_key()
@@ -37,6 +40,29 @@ BACKENDS = ("sqlite", "postgres")
 MIGRATIONS_TABLE = "tortoise_migrations"
 
 T = TypeVar("T")
+
+# One for the whole run: see tests/secret_sweep.py.
+SWEEP = SecretSweep()
+APP_TABLES = ("organizations", "api_keys", "agents", "phone_numbers", "idempotency_keys")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_sweep() -> Iterator[SecretSweep]:
+    """Watches every log record of the run; at its end, no secret a test sent may be anywhere."""
+    root = logging.getLogger()
+    handler, level = SweepHandler(SWEEP), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)  # what production logs
+    yield SWEEP
+    assert handler in root.handlers, "something removed the sweep's log handler"
+    root.removeHandler(handler)
+    root.setLevel(level)
+    leaks = SWEEP.leaks()
+    assert leaks == [], "secrets leaked:\n" + "\n".join(leaks)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.write_line(SWEEP.summary())
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -153,6 +179,8 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
         yield started
     finally:
         started.stop_all()
+        for server in started.started:
+            SWEEP.add_text("server log", str(server.log_path), server.log())
 
 
 class Api:
@@ -178,7 +206,7 @@ class Api:
 
 @asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[Any]:
-    """The app with its lifespan running, as uvicorn would run it."""
+    """The app of these settings, started; one at a time, as Tortoise has one default connection."""
     # Tortoise keeps each table's INSERT and DELETE statements for the life
     # of the process, keyed by connection name but not by dialect; tests
     # switch between SQLite and PostgreSQL under the same name.
@@ -186,6 +214,21 @@ async def running_app(settings: Settings) -> AsyncIterator[Any]:
     application = create_app(settings)
     async with LifespanManager(application) as manager:
         yield manager.app
+        # Whatever the test stored: secrets are only ever there encrypted.
+        for table in APP_TABLES:
+            SWEEP.add_text("stored table", f"{table} ({settings.database})", repr(await stored_rows(table)))
+
+
+@asynccontextmanager
+async def api_client(app: Any) -> AsyncIterator[Api]:
+    """An Api over the app, with a key of a new organization, Acme."""
+    transport = httpx.ASGITransport(app=app)
+    hooks = {"request": [SWEEP.on_request], "response": [SWEEP.on_response]}
+    async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test", event_hooks=hooks) as client:
+        api = Api(client)
+        api.key = (await issue_key("Acme")).key
+        SWEEP.add_secret(api.key)
+        yield api
 
 
 @pytest.fixture
@@ -194,19 +237,20 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
         yield application
 
 
+
+
 @pytest.fixture
 async def api(app: Any) -> AsyncIterator[Api]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test") as client:
-        api = Api(client)
-        api.key = (await issue_key("Acme")).key
-        yield api
+    async with api_client(app) as client:
+        yield client
 
 
 @pytest.fixture
 async def other_key(app: Any) -> str:
     """A key of a second organization."""
-    return (await issue_key("Globex")).key
+    key = (await issue_key("Globex")).key
+    SWEEP.add_secret(key)
+    return key
 
 
 async def stored_rows(table: str) -> list[dict[str, Any]]:

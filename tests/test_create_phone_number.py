@@ -326,6 +326,8 @@ LEAKY_SECRET = "leaky'secret\\é-0123456789"
     "provider",
     [
         pytest.param(twilio(authToken=LEAKY_SECRET, region="us1"), id="unknown-field-beside-secret"),
+        # graphql-core quotes the input after its "Did you mean" hint as "Found: ...".
+        pytest.param(twilio(authToken=LEAKY_SECRET, authTokn="x"), id="misspelt-field-beside-secret"),
         pytest.param(twilio(authToken={"nested": LEAKY_SECRET}), id="secret-in-an-object"),
         pytest.param({"twilio": {"accountSid": LEAKY_SECRET}}, id="missing-field-beside-secret"),
         pytest.param(sip_registration(port=LEAKY_SECRET), id="secret-in-an-int"),

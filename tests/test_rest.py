@@ -153,12 +153,22 @@ async def test_created_over_graphql_read_over_rest(api: Api) -> None:
         pytest.param(415, lambda c, h: c.post("/v1/phone-numbers", content='{"number": "+1"}', headers=h), id="no-content-type-415"),
         pytest.param(400, lambda c, h: c.post("/v1/phone-numbers", content="{nope", headers={**h, "Content-Type": "application/json"}), id="malformed-json-400"),
         pytest.param(400, lambda c, h: c.post("/v1/phone-numbers", json=[{"number": "+1"}], headers=h), id="array-body-400"),
+        pytest.param(400, lambda c, h: c.post("/v1/phone-numbers", content=LONE_SURROGATE, headers={**h, "Content-Type": "application/json"}), id="lone-surrogate-400"),
+        pytest.param(400, lambda c, h: c.post("/v1/phone-numbers", content=DEEP_JSON, headers={**h, "Content-Type": "application/json"}), id="deep-json-400"),
     ],
 )
 async def test_bodies_that_are_not_a_json_object(api: Api, status: int, make_request: Any) -> None:
     response = await make_request(api.client, {"Authorization": f"Bearer {api.key}"})
     assert response.status_code == status
     assert set(response.json()) == {"error", "details"}
+    assert await stored_rows("phone_numbers") == []
+
+
+# JSON that parses in Python but that no layer below can hold: a \u escape of
+# half a surrogate pair is not Unicode text, and Python's JSON parser gives up
+# on nesting this deep.
+LONE_SURROGATE = '{"number": "+14155550123", "name": "\\ud800", "twilioAccountSid": "AC0123456789abcdef0123456789abcdef", "twilioAuthToken": "t"}'
+DEEP_JSON = '{"metadata": ' + "[" * 5000 + "]" * 5000 + "}"
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer sb_live_unknown"}, {"Authorization": "Token x"}])

@@ -27,6 +27,29 @@ from tests.servers import server_environment, switchboard
         ),
         pytest.param({"SWITCHBOARD_LOG_FORMAT": "xml"}, "SWITCHBOARD_LOG_FORMAT must be 'json' or 'text', got 'xml'", id="log-format"),
         pytest.param({"SWITCHBOARD_ENV": "staging"}, "SWITCHBOARD_ENV must be 'development' or 'production', got 'staging'", id="env"),
+        pytest.param({"SWITCHBOARD_INTROSPECTION": "no"}, "SWITCHBOARD_INTROSPECTION must be 'true' or 'false', got 'no'", id="introspection"),
+        pytest.param(
+            {"SWITCHBOARD_CORS_ORIGINS": "https://app.example.com/"},
+            "SWITCHBOARD_CORS_ORIGINS must list origins such as https://app.example.com (scheme and host, no path), "
+            "comma-separated, or *; got 'https://app.example.com/'",
+            id="cors-origin-with-path",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_CORS_ORIGINS": "app.example.com"},
+            "SWITCHBOARD_CORS_ORIGINS must list origins such as https://app.example.com (scheme and host, no path), "
+            "comma-separated, or *; got 'app.example.com'",
+            id="cors-origin-without-scheme",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_RATE_LIMIT": "0"},
+            "SWITCHBOARD_RATE_LIMIT must be a number of operations per second greater than 0, got '0'",
+            id="rate-limit-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_RATE_LIMIT_BURST": "0"},
+            "SWITCHBOARD_RATE_LIMIT_BURST must be a whole number from 1 to 1000000, got '0'",
+            id="rate-limit-burst-zero",
+        ),
         pytest.param(
             {"DATABASE_URL": "mysql://root:hunter2@db/switchboard"},
             "DATABASE_URL must start with sqlite:// or postgres:// (got scheme 'mysql')",
@@ -50,9 +73,23 @@ def test_defaults_and_accepted_values() -> None:
             "SWITCHBOARD_WORKERS": "4",
             "SWITCHBOARD_SHUTDOWN_TIMEOUT": "7.5",
             "SWITCHBOARD_LOG_FORMAT": "text",
+            "SWITCHBOARD_ENV": "production",
+            "SWITCHBOARD_INTROSPECTION": "false",
+            "SWITCHBOARD_CORS_ORIGINS": "https://app.example.com, http://localhost:5173",
+            "SWITCHBOARD_RATE_LIMIT": "2.5",
+            "SWITCHBOARD_RATE_LIMIT_BURST": "20",
         }
     )
     assert (settings.database, settings.workers, settings.shutdown_timeout, settings.log_format) == ("postgres", 4, 7.5, "text")
+    assert (settings.is_production, settings.introspection) == (True, False)
+    assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")
+    assert (settings.rate_limit, settings.rate_limit_burst) == (2.5, 20)
+
+
+def test_the_defaults_of_the_limits() -> None:
+    settings = Settings.from_env({})
+    assert (settings.is_production, settings.introspection, settings.cors_origins) == (False, True, ())
+    assert (settings.rate_limit, settings.rate_limit_burst) == (50, 500)
 
 
 def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:

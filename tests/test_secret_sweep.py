@@ -1,0 +1,80 @@
+"""The secret sweep finds what it is meant to find: a planted leak fails it, and the whole run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.conftest import Api
+from tests.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, sip_registration
+from tests.secret_sweep import SecretSweep, SweepHandler
+from tests.servers import REPO
+
+SECRET = "planted-secret-0123456789"
+PLANT = "SWITCHBOARD_TEST_PLANT_LEAK"
+
+
+def test_a_secret_in_any_text_is_found_and_placed() -> None:
+    sweep = SecretSweep()
+    sweep.add_secret(SECRET)
+    sweep.add_secret("short")  # too short to search for without false alarms
+    sweep.add_secret("x" * 129)  # filler, as for a length rule: in any long run of x
+    sweep.add_text("response", "to POST /graphql", '{"data": {"ok": true}}')
+    assert sweep.leaks() == []
+    sweep.add_text("response", "to GET /v1/phone-numbers", f'{{"error": "bad token {SECRET}"}}')
+    sweep.add_text("stored table", "phone_numbers (sqlite)", f"[{{'name': 'x{SECRET}y'}}]")
+    sweep.add_text("server log", "server-0.log", "short " + "x" * 200)
+    assert sorted(sweep.leaks()) == [
+        f"{SECRET!r} in response to GET /v1/phone-numbers",
+        f"{SECRET!r} in stored table phone_numbers (sqlite)",
+    ]
+
+
+async def test_the_hooks_collect_requests_secrets_responses_and_log_records(app: object) -> None:
+    sweep = SecretSweep()
+    hooks = {"request": [sweep.on_request], "response": [sweep.on_response]}
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    handler = SweepHandler(sweep)
+    logging.getLogger().addHandler(handler)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test", event_hooks=hooks) as client:
+            from resolvers.api_keys import issue_key
+
+            api = Api(client)
+            api.key = (await issue_key("Acme")).key
+            created = await api.gql(CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": sip_registration(password=SECRET)}})
+            await api.gql(PHONE_NUMBER, {"id": created["createPhoneNumber"]["phoneNumber"]["id"]})
+            assert {SECRET, api.key} <= sweep.secrets
+            assert sweep.counts["response"] == 2 and sweep.leaks() == []
+
+            logging.getLogger("switchboard").warning("careless: %s", SECRET)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert sweep.leaks() == [f"{SECRET!r} in log record of switchboard"]
+
+
+@pytest.mark.skipif(os.environ.get(PLANT) != "1", reason=f"runs only inside test_a_planted_leak_fails_the_run ({PLANT}=1)")
+async def test_planted_leak(api: Api) -> None:
+    await api.post(CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": sip_registration(password=SECRET)}})
+    logging.getLogger("switchboard").warning("careless: %s", SECRET)
+
+
+def test_a_planted_leak_fails_the_run() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"} | {PLANT: "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_planted_leak"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "1 passed" in result.stdout and "1 error" in result.stdout
+    assert "AssertionError: secrets leaked:" in result.stdout
+    assert f"{SECRET!r} in log record of switchboard" in result.stdout
