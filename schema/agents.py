@@ -12,7 +12,7 @@ from resolvers import agents
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from schema.context import GraphQLContext
 from schema.errors import UserError, user_errors
-from schema.pagination import PageInfo, edges_and_page_info, page_arguments
+from schema.pagination import Edge, PageInfo, edges_and_page_info, page_arguments
 
 if TYPE_CHECKING:
     from schema.phone_numbers import PhoneNumberConnection
@@ -41,14 +41,8 @@ class Agent:
 
 
 @strawberry.type
-class AgentEdge:
-    cursor: str
-    node: Agent
-
-
-@strawberry.type
 class AgentConnection:
-    edges: list[AgentEdge]
+    edges: list[Edge[Agent]]
     page_info: PageInfo
 
     @strawberry.field(description="All agents of the organization.")
@@ -122,4 +116,4 @@ async def agent_list(info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | No
     size, position = page_arguments(AGENTS, organization_id, first, after)
     page = await agents.list_agents(info.context, size, position)
     edges, page_info = edges_and_page_info(AGENTS, organization_id, page.rows, page.has_next_page, after, Agent.from_row)
-    return AgentConnection(edges=[AgentEdge(cursor=c, node=n) for c, n in edges], page_info=page_info)
+    return AgentConnection(edges=edges, page_info=page_info)

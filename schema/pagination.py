@@ -5,12 +5,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 
 from resolvers.pagination import InvalidArgument, Position, check_page_size, decode_cursor, encode_cursor
+
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    node: NodeT
+    # (list kind, scope, row): the cursor is encoded only when a client asks for it.
+    source: strawberry.Private[tuple[str, uuid.UUID, Any]]
+
+    @strawberry.field(description="Opaque; pass it as `after` to read on from this edge.")
+    def cursor(self) -> str:
+        return encode_cursor(*self.source)
 
 
 @strawberry.type
@@ -36,14 +50,13 @@ def page_arguments(kind: str, scope: uuid.UUID, first: int, after: str | None) -
 
 
 def edges_and_page_info(
-    kind: str, scope: uuid.UUID, rows: list[Any], has_next_page: bool, after: str | None, to_node: Callable[[Any], Any]
-) -> tuple[list[tuple[str, Any]], PageInfo]:
-    edges = [(encode_cursor(kind, scope, row), to_node(row)) for row in rows]
+    kind: str, scope: uuid.UUID, rows: list[Any], has_next_page: bool, after: str | None, to_node: Callable[[Any], NodeT]
+) -> tuple[list[Edge[NodeT]], PageInfo]:
+    edges = [Edge(node=to_node(row), source=(kind, scope, row)) for row in rows]
     page_info = PageInfo(
         has_next_page=has_next_page,
         has_previous_page=after is not None,
-        start_cursor=edges[0][0] if edges else None,
-        end_cursor=edges[-1][0] if edges else None,
+        start_cursor=encode_cursor(kind, scope, rows[0]) if rows else None,
+        end_cursor=encode_cursor(kind, scope, rows[-1]) if rows else None,
     )
     return edges, page_info
-

@@ -19,7 +19,7 @@ from resolvers.rules import OMITTED
 from schema.agents import Agent
 from schema.context import GraphQLContext
 from schema.errors import UserError, user_errors
-from schema.pagination import PageInfo, argument_errors, edges_and_page_info, page_arguments
+from schema.pagination import Edge, PageInfo, argument_errors, edges_and_page_info, page_arguments
 
 Provider = strawberry.enum(ProviderValue, name="Provider", description="The telephony provider behind a number.")
 SipMode = strawberry.enum(
@@ -176,19 +176,13 @@ class PhoneNumberFilter:
         )
 
 
-@strawberry.type
-class PhoneNumberEdge:
-    cursor: str
-    node: PhoneNumber
-
-
 PHONE_NUMBERS = "phone_numbers"
 AGENT_PHONE_NUMBERS = "agent_phone_numbers"
 
 
 @strawberry.type
 class PhoneNumberConnection:
-    edges: list[PhoneNumberEdge]
+    edges: list[Edge[PhoneNumber]]
     page_info: PageInfo
     where: strawberry.Private[phone_numbers.PhoneNumberFilter | uuid.UUID]
 
@@ -201,7 +195,7 @@ class PhoneNumberConnection:
     @classmethod
     def build(cls, kind: str, scope: uuid.UUID, page: Any, after: str | None, where: Any) -> PhoneNumberConnection:
         edges, page_info = edges_and_page_info(kind, scope, page.rows, page.has_next_page, after, PhoneNumber.from_row)
-        return cls(edges=[PhoneNumberEdge(cursor=c, node=n) for c, n in edges], page_info=page_info, where=where)
+        return cls(edges=edges, page_info=page_info, where=where)
 
     @classmethod
     async def of_agent(cls, info: Info, agent_id: uuid.UUID, first: int, after: str | None) -> PhoneNumberConnection:
