@@ -16,10 +16,4 @@ function init(args)
   wrk.path = path
 end
 
-function done(summary, latency, requests)
-  io.write(string.format(
-    'BENCH {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
-    summary.requests, summary.duration, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
+done = dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "report.lua")
