@@ -10,6 +10,7 @@ from models import Agent
 from resolvers import rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, UserError
+from resolvers.owned import DeleteResult, delete_owned, get_owned
 from resolvers.pagination import Page, Position, keyset_page
 
 NAME_MAX_LENGTH = 100
@@ -29,12 +30,6 @@ class UpdateAgentInput:
 @dataclass
 class AgentResult:
     agent: Agent | None
-    errors: list[UserError] = field(default_factory=list)
-
-
-@dataclass
-class DeleteAgentResult:
-    deleted_id: uuid.UUID | None
     errors: list[UserError] = field(default_factory=list)
 
 
@@ -64,22 +59,13 @@ async def update_agent(ctx: RequestContext, data: UpdateAgentInput) -> AgentResu
     return AgentResult(agent)
 
 
-async def delete_agent(ctx: RequestContext, agent_id: str) -> DeleteAgentResult:
+async def delete_agent(ctx: RequestContext, agent_id: str) -> DeleteResult:
     """Delete an agent; its numbers stay, untied (the foreign key sets NULL)."""
-    parsed = rules.parse_uuid(agent_id)
-    deleted = 0
-    if parsed is not None:
-        deleted = await Agent.filter(id=parsed, organization_id=ctx.organization_id).delete()
-    if not deleted:
-        return DeleteAgentResult(None, [_not_found(agent_id)])
-    return DeleteAgentResult(parsed)
+    return await delete_owned(Agent, ctx, agent_id, _not_found(agent_id))
 
 
 async def get_agent(ctx: RequestContext, agent_id: str) -> Agent | None:
-    parsed = rules.parse_uuid(agent_id)
-    if parsed is None:
-        return None
-    return await Agent.get_or_none(id=parsed, organization_id=ctx.organization_id)
+    return await get_owned(Agent, ctx, agent_id)
 
 
 async def agents_by_id(ctx: RequestContext, agent_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Agent]:

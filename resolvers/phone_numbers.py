@@ -30,7 +30,8 @@ from models.secrets import SecretBox
 from resolvers import rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
-from resolvers.pagination import InvalidArgument, Page, Position, after_position, keyset_page
+from resolvers.owned import DeleteResult, delete_owned, get_owned
+from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
 from resolvers.rules import OMITTED
 
 DEFAULT_SIP_PORT = 5060
@@ -117,12 +118,6 @@ class PhoneNumberFilter:
 @dataclass
 class PhoneNumberResult:
     phone_number: PhoneNumber | None
-    errors: list[UserError] = field(default_factory=list)
-
-
-@dataclass
-class DeleteResult:
-    deleted_id: uuid.UUID | None
     errors: list[UserError] = field(default_factory=list)
 
 
@@ -490,23 +485,14 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
 
 
 async def delete_phone_number(ctx: RequestContext, phone_number_id: str) -> DeleteResult:
-    parsed = rules.parse_uuid(phone_number_id)
-    deleted = 0
-    if parsed is not None:
-        deleted = await PhoneNumber.filter(id=parsed, organization_id=ctx.organization_id).delete()
-    if not deleted:
-        return DeleteResult(None, [_not_found(phone_number_id)])
-    return DeleteResult(parsed)
+    return await delete_owned(PhoneNumber, ctx, phone_number_id, _not_found(phone_number_id))
 
 
 # --- reads ----------------------------------------------------------------------
 
 
 async def get_phone_number(ctx: RequestContext, phone_number_id: str) -> PhoneNumber | None:
-    parsed = rules.parse_uuid(phone_number_id)
-    if parsed is None:
-        return None
-    return await PhoneNumber.get_or_none(id=parsed, organization_id=ctx.organization_id)
+    return await get_owned(PhoneNumber, ctx, phone_number_id)
 
 
 def _filtered(ctx: RequestContext, where: PhoneNumberFilter) -> QuerySet[PhoneNumber]:

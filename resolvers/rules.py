@@ -177,11 +177,10 @@ def port(errors: Errors, path: FieldPath, value: int, *, label: str) -> int | No
 
 
 def uuid_id(errors: Errors, path: FieldPath, value: str, *, label: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
+    parsed = parse_uuid(value)
+    if parsed is None:
         errors.add(path, ErrorCode.INVALID, f"{label} must be a UUID")
-        return None
+    return parsed
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:

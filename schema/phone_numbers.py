@@ -38,6 +38,12 @@ def maybe(value: strawberry.Maybe[Any]) -> Any:
     return OMITTED if value is None else value.value
 
 
+def the_one(*members: strawberry.Maybe[Any]) -> Any:
+    """The domain input of the member a @oneOf input was given (the schema guarantees exactly one)."""
+    (chosen,) = (member for member in members if member is not None)
+    return chosen.value.to_domain()
+
+
 def optional(value: Any) -> Any:
     """A plain optional field: absent is OMITTED, null is None."""
     return OMITTED if value is strawberry.UNSET else value
@@ -285,9 +291,7 @@ class SipInput:
     ip_allowlist: strawberry.Maybe[SipIpAllowlistInput]
 
     def to_domain(self) -> phone_numbers.ProviderConfigInput:
-        chosen = self.registration or self.ip_allowlist
-        assert chosen is not None  # @oneOf guarantees exactly one
-        return chosen.value.to_domain()
+        return the_one(self.registration, self.ip_allowlist)
 
 
 @strawberry.input(description="Voximplant routing references; all optional, so {} selects Voximplant. Null clears one.")
@@ -320,9 +324,7 @@ class ProviderInput:
     jambonz: strawberry.Maybe[JambonzInput]
 
     def to_domain(self) -> phone_numbers.ProviderConfigInput:
-        chosen = self.twilio or self.sip or self.voximplant or self.jambonz
-        assert chosen is not None  # @oneOf guarantees exactly one
-        return chosen.value.to_domain()
+        return the_one(self.twilio, self.sip, self.voximplant, self.jambonz)
 
 
 _DRY_RUN = "Run every rule, uniqueness and agent lookup included, and answer as if saved, saving nothing."
@@ -419,9 +421,7 @@ class SipUpdateInput:
     ip_allowlist: strawberry.Maybe[SipIpAllowlistUpdateInput]
 
     def to_domain(self) -> phone_numbers.ProviderConfigInput:
-        chosen = self.registration or self.ip_allowlist
-        assert chosen is not None  # @oneOf guarantees exactly one
-        return chosen.value.to_domain()
+        return the_one(self.registration, self.ip_allowlist)
 
 
 @strawberry.input(one_of=True, description="The provider to keep (fields to change) or to switch to (a whole configuration).")
@@ -432,9 +432,7 @@ class ProviderUpdateInput:
     jambonz: strawberry.Maybe[JambonzInput]
 
     def to_domain(self) -> phone_numbers.ProviderConfigInput:
-        chosen = self.twilio or self.sip or self.voximplant or self.jambonz
-        assert chosen is not None  # @oneOf guarantees exactly one
-        return chosen.value.to_domain()
+        return the_one(self.twilio, self.sip, self.voximplant, self.jambonz)
 
 
 @strawberry.input(description="Omitted fields keep their value; null clears name, agentId and metadata.")

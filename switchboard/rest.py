@@ -26,7 +26,7 @@ from resolvers.rules import OMITTED, parse_uuid
 from switchboard.http import bearer_token, parse_json
 from switchboard.openapi import MAX_OFFSET, openapi_document
 from switchboard.rate_limit import RateLimiter
-from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config, RestField
+from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
 
 log = logging.getLogger("switchboard")
 

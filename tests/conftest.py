@@ -15,7 +15,6 @@ import threading
 import uuid
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Coroutine, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
