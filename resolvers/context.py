@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.secrets import SecretBox
+
+DEFAULT_MAX_PHONE_NUMBERS = 10_000
+DEFAULT_MAX_AGENTS = 1_000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The operator's settings that rules consult, read once at start-up."""
+
+    # Loopback, link-local and similar addresses as SIP targets: for development and tests only.
+    allow_local_targets: bool = False
+    max_phone_numbers: int = DEFAULT_MAX_PHONE_NUMBERS
+    max_agents: int = DEFAULT_MAX_AGENTS
 
 
 @dataclass
@@ -15,3 +28,4 @@ class RequestContext:
     request_id: str = ""
     # Set once the document is parsed; the request log names the operation.
     operation_name: str | None = None
+    policy: Policy = field(default_factory=Policy)

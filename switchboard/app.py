@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_burst)
     schema = create_schema(suggestions=not settings.is_production, introspection=settings.introspection)
     page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
-    graphql = GraphQLView(schema, secrets, authenticator, rate_limiter, graphiql_html=page)
+    graphql = GraphQLView(schema, secrets, authenticator, rate_limiter, settings.policy, graphiql_html=page)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql),
-            *rest.routes(secrets, authenticator, rate_limiter),
+            *rest.routes(secrets, authenticator, rate_limiter, settings.policy),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],

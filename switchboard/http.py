@@ -27,6 +27,7 @@ from strawberry.types.unset import UNSET
 
 from models.secrets import SecretBox
 from resolvers import api_keys
+from resolvers.context import Policy
 from schema.context import GraphQLContext
 from switchboard.rate_limit import RateLimiter
 
@@ -182,6 +183,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         secrets: SecretBox,
         authenticator: api_keys.Authenticator,
         rate_limiter: RateLimiter,
+        policy: Policy,
         *,
         graphiql_html: str | None,
     ) -> None:
@@ -194,6 +196,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         self.secrets = secrets
         self.authenticator = authenticator
         self.rate_limiter = rate_limiter
+        self.policy = policy
         self.graphiql_html = graphiql_html or ""
 
     def encode_json(self, data: object) -> bytes:
@@ -227,6 +230,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             organization_id=request.state.organization_id,
             secrets=self.secrets,
             request_id=request.state.request_id,
+            policy=self.policy,
             rate_limit=functools.partial(self.rate_limiter.take, bearer_token(request)),
         )
         # RequestLogMiddleware reads the operation name from it afterwards.

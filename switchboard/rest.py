@@ -19,7 +19,7 @@ from starlette.routing import Route
 from models import PhoneNumber, Provider, SipMode
 from models.secrets import SecretBox
 from resolvers import api_keys, phone_numbers
-from resolvers.context import RequestContext
+from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
 from resolvers.rules import OMITTED, parse_uuid
@@ -250,6 +250,7 @@ def _endpoint(
     secrets: SecretBox,
     authenticator: api_keys.Authenticator,
     rate_limiter: RateLimiter,
+    policy: Policy,
 ) -> Callable[[Request], Awaitable[Response]]:
     """Authenticate, charge the key's rate limit one token, then run the handler of the request's method.
 
@@ -278,6 +279,7 @@ def _endpoint(
             secrets=secrets,
             request_id=request.state.request_id,
             operation_name=operation_id,
+            policy=policy,
         )
         request.state.organization_id = organization_id
         # RequestLogMiddleware reads the operation name from it afterwards.
@@ -343,13 +345,15 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
 
-def routes(secrets: SecretBox, authenticator: api_keys.Authenticator, rate_limiter: RateLimiter) -> list[Route]:
+def routes(
+    secrets: SecretBox, authenticator: api_keys.Authenticator, rate_limiter: RateLimiter, policy: Policy
+) -> list[Route]:
     return [
         Route("/v1/openapi.json", openapi, methods=["GET"]),
         Route(
             "/v1/phone-numbers",
             _endpoint(
-                {"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, authenticator, rate_limiter
+                {"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, authenticator, rate_limiter, policy
             ),
             methods=["GET", "POST"],
         ),
@@ -360,6 +364,7 @@ def routes(secrets: SecretBox, authenticator: api_keys.Authenticator, rate_limit
                 secrets,
                 authenticator,
                 rate_limiter,
+                policy,
             ),
             methods=["GET", "PATCH", "DELETE"],
         ),

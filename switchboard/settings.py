@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from resolvers.context import DEFAULT_MAX_AGENTS, DEFAULT_MAX_PHONE_NUMBERS, Policy
+
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
 MAX_WORKERS = 64
@@ -20,6 +22,7 @@ DEFAULT_GRAPHIQL_CDN = "https://unpkg.com"
 DEFAULT_RATE_LIMIT = 50.0
 DEFAULT_RATE_LIMIT_BURST = 500
 MAX_RATE_LIMIT_BURST = 1_000_000
+MAX_ROWS_PER_ORGANIZATION = 10_000_000
 
 
 class SettingsError(ValueError):
@@ -46,6 +49,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     rate_limit: float = DEFAULT_RATE_LIMIT
     rate_limit_burst: int = DEFAULT_RATE_LIMIT_BURST
+    # SIP targets on loopback, link-local and similar addresses: development and tests only.
+    allow_local_targets: bool = False
+    max_phone_numbers_per_organization: int = DEFAULT_MAX_PHONE_NUMBERS
+    max_agents_per_organization: int = DEFAULT_MAX_AGENTS
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -85,6 +92,21 @@ class Settings:
             rate_limit_burst=_whole_number(
                 env, "SWITCHBOARD_RATE_LIMIT_BURST", 1, MAX_RATE_LIMIT_BURST, default=DEFAULT_RATE_LIMIT_BURST
             ),
+            allow_local_targets=_choice(env, "SWITCHBOARD_ALLOW_LOCAL_TARGETS", ("true", "false"), "false") == "true",
+            max_phone_numbers_per_organization=_whole_number(
+                env, "SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION", 1, MAX_ROWS_PER_ORGANIZATION, default=DEFAULT_MAX_PHONE_NUMBERS
+            ),
+            max_agents_per_organization=_whole_number(
+                env, "SWITCHBOARD_MAX_AGENTS_PER_ORGANIZATION", 1, MAX_ROWS_PER_ORGANIZATION, default=DEFAULT_MAX_AGENTS
+            ),
+        )
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(
+            allow_local_targets=self.allow_local_targets,
+            max_phone_numbers=self.max_phone_numbers_per_organization,
+            max_agents=self.max_agents_per_organization,
         )
 
     @property
