@@ -169,6 +169,41 @@ def ip_address(errors: Errors, path: FieldPath, value: str | None, *, label: str
         return None
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# "This network" (RFC 791); ipaddress calls only 0.0.0.0 itself unspecified.
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+# NAT64's well-known prefix (RFC 6052) embeds an IPv4 address in its last 32 bits.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def local_address_reason(address: IPAddress) -> str | None:
+    """Why an address can never be a customer's PBX, or None when it can be.
+
+    Private ranges are allowed: PBXs live there. An IPv6 address that carries
+    an IPv4 one (mapped, 6to4, Teredo, NAT64) is judged by the IPv4 address.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return local_address_reason(embedded)
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_unspecified or address in _THIS_NETWORK:
+        return "an unspecified address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address == ipaddress.IPv4Address("255.255.255.255"):
+        return "the broadcast address"
+    if address.is_reserved or isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "a reserved address"
+    return None
+
+
 def port(errors: Errors, path: FieldPath, value: int, *, label: str) -> int | None:
     if not PORT_MIN <= value <= PORT_MAX:
         errors.add(path, ErrorCode.OUT_OF_RANGE, f"{label} must be between {PORT_MIN} and {PORT_MAX}, got {value}")
