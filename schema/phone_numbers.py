@@ -349,7 +349,8 @@ class CreatePhoneNumberInput:
     idempotency_key: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="At most 255 characters. A retry with the same key and input within 24 hours returns "
-        "the number the first request created, creating nothing.",
+        "the number the first request created, creating nothing. Secrets (authToken, password) are compared only "
+        "as given or not: a retry with another secret returns the original number, its secret unchanged.",
     )
     dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
 
