@@ -100,16 +100,23 @@ class SecretBox:
     def sealed_with_primary(self, token: str) -> bool:
         return token.startswith(self.primary_prefix)
 
+    def mac(self, purpose: str, message: bytes) -> bytes:
+        """HMAC-SHA256 of `message` under a key derived for `purpose` from the first key: to sign with."""
+        return hmac.digest(self._keys_for(purpose)[0], message, "sha256")
+
     def macs(self, purpose: str, message: bytes) -> list[bytes]:
-        """HMAC-SHA256 of `message` under a key derived for `purpose` from each configured key, the first key's first.
+        """`mac` under each configured key, the first key's first: to verify with.
 
         Every server configured alike computes the same; a value signed with the
         first key verifies for as long as that key stays configured.
         """
+        return [hmac.digest(key, message, "sha256") for key in self._keys_for(purpose)]
+
+    def _keys_for(self, purpose: str) -> list[bytes]:
         keys = self._mac_keys.get(purpose)
         if keys is None:
             keys = self._mac_keys[purpose] = [_derived_key(self._raw[kid], purpose) for kid in self._order]
-        return [hmac.digest(key, message, "sha256") for key in keys]
+        return keys
 
     def legacy_fingerprint_matches(self, fingerprint: str, message: str) -> bool:
         """Whether an idempotency fingerprint of the earlier form (`<key id>:<HMAC>`) is of `message`.
