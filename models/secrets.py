@@ -121,8 +121,9 @@ class SecretBox:
     def legacy_fingerprint_matches(self, fingerprint: str, message: str) -> bool:
         """Whether an idempotency fingerprint of the earlier form (`<key id>:<HMAC>`) is of `message`.
 
-        Only records written before fingerprints left secrets out have it; a key
-        expires 24 hours after its first use, and this can go once none is younger.
+        Only records written before fingerprints left secrets out have it; an
+        idempotency key expires 24 hours after its first use, so this can go once
+        none is younger.
         """
         kid, _, digest = fingerprint.partition(":")
         if kid not in self._raw:
