@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 
 from tortoise import fields
@@ -17,7 +19,7 @@ class IdempotencyKey(Model):
         "models.Organization", related_name="idempotency_keys", on_delete=fields.CASCADE
     )
     key = fields.CharField(max_length=255)
-    # A keyed hash of the validated input (secrets included), never the input.
+    # A digest of the validated input, never the input: see `fingerprint`.
     fingerprint = fields.CharField(max_length=80)
     phone_number: fields.ForeignKeyNullableRelation[PhoneNumber] = fields.ForeignKeyField(
         "models.PhoneNumber", related_name=False, null=True, on_delete=fields.SET_NULL
@@ -30,3 +32,25 @@ class IdempotencyKey(Model):
     class Meta:
         table = "idempotency_keys"
         unique_together = (("organization_id", "key"),)
+
+
+FINGERPRINT_PREFIX = "sha256:"
+
+
+def fingerprint(message: str) -> str:
+    """A digest that tells one request's input from another's.
+
+    The message holds no secret's value (secrets count only as given or not),
+    only what a phone number's row holds in the clear, so a key would guard
+    nothing; unkeyed, it also outlives every rotation of the encryption keys.
+    """
+    return FINGERPRINT_PREFIX + hashlib.sha256(message.encode()).hexdigest()
+
+
+def fingerprint_matches(stored: str, message: str) -> bool:
+    return hmac.compare_digest(stored, fingerprint(message))
+
+
+def is_legacy_fingerprint(stored: str) -> bool:
+    """Written before fingerprints left secrets out; see SecretBox.legacy_fingerprint_matches."""
+    return not stored.startswith(FINGERPRINT_PREFIX)

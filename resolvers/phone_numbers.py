@@ -26,7 +26,8 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import Agent, IdempotencyKey, PhoneNumber, Provider, SipMode, SipTransport
-from models.secrets import SecretBox
+from models.idempotency import fingerprint, fingerprint_matches, is_legacy_fingerprint
+from models.secrets import SecretBox, SecretDecryptionError
 from resolvers import rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
@@ -331,8 +332,7 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
     values = dict(number=number, name=name, agent_id=agent_id, metadata=metadata, **columns)
     if key is not None:
-        fingerprint_message = _fingerprint_message(values)
-        replay = await _replay(ctx, key, fingerprint_message)
+        replay = await _replay(ctx, key, values)
         if replay is not None:
             return replay
 
@@ -343,7 +343,7 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
         return PhoneNumberResult(row)
     if key is None:
         return await _insert(ctx, row)
-    return await _insert_once(ctx, row, key, fingerprint_message)
+    return await _insert_once(ctx, row, key, values)
 
 
 async def _insert(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberResult:
@@ -358,7 +358,7 @@ async def _insert(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberResult:
     return PhoneNumberResult(row)
 
 
-async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, fingerprint_message: str) -> PhoneNumberResult:
+async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: dict[str, Any]) -> PhoneNumberResult:
     """Insert the number and claim the key in one transaction.
 
     A concurrent request with the same key blocks on the key's unique index
@@ -370,14 +370,14 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, fingerpr
                 await IdempotencyKey.create(
                     organization_id=ctx.organization_id,
                     key=key,
-                    fingerprint=ctx.secrets.fingerprint(fingerprint_message),
+                    fingerprint=fingerprint(_fingerprint_message(values)),
                     phone_number_id=None,
                 )
                 await row.save(force_create=True)
                 await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
             return PhoneNumberResult(row)
         except IntegrityError:
-            replay = await _replay(ctx, key, fingerprint_message)
+            replay = await _replay(ctx, key, values)
             if replay is not None:
                 return replay
             if await _number_taken(ctx, row.number):
@@ -385,15 +385,27 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, fingerpr
             raise
 
 
-async def _replay(ctx: RequestContext, key: str, fingerprint_message: str) -> PhoneNumberResult | None:
-    """The answer already given for `key`, or None when the key is free."""
+async def _replay(ctx: RequestContext, key: str, values: dict[str, Any]) -> PhoneNumberResult | None:
+    """The answer already given for `key`, or None when the key is free.
+
+    Whatever secrets `values` hold, the answer is the same: were their values
+    compared, a wrong guess (IDEMPOTENCY_KEY_REUSED) would tell itself apart
+    from the stored secret (the original number).
+    """
     record = await IdempotencyKey.get_or_none(organization_id=ctx.organization_id, key=key)
     if record is None:
         return None
     if record.created_at < datetime.now(timezone.utc) - IDEMPOTENCY_WINDOW:
         await IdempotencyKey.filter(id=record.id).delete()
         return None
-    if not ctx.secrets.fingerprint_matches(record.fingerprint, fingerprint_message):
+    row = None
+    if record.phone_number_id is not None:
+        row = await PhoneNumber.get_or_none(id=record.phone_number_id, organization_id=ctx.organization_id)
+    if is_legacy_fingerprint(record.fingerprint):
+        same_input = _legacy_same_input(ctx, record.fingerprint, values, row)
+    else:
+        same_input = fingerprint_matches(record.fingerprint, _fingerprint_message(values))
+    if not same_input:
         return PhoneNumberResult(
             None,
             [
@@ -404,9 +416,6 @@ async def _replay(ctx: RequestContext, key: str, fingerprint_message: str) -> Ph
                 )
             ],
         )
-    row = None
-    if record.phone_number_id is not None:
-        row = await PhoneNumber.get_or_none(id=record.phone_number_id, organization_id=ctx.organization_id)
     if row is None:
         return PhoneNumberResult(
             None,
@@ -421,6 +430,28 @@ async def _replay(ctx: RequestContext, key: str, fingerprint_message: str) -> Ph
     return PhoneNumberResult(row)
 
 
+def _legacy_same_input(ctx: RequestContext, stored: str, values: dict[str, Any], row: PhoneNumber | None) -> bool:
+    """Compare with a fingerprint of the earlier form, which covered the secrets' values.
+
+    The secrets sent are replaced by those the original number holds, so the
+    answer still depends only on the rest of the input. A deleted number holds
+    none to compare: its key answers that the number was deleted, whatever is
+    sent. Such records expire 24 hours after their first use.
+    """
+    if row is None:
+        return True
+    compared = dict(values)
+    for plain, encrypted in SECRET_COLUMNS.items():
+        if compared.get(plain) is None:
+            continue
+        token = getattr(row, encrypted)
+        try:
+            compared[plain] = None if token is None else ctx.secrets.decrypt(token, secret_context(row.id, encrypted))
+        except SecretDecryptionError:
+            return False
+    return ctx.secrets.legacy_fingerprint_matches(stored, _canonical_json(compared))
+
+
 def _idempotency_key(errors: Errors, value: Any) -> str | None:
     if value is None:
         return None
@@ -430,6 +461,11 @@ def _idempotency_key(errors: Errors, value: Any) -> str | None:
 
 
 def _fingerprint_message(values: dict[str, Any]) -> str:
+    # A secret counts only as given or not: see _replay.
+    return _canonical_json({k: (v is not None) if k in SECRET_COLUMNS else v for k, v in values.items()})
+
+
+def _canonical_json(values: dict[str, Any]) -> str:
     def plain(value: Any) -> Any:
         if isinstance(value, uuid.UUID):
             return str(value)

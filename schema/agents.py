@@ -113,7 +113,10 @@ AGENTS = "agents"
 
 async def agent_list(info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> AgentConnection:
     organization_id = info.context.organization_id
-    size, position = page_arguments(AGENTS, organization_id, first, after)
+    secrets = info.context.secrets
+    size, position = page_arguments(secrets, AGENTS, organization_id, first, after)
     page = await agents.list_agents(info.context, size, position)
-    edges, page_info = edges_and_page_info(AGENTS, organization_id, page.rows, page.has_next_page, after, Agent.from_row)
+    edges, page_info = edges_and_page_info(
+        secrets, AGENTS, organization_id, page.rows, page.has_next_page, after, Agent.from_row
+    )
     return AgentConnection(edges=edges, page_info=page_info)

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from models.secrets import SecretBox
 from resolvers.pagination import InvalidArgument, Position, check_page_size, decode_cursor, encode_cursor
 
 
@@ -19,8 +20,8 @@ NodeT = TypeVar("NodeT")
 @strawberry.type
 class Edge(Generic[NodeT]):
     node: NodeT
-    # (list kind, scope, row): the cursor is encoded only when a client asks for it.
-    source: strawberry.Private[tuple[str, uuid.UUID, Any]]
+    # (secrets, list kind, scope, row): the cursor is signed only when a client asks for it.
+    source: strawberry.Private[tuple[SecretBox, str, uuid.UUID, Any]]
 
     @strawberry.field(description="Opaque; pass it as `after` to read on from this edge.")
     def cursor(self) -> str:
@@ -44,19 +45,27 @@ def argument_errors() -> Iterator[None]:
         raise GraphQLError(str(error), extensions={"code": "BAD_USER_INPUT", "argument": error.argument}) from None
 
 
-def page_arguments(kind: str, scope: uuid.UUID, first: int, after: str | None) -> tuple[int, Position | None]:
+def page_arguments(
+    secrets: SecretBox, kind: str, scope: uuid.UUID, first: int, after: str | None
+) -> tuple[int, Position | None]:
     with argument_errors():
-        return check_page_size(first), decode_cursor(kind, scope, after)
+        return check_page_size(first), decode_cursor(secrets, kind, scope, after)
 
 
 def edges_and_page_info(
-    kind: str, scope: uuid.UUID, rows: list[Any], has_next_page: bool, after: str | None, to_node: Callable[[Any], NodeT]
+    secrets: SecretBox,
+    kind: str,
+    scope: uuid.UUID,
+    rows: list[Any],
+    has_next_page: bool,
+    after: str | None,
+    to_node: Callable[[Any], NodeT],
 ) -> tuple[list[Edge[NodeT]], PageInfo]:
-    edges = [Edge(node=to_node(row), source=(kind, scope, row)) for row in rows]
+    edges = [Edge(node=to_node(row), source=(secrets, kind, scope, row)) for row in rows]
     page_info = PageInfo(
         has_next_page=has_next_page,
         has_previous_page=after is not None,
-        start_cursor=encode_cursor(kind, scope, rows[0]) if rows else None,
-        end_cursor=encode_cursor(kind, scope, rows[-1]) if rows else None,
+        start_cursor=encode_cursor(secrets, kind, scope, rows[0]) if rows else None,
+        end_cursor=encode_cursor(secrets, kind, scope, rows[-1]) if rows else None,
     )
     return edges, page_info

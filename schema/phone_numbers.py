@@ -199,26 +199,30 @@ class PhoneNumberConnection:
         return await phone_numbers.count_phone_numbers(info.context, self.where)
 
     @classmethod
-    def build(cls, kind: str, scope: uuid.UUID, page: Any, after: str | None, where: Any) -> PhoneNumberConnection:
-        edges, page_info = edges_and_page_info(kind, scope, page.rows, page.has_next_page, after, PhoneNumber.from_row)
+    def build(
+        cls, info: Info, kind: str, scope: uuid.UUID, page: Any, after: str | None, where: Any
+    ) -> PhoneNumberConnection:
+        edges, page_info = edges_and_page_info(
+            info.context.secrets, kind, scope, page.rows, page.has_next_page, after, PhoneNumber.from_row
+        )
         return cls(edges=edges, page_info=page_info, where=where)
 
     @classmethod
     async def of_agent(cls, info: Info, agent_id: uuid.UUID, first: int, after: str | None) -> PhoneNumberConnection:
-        size, position = page_arguments(AGENT_PHONE_NUMBERS, agent_id, first, after)
+        size, position = page_arguments(info.context.secrets, AGENT_PHONE_NUMBERS, agent_id, first, after)
         page = await info.context.loaders.agent_numbers.load((agent_id, size, position))
-        return cls.build(AGENT_PHONE_NUMBERS, agent_id, page, after, agent_id)
+        return cls.build(info, AGENT_PHONE_NUMBERS, agent_id, page, after, agent_id)
 
 
 async def phone_number_list(
     info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None, filter: PhoneNumberFilter | None = None
 ) -> PhoneNumberConnection:
     organization_id = info.context.organization_id
-    size, position = page_arguments(PHONE_NUMBERS, organization_id, first, after)
+    size, position = page_arguments(info.context.secrets, PHONE_NUMBERS, organization_id, first, after)
     where = filter.to_domain() if filter else phone_numbers.PhoneNumberFilter()
     with argument_errors():
         page = await phone_numbers.list_phone_numbers(info.context, size, position, where)
-    return PhoneNumberConnection.build(PHONE_NUMBERS, organization_id, page, after, where)
+    return PhoneNumberConnection.build(info, PHONE_NUMBERS, organization_id, page, after, where)
 
 
 async def phone_number(info: Info, id: strawberry.ID) -> PhoneNumber | None:
@@ -349,7 +353,8 @@ class CreatePhoneNumberInput:
     idempotency_key: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="At most 255 characters. A retry with the same key and input within 24 hours returns "
-        "the number the first request created, creating nothing.",
+        "the number the first request created, creating nothing. Secrets (authToken, password) are compared only "
+        "as given or not: a retry with another secret returns the original number, its secret unchanged.",
     )
     dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
 

@@ -14,7 +14,7 @@ from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate as apply_migrations
 
 from models.secrets import SecretBox, SecretDecryptionError, SecretKeyError, generate_key
-from resolvers.key_rotation import DEFAULT_BATCH_SIZE, reseal_secrets
+from resolvers.key_rotation import DEFAULT_BATCH_SIZE, Unrotated, reseal_secrets, unrotated_secrets
 from switchboard.db import migration_lock, tortoise_config
 from switchboard.logs import log_config
 from switchboard.settings import Settings, SettingsError
@@ -62,11 +62,29 @@ async def rotate_encryption_key(settings: Settings, batch_size: int) -> tuple[in
         async for count in reseal_secrets(box, batch_size=batch_size):
             total += count
             log.info("re-encrypted %d secrets in a batch of up to %d rows", count, batch_size)
+        left = await unrotated_secrets(box)
     except SecretDecryptionError as error:
         raise CommandError(f"{error}; add the key it was sealed with to SWITCHBOARD_ENCRYPTION_KEYS and run again") from error
     finally:
         await Tortoise.close_connections()
+    if left.total:
+        raise CommandError(_unrotated_report(total, left, box.primary_key_id))
     return total, box.primary_key_id
+
+
+def _unrotated_report(resealed: int, left: Unrotated, key_id: str) -> str:
+    lines = [
+        f"re-encrypted {resealed} secrets, but {left.total} stored secrets are still not sealed with key {key_id}: "
+        "a server that does not have it first wrote them meanwhile",
+        *(f"  phone number {row_id}, {column}" for row_id, column in left.first),
+    ]
+    if left.total > len(left.first):
+        lines.append(f"  and {left.total - len(left.first)} more")
+    lines.append(
+        "Give every server the new key first in SWITCHBOARD_ENCRYPTION_KEYS, then run rotate-encryption-key again; "
+        "keep the old key until it succeeds."
+    )
+    return "\n".join(lines)
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:

@@ -87,7 +87,9 @@ def openapi_document() -> dict[str, Any]:
                             "required": False,
                             "schema": {"type": "string", "maxLength": 255},
                             "description": "A retry with the same key and body within 24 hours returns the number the "
-                            "first request created, creating nothing.",
+                            "first request created, creating nothing. twilioAuthToken and sipPassword are compared only "
+                            "as given or not: a retry with another secret returns the original number, its secret "
+                            "unchanged. Shared with GraphQL's idempotencyKey.",
                         }
                     ],
                     "requestBody": {

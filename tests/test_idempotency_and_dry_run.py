@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 
 from models import IdempotencyKey
-
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, DELETE_PHONE_NUMBER, twilio
+from models.secrets import SecretBox, generate_key
+from resolvers.phone_numbers import CONFIG_COLUMNS, secret_context
+from switchboard.settings import Settings
+from tests.conftest import ENCRYPTION_KEY, Api, stored_rows
+from tests.graphql_ops import (
+    CREATE_PHONE_NUMBER,
+    DELETE_PHONE_NUMBER,
+    TWILIO_SID,
+    sip_ip_allowlist,
+    sip_registration,
+    twilio,
+)
 from tests.helpers import create_agent, create_number, nth_number
+from tests.rule_cases import REGISTRATION, TWILIO, body
+from tests.servers import Servers, server_environment, switchboard
+from tests.test_rest import post
 
 
 async def create(api: Api, input: dict[str, Any], *, key: str | None = None) -> dict[str, Any]:
@@ -77,8 +98,6 @@ async def test_same_key_with_different_input_is_refused(api: Api) -> None:
             }
         ],
     }
-    changed_secret = await create(api, number_input(idempotencyKey="order-1", provider=twilio(authToken="other")))
-    assert changed_secret["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert len(await stored_rows("phone_numbers")) == 1
 
 
@@ -132,3 +151,142 @@ async def test_the_key_table_holds_no_secret(api: Api) -> None:
     await create(api, number_input(idempotencyKey="k"))
     (row,) = await stored_rows("idempotency_keys")
     assert all("twilio-secret" not in str(v) for v in row.values())
+
+
+# --- a replay reveals nothing about stored secrets ------------------------------------------
+
+WRONG_GUESS = "a-wrong-guess-of-the-secret"
+
+
+@dataclass(frozen=True)
+class SecretCase:
+    provider: Callable[..., dict[str, Any]]  # GraphQL provider input
+    field: str  # the secret's GraphQL name
+    rest_config: dict[str, Any]  # the same configuration as a REST body
+    rest_field: str
+    column: str
+
+    def graphql(self, n: int, key: str, secret: str) -> dict[str, Any]:
+        return number_input(n, idempotencyKey=key, provider=self.provider(**{self.field: secret}))
+
+    def rest(self, n: int, secret: str) -> dict[str, Any]:
+        return body(self.rest_config, number=nth_number(n), **{self.rest_field: secret})
+
+
+SECRET_CASES = [
+    pytest.param(SecretCase(twilio, "authToken", TWILIO, "twilioAuthToken", "twilio_auth_token_encrypted"), id="twilio-auth-token"),
+    pytest.param(
+        SecretCase(sip_registration, "password", REGISTRATION, "sipPassword", "sip_password_encrypted"), id="sip-password"
+    ),
+]
+
+
+async def stored_secret(case: SecretCase, row_id: str) -> str:
+    (row,) = [r for r in await stored_rows("phone_numbers") if str(r["id"]) == row_id]
+    return SecretBox([ENCRYPTION_KEY]).decrypt(row[case.column], secret_context(uuid.UUID(row_id), case.column))
+
+
+@pytest.mark.parametrize("case", SECRET_CASES)
+async def test_graphql_retry_answers_the_same_whatever_secret_it_guesses(api: Api, case: SecretCase) -> None:
+    original = await create(api, case.graphql(1, "k", "the-real-secret-1"))
+    right = await create(api, case.graphql(1, "k", "the-real-secret-1"))
+    wrong = await create(api, case.graphql(1, "k", WRONG_GUESS))
+    assert original["userErrors"] == []
+    assert wrong == right == original
+    # The retry returned the original number; it did not change its secret.
+    assert await stored_secret(case, original["phoneNumber"]["id"]) == "the-real-secret-1"
+    assert len(await stored_rows("phone_numbers")) == 1
+
+
+@pytest.mark.parametrize("case", SECRET_CASES)
+async def test_rest_retry_answers_the_same_whatever_secret_it_guesses(api: Api, case: SecretCase) -> None:
+    original = await post(api, case.rest(1, "the-real-secret-2"), headers={"Idempotency-Key": "k"})
+    right = await post(api, case.rest(1, "the-real-secret-2"), headers={"Idempotency-Key": "k"})
+    wrong = await post(api, case.rest(1, WRONG_GUESS), headers={"Idempotency-Key": "k"})
+    assert original.status_code == 201, original.text
+    assert (wrong.status_code, wrong.json()) == (right.status_code, right.json()) == (201, original.json())
+    assert await stored_secret(case, original.json()["data"]["id"]) == "the-real-secret-2"
+
+
+@pytest.mark.parametrize("case", SECRET_CASES)
+async def test_rest_guess_at_a_key_used_over_graphql(api: Api, case: SecretCase) -> None:
+    """The two transports share keys, so a guess over one answers as a guess over the other does."""
+    original = await create(api, case.graphql(1, "shared", "the-real-secret-3"))
+    right = await post(api, case.rest(1, "the-real-secret-3"), headers={"Idempotency-Key": "shared"})
+    wrong = await post(api, case.rest(1, WRONG_GUESS), headers={"Idempotency-Key": "shared"})
+    assert (wrong.status_code, wrong.json()) == (right.status_code, right.json())
+    assert right.json()["data"]["id"] == original["phoneNumber"]["id"]
+
+
+async def test_a_secret_still_counts_as_given_or_not(api: Api) -> None:
+    """Another provider, with or without a secret, is other input: the key stays refused."""
+    await create(api, number_input(1, idempotencyKey="k", provider=sip_registration()))
+    for provider in (twilio(), sip_ip_allowlist()):
+        payload = await create(api, number_input(1, idempotencyKey="k", provider=provider))
+        assert [e["code"] for e in payload["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+
+
+def legacy_fingerprint(values: dict[str, Any]) -> str:
+    """A fingerprint as stored before secrets were left out of it: an HMAC over every value, secrets included,
+    under a key derived from the encryption key, tagged with that key's id."""
+    raw = base64.urlsafe_b64decode(ENCRYPTION_KEY)
+    message = json.dumps(values, sort_keys=True, separators=(",", ":"))
+    digest = hmac.new(hashlib.sha256(b"switchboard-fingerprint:" + raw).digest(), message.encode(), hashlib.sha256)
+    return f"{hashlib.sha256(raw).hexdigest()[:8]}:{digest.hexdigest()}"
+
+
+def legacy_twilio_values(number: str, token: str) -> dict[str, Any]:
+    columns = dict.fromkeys(CONFIG_COLUMNS)
+    columns.update(provider="twilio", sip_mode=None, twilio_account_sid=TWILIO_SID, twilio_auth_token=token)
+    return {"number": number, "name": None, "agent_id": None, "metadata": None, **columns}
+
+
+async def test_a_fingerprint_stored_in_the_old_form_still_replays_without_telling_secrets_apart(api: Api) -> None:
+    original = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken="the-real-secret-4")))
+    await IdempotencyKey.filter(key="old").update(fingerprint=legacy_fingerprint(legacy_twilio_values(nth_number(1), "the-real-secret-4")))
+
+    right = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken="the-real-secret-4")))
+    wrong = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken=WRONG_GUESS)))
+    other = await create(api, number_input(2, idempotencyKey="old", provider=twilio(authToken="the-real-secret-4")))
+    assert right == original
+    assert wrong == original
+    assert [e["code"] for e in other["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+
+
+async def test_an_old_form_fingerprint_of_a_deleted_number_answers_alike_whatever_the_secret(api: Api) -> None:
+    first = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken="the-real-secret-5")))
+    await IdempotencyKey.filter(key="old").update(fingerprint=legacy_fingerprint(legacy_twilio_values(nth_number(1), "the-real-secret-5")))
+    await api.gql(DELETE_PHONE_NUMBER, {"input": {"id": first["phoneNumber"]["id"]}})
+
+    right = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken="the-real-secret-5")))
+    wrong = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken=WRONG_GUESS)))
+    assert wrong == right
+    assert [(e["field"], e["code"]) for e in right["userErrors"]] == [(["input", "idempotencyKey"], "NOT_FOUND")]
+
+
+# --- a retry outlives the rotation of the encryption key ---------------------------------------
+
+
+async def test_a_retry_after_rotation_and_dropping_the_old_key_replays_the_original(
+    api: Api, settings: Settings, servers: Servers
+) -> None:
+    new_key = generate_key()
+    graphql_first = await create(api, number_input(1, idempotencyKey="gql", provider=sip_registration()))
+    rest_first = await post(api, body(REGISTRATION, number=nth_number(2)), headers={"Idempotency-Key": "rest"})
+    assert rest_first.status_code == 201, rest_first.text
+
+    rotated = switchboard(
+        "rotate-encryption-key", env=server_environment(dataclasses.replace(settings, encryption_keys=(new_key, ENCRYPTION_KEY)))
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    server = servers.start(dataclasses.replace(settings, encryption_keys=(new_key,)))
+
+    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {api.key}"}) as client:
+        graphql_retry = await client.post(
+            "/graphql",
+            json={"query": CREATE_PHONE_NUMBER, "variables": {"input": number_input(1, idempotencyKey="gql", provider=sip_registration())}},
+        )
+        rest_retry = await client.post("/v1/phone-numbers", json=body(REGISTRATION, number=nth_number(2)), headers={"Idempotency-Key": "rest"})
+    assert graphql_retry.json()["data"]["createPhoneNumber"] == graphql_first
+    assert (rest_retry.status_code, rest_retry.json()) == (201, rest_first.json())
+    assert len(await stored_rows("phone_numbers")) == 2
