@@ -126,6 +126,9 @@ def test_folded_headers_compact_forms_and_lf_only_lines_are_read() -> None:
         (b"SIP/2.0 200 OK\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", "more than 100 header lines"),
         (b"SIP/2.0 200 OK\r\n\r\n" + b"x" * 70_000, "larger than 64 KiB"),
         (b"SIP/2.0 999 Nope\r\n\r\n", "not a SIP response"),
+        ("SIP/2.0 200 OK\r\nContent-Length: \u00b2\r\n\r\n".encode(), "invalid Content-Length"),
+        (b'SIP/2.0 401 Unauthorized\r\nWWW-Authenticate: Digest realm="r", nonce="a\rVia: x"\r\n\r\n', "control character"),
+        (b"SIP/2.0 200 OK\r\nX-Nul: a\x00b\r\n\r\n", "control character"),
     ],
 )
 def test_malformed_responses_are_refused_with_a_reason(raw: bytes, problem: str) -> None:
@@ -205,6 +208,27 @@ async def test_a_challenge_that_cannot_be_answered_is_rejected_saying_why() -> N
         result = await check(target(server.port), LOCAL)
     assert (result.state, result.sip_status_code) == (HealthState.REJECTED, 401)
     assert "Basic authentication scheme" in result.detail
+    assert len(server.requests) == 1
+
+
+async def test_a_nonce_with_a_line_break_is_never_echoed() -> None:
+    async with TcpStandin(lambda r: [reply(r, 401, "Unauthorized", 'WWW-Authenticate: Digest realm="r", nonce="n\rInjected: 1"')]) as server:
+        result = await check(target(server.port, SipTransport.TCP), LOCAL)
+    assert result.state is HealthState.UNREACHABLE and "control character in a header" in result.detail
+    assert len(server.requests) == 1
+
+
+async def test_an_unreadable_min_expires_is_a_rejection_not_a_crash() -> None:
+    async with UdpStandin(lambda r: [reply(r, 423, "Interval Too Brief", "Min-Expires: \u00b2")]) as server:
+        result = await check(target(server.port), LOCAL)
+    assert (result.state, result.sip_status_code) == (HealthState.REJECTED, 423)
+    assert len(server.requests) == 1
+
+
+async def test_interval_too_brief_beyond_an_hour_is_not_retried() -> None:
+    async with UdpStandin(lambda r: [reply(r, 423, "Interval Too Brief", "Min-Expires: 7200")]) as server:
+        result = await check(target(server.port), LOCAL)
+    assert (result.state, result.sip_status_code) == (HealthState.REJECTED, 423)
     assert len(server.requests) == 1
 
 

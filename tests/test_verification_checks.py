@@ -4,6 +4,7 @@ configurations, as the API will build them."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import ipaddress
 import socket
@@ -235,8 +236,32 @@ async def test_a_dns_failure_is_unreachable_and_says_so(certificates: TlsCertifi
     target = SipRegistrationTarget(NUMBER, "alice", PASSWORD, "pbx.does-not-exist.test", None, None, 5060, SipTransport.UDP)
     result = await check(target, options(certificates, resolver=resolver_for({})))
     assert result.state is HealthState.UNREACHABLE
+    assert result.detail == "The DNS lookup of registrar 'pbx.does-not-exist.test' failed (Name or service not known)."
+
+
+async def test_a_dns_lookup_without_an_answer_is_unreachable_within_the_timeout(certificates: TlsCertificates) -> None:
+    async def hanging(host: str, port: int, kind: socket.SocketKind) -> list[IPAddress]:
+        await asyncio.sleep(60)
+        return []
+
+    target = SipRegistrationTarget(NUMBER, "alice", PASSWORD, "pbx.example.test", None, None, 5060, SipTransport.UDP)
+    result = await check(target, options(certificates, timeout=0.5, resolver=hanging))
+    assert result.state is HealthState.UNREACHABLE
+    assert result.detail == "No answer within 0.5 s to the DNS lookup of registrar 'pbx.example.test'."
+
+
+async def test_a_connection_never_established_is_unreachable_within_the_timeout(certificates: TlsCertificates) -> None:
+    with socket.socket() as full, socket.socket() as first:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        first.connect(full.getsockname())  # fills the accept queue: later SYNs go unanswered
+        port = full.getsockname()[1]
+        target = SipRegistrationTarget(NUMBER, "alice", PASSWORD, "127.0.0.1", None, None, port, SipTransport.TCP)
+        result = await check(target, options(certificates, timeout=0.5))
+    assert result.state is HealthState.UNREACHABLE
     assert result.detail == (
-        "Not checked: the DNS lookup of registrar 'pbx.does-not-exist.test' failed (Name or service not known)."
+        f"No answer within 0.5 s to REGISTER of alice@127.0.0.1 sent to 127.0.0.1:{port} over TCP: "
+        "the connection was not established."
     )
 
 

@@ -74,7 +74,7 @@ async def check(target: CheckTarget, options: CheckOptions | None = None) -> Che
     except TargetRefused as error:
         result = CheckResult(HealthState.UNREACHABLE, f"Not checked: {error}. Nothing was sent.")
     except ResolutionFailed as error:
-        result = CheckResult(HealthState.UNREACHABLE, f"Not checked: {error}.")
+        result = CheckResult(HealthState.UNREACHABLE, f"{_sentence(str(error))}.")
     except sip.SipError as error:
         result = CheckResult(HealthState.UNREACHABLE, f"{_sentence(progress.attempt)}: {error}.")
     result = _redacted(result, secrets_of(target))
@@ -139,12 +139,14 @@ async def _connect(
     failure: sip.ConnectFailed | None = None
     for address in addresses:
         progress.attempt = f"{what} {_place(host, address, port, transport)}"
+        progress.connecting = True
         try:
             tls = tls_context(options.tls_ca_file) if transport is SipTransport.TLS else None
             channel = await sip.open_channel(transport, address, port, tls=tls, server_name=host)
         except sip.ConnectFailed as error:
             failure = error
             continue
+        progress.connecting = False
         return channel, address
     assert failure is not None
     raise failure
@@ -159,6 +161,7 @@ async def _registration(
     what = f"REGISTER of {target.username}@{sip.format_host(target.proxy)}"
     what += " sent through the outbound proxy at" if target.outbound_proxy else " sent to"
     async with asyncio.timeout_at(clock.deadline):
+        progress.attempt = f"the DNS lookup of {role}"
         addresses = await allowed_addresses(
             next_hop,
             target.port,
@@ -233,6 +236,7 @@ async def _remove_binding(session: sip.RegisterSession, clock: _Clock, progress:
 
 async def _allowlist(target: SipAllowlistTarget, options: CheckOptions, clock: _Clock, progress: Progress) -> CheckResult:
     async with asyncio.timeout_at(clock.deadline):
+        progress.attempt = f"the DNS lookup of PBX address '{target.ip}'"
         addresses = await allowed_addresses(
             target.ip,
             target.port,

@@ -42,12 +42,15 @@ class CheckResult:
 class Progress:
     """What a check is doing, so that running out of time can say how far it got."""
 
-    attempt: str = "the check"  # e.g. "REGISTER for alice at pbx.example.com (203.0.113.10:5060, UDP)"
+    attempt: str = "the check"  # e.g. "REGISTER of alice@pbx.example.com sent to pbx.example.com (203.0.113.10):5060 over UDP"
+    connecting: bool = False
     transmissions: int = 0
     provisional: str | None = None  # the last provisional SIP response, e.g. "100 Trying"
 
     def no_answer(self, timeout: float) -> str:
         what = f"No answer within {timeout:g} s to {self.attempt}"
+        if self.connecting:
+            return what + ": the connection was not established."
         if self.transmissions > 1:
             what += f" (sent {self.transmissions} times)"
         if self.provisional is not None:

@@ -60,6 +60,7 @@ _HEADER_NAME = re.compile(r"^[!%'*+\-.0-9A-Z_`a-z~]+$")
 _BRANCH = re.compile(r";[ \t]*branch[ \t]*=[ \t]*([^;, \t]+)", re.IGNORECASE)
 _CSEQ = re.compile(r"^([0-9]{1,10})[ \t]+([A-Za-z]+)$")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+_DIGITS = re.compile(r"^[0-9]{1,6}$")  # ASCII only: str.isdigit() takes "²", which int() refuses
 # Characters a SIP URI's user part may hold unescaped (RFC 3261 §25.1: unreserved, user-unreserved).
 _USER_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/")
 
@@ -144,6 +145,9 @@ def _headers(lines: list[str]) -> tuple[tuple[str, str], ...]:
         name = name.strip()
         if not colon or not _HEADER_NAME.match(name):
             raise MalformedMessage("sent a SIP message with a malformed header line")
+        if _UNPRINTABLE.search(value.replace("\t", " ")):
+            # A nonce or realm is echoed in the next request: a stray CR would split it.
+            raise MalformedMessage("sent a SIP message with a control character in a header")
         if len(headers) >= MAX_HEADERS:
             raise MalformedMessage(f"sent a SIP message with more than {MAX_HEADERS} header lines")
         name = name.lower()
@@ -155,7 +159,7 @@ def content_length(response: SipResponse) -> int | None:
     values = {value.strip() for value in response.all("content-length")}
     if not values:
         return None
-    if len(values) > 1 or not all(v.isdigit() and len(v) <= 6 for v in values):
+    if len(values) > 1 or not all(_DIGITS.match(v) for v in values):
         raise MalformedMessage("sent a SIP response with an invalid Content-Length")
     return int(values.pop())
 
@@ -538,7 +542,7 @@ class RegisterSession:
             outcome = RegisterOutcome(response, sorted({a.challenge.algorithm for a in self.answers.values()}))
             if response.status == 423 and expires and not interval_raised:
                 minimum = (response.first("min-expires") or "").strip()
-                if minimum.isdigit() and expires < int(minimum) <= MAX_EXPIRES:
+                if _DIGITS.match(minimum) and expires < int(minimum) <= MAX_EXPIRES:
                     expires, interval_raised = int(minimum), True
                     self.expires = expires
                     continue

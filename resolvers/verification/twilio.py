@@ -38,6 +38,7 @@ async def check_twilio(
     if base.scheme not in ("http", "https") or not base.host:
         raise ValueError("the Twilio API URL must be an http or https URL")
     port = base.port or (443 if base.scheme == "https" else 80)
+    progress.attempt = f"the DNS lookup of {API} host '{base.host}'"
     addresses = await allowed_addresses(
         base.host,
         port,
