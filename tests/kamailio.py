@@ -37,6 +37,7 @@ KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
 KAMCMD = shutil.which("kamcmd") or "/usr/sbin/kamcmd"
 STARTUP_SECONDS = 15
 STOP_SECONDS = 1
+DUMP_SECONDS = 5
 REGISTRAR_REALM = "registrar.test"
 PROXY_REALM = "outbound.test"
 
@@ -228,6 +229,7 @@ class Kamailio:
         if self.process is None:
             return
         if self.process.poll() is None:
+            self._settle_dump()
             # The main process stops its children, but now and then its TCP
             # worker never exits: after a grace period, the group is killed.
             self.process.terminate()
@@ -277,8 +279,28 @@ class Kamailio:
         return [dict(re.findall(r"(\w+)=(\S*)", line)) for line in re.findall(r"SB (.*)", self.log())]
 
     def wire(self) -> str:
-        """Every SIP message Kamailio received or sent, as its sipdump module wrote them."""
+        """Every SIP message Kamailio received or sent, as its sipdump module wrote them so far."""
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.dump_directory.glob("*.data")))
+
+    def wire_with(self, *texts: str) -> str:
+        """The wire once it holds every one of `texts`: sipdump writes from its own process, a
+        moment after the message. Gives up after DUMP_SECONDS and returns what is there."""
+        deadline = time.monotonic() + DUMP_SECONDS
+        while True:
+            wire = self.wire()
+            if all(text in wire for text in texts) or time.monotonic() > deadline:
+                return wire
+            time.sleep(0.02)
+
+    def _settle_dump(self) -> None:
+        """Let sipdump write what it has queued before the process stops."""
+        deadline, size = time.monotonic() + DUMP_SECONDS, -1
+        while time.monotonic() < deadline:
+            current = sum(p.stat().st_size for p in self.dump_directory.glob("*.data"))
+            if current == size:
+                return
+            size = current
+            time.sleep(0.05)
 
     # --- configuration ----------------------------------------------------------------
 
