@@ -183,7 +183,7 @@ def sip_uri(host: str, port: int | None = None, *, user: str | None = None, tran
 
 
 def build_request(method: str, uri: str, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:
-    """A request's bytes. A header value holding a line break or NUL is refused: it would split the message."""
+    """A request's bytes. A control character in a header value is refused: a line break would split the message."""
     lines = [f"{method} {uri} SIP/2.0"]
     for name, value in [*headers, ("Content-Length", str(len(body)))]:
         if _UNPRINTABLE.search(value.replace("\t", " ")):
@@ -216,7 +216,6 @@ class _Datagrams(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.responses: deque[SipResponse] = deque(maxlen=MAX_MESSAGES)
         self.error: OSError | None = None
-        self.malformed = 0
         self.received = 0
         self.waiter: asyncio.Future[None] | None = None
 
@@ -225,8 +224,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         try:
             self.responses.append(parse_response(data))
         except MalformedMessage:
-            self.malformed += 1  # RFC 3261 §18.3: a malformed datagram is discarded
-            return
+            return  # RFC 3261 §18.3: a malformed datagram is discarded
         self._wake()
 
     def error_received(self, exc: Exception) -> None:
@@ -259,10 +257,6 @@ class UdpChannel:
         except OSError as error:
             raise ConnectFailed(_os_error(error)) from None
         return cls(transport, protocol)
-
-    @property
-    def malformed(self) -> int:
-        return self._protocol.malformed
 
     def send(self, data: bytes) -> None:
         self._raise_error()
@@ -373,6 +367,8 @@ async def open_channel(
 ) -> Channel:
     if transport is SipTransport.UDP:
         return await UdpChannel.open(address, port)
+    if transport is SipTransport.TLS and tls is None:
+        raise ValueError("SIP over TLS needs a TLS context")
     return await StreamChannel.open(transport, address, port, tls=tls, server_name=server_name)
 
 
