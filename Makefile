@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench schema clean
+.PHONY: run test bench schema clean system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ test: $(STAMP)
 # It needs wrk and taskset (apt-get install -y wrk) and two cores.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Debian packages the tests run against: Kamailio, a real SIP registrar, and its
+# TLS module. Needs root; .ci/run calls it. Does nothing when they are installed.
+system-packages:
+	@if dpkg -s kamailio kamailio-tls-modules >/dev/null 2>&1; then \
+	  echo "kamailio and kamailio-tls-modules are installed"; \
+	else \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q kamailio kamailio-tls-modules; \
+	fi
 
 schema: $(STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql
