@@ -243,7 +243,7 @@ def host(
             path, ErrorCode.TOO_LONG, f"{label} is too long as an ASCII host name (at most {max_length} characters, got {len(name)})"
         )
         return None
-    if not allow_local and (name == "localhost" or name.endswith(".localhost")):
+    if not allow_local and (name in _LOOPBACK_NAMES or name.endswith(".localhost")):
         errors.add(path, ErrorCode.INVALID, f"{label} can't be localhost: it names the machine Switchboard runs on")
         return None
     return name
@@ -262,6 +262,13 @@ def ip_address(
         return None
     return _target_address(errors, path, address, label=label, allow_local=allow_local)
 
+
+# localhost and every name under it (RFC 6761), and the loopback names that
+# Debian's and Red Hat's /etc/hosts give this machine without asking DNS.
+_LOOPBACK_NAMES = frozenset(
+    {"localhost", "localhost.localdomain", "localhost4", "localhost4.localdomain4", "localhost6",
+     "localhost6.localdomain6", "ip6-localhost", "ip6-loopback"}
+)
 
 # The last label of a host name that resolvers (inet_aton, browsers' URL
 # parsers) read as a number, making the whole name an IPv4 address.

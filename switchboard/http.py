@@ -51,6 +51,8 @@ _ECHOED_VALUES = (
     (re.compile(r" Found: .*\Z", re.S), ""),
     (re.compile(r"(cannot represent [^:]*value): .*\Z", re.S), r"\1."),
     (re.compile(r"Value '.*' (does not exist in '[^']+' enum\.)", re.S), r"Value \1"),
+    # A syntax error names the string token it stopped at: a literal, maybe a secret.
+    (re.compile(r"\b((?:Block)?String) '.*'(?=\.\Z)", re.S), r"\1"),
 )
 # Names graphql-core and Strawberry quote: field, argument, type, fragment and
 # operation names, and the keys of variables, all of them the caller's.

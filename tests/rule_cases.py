@@ -179,7 +179,7 @@ LOCAL_ADDRESSES = {
     "teredo-loopback-client": "2001:0:4136:e378:8000:63bf:80ff:fffe",
     "ipv4-compatible-loopback": "::127.0.0.1",
 }
-# Names of this machine (RFC 6761), in any case and with the root's dot.
+# Names of this machine (RFC 6761 and /etc/hosts), in any case and with the root's dot.
 LOCAL_NAMES = {
     "localhost": "localhost",
     "localhost-upper": "LOCALHOST",
@@ -187,6 +187,11 @@ LOCAL_NAMES = {
     "under-localhost": "pbx.localhost",
     "under-localhost-mixed-case-dot": "a.b.LocalHost.",
     "localhost-fullwidth": "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54",
+    # What /etc/hosts calls this machine on Debian and Red Hat.
+    "localhost-localdomain": "localhost.localdomain",
+    "ip6-localhost": "ip6-localhost",
+    "ip6-loopback": "IP6-LOOPBACK",
+    "localhost6": "localhost6",
 }
 # Host spellings that resolvers read as IPv4 addresses but that are not the
 # dotted-quad form: they have no canonical form, so they are refused whatever they name.

@@ -165,6 +165,21 @@ async def test_graphql_errors_quote_long_names_as_a_short_escaped_prefix(api: Ap
     assert await stored_rows("phone_numbers") == []
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        'mutation { createPhoneNumber(input: {number: "+14155550123" "leaky-literal-0123"}) { phoneNumber { id } } }',
+        'mutation { createPhoneNumber(input: {number: "+14155550123", provider: {twilio: {authToken: """leaky-block-0123""" """x"""}}}) { phoneNumber { id } } }',
+        '{ "leaky-literal-0123" }',
+    ],
+)
+async def test_syntax_errors_do_not_quote_string_literals(api: Api, query: str) -> None:
+    response = await api.post(query)
+    (error,) = response.json()["errors"]
+    assert error["message"].startswith("Syntax Error: ")
+    assert "leaky" not in response.text
+
+
 async def test_short_names_are_still_quoted_whole(api: Api) -> None:
     response = await api.post("{ phoneNumberz { totalCount } }")
     assert response.json()["errors"][0]["message"].startswith("Cannot query field 'phoneNumberz' on type 'Query'.")
