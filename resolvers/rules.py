@@ -50,10 +50,11 @@ TWILIO_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 # can't store NUL in text or JSON at all; the others only garble a label.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
-# Credentials reach SIP headers and provider APIs verbatim: no character there
-# may break a line, reorder what a person reads, or hide. Unicode properties,
-# not a list, so every such character is covered, whatever Unicode adds.
-_UNSAFE_IN_CREDENTIALS = regex.compile(r"[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]")
+# Credentials and SIP targets reach SIP headers and provider APIs verbatim: no
+# character there may break a line, reorder what a person reads, or hide.
+# Unicode properties, not a list, so every such character is covered,
+# whatever Unicode adds.
+_UNSAFE_CHARACTERS = regex.compile(r"[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]")
 
 METADATA_MAX_KEYS = 50
 METADATA_MAX_KEY_LENGTH = 40
@@ -144,7 +145,7 @@ def credential(
     Checked before trimming, so a trailing CR LF is refused rather than
     dropped. Spaces are allowed; the message never quotes the value.
     """
-    if isinstance(value, str) and _UNSAFE_IN_CREDENTIALS.search(value):
+    if isinstance(value, str) and _UNSAFE_CHARACTERS.search(value):
         errors.add(
             path,
             ErrorCode.INVALID,
@@ -244,7 +245,7 @@ def host(
         )
         return None
     if not allow_local and (name in _LOOPBACK_NAMES or name.endswith(".localhost")):
-        errors.add(path, ErrorCode.INVALID, f"{label} can't be localhost: it names the machine Switchboard runs on")
+        errors.add(path, ErrorCode.INVALID, f"{label} can't be localhost or another name of the machine Switchboard runs on")
         return None
     return name
 
@@ -265,10 +266,7 @@ def ip_address(
 
 # localhost and every name under it (RFC 6761), and the loopback names that
 # Debian's and Red Hat's /etc/hosts give this machine without asking DNS.
-_LOOPBACK_NAMES = frozenset(
-    {"localhost", "localhost.localdomain", "localhost4", "localhost4.localdomain4", "localhost6",
-     "localhost6.localdomain6", "ip6-localhost", "ip6-loopback"}
-)
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "localhost4", "localhost6", "ip6-localhost", "ip6-loopback"})
 
 # The last label of a host name that resolvers (inet_aton, browsers' URL
 # parsers) read as a number, making the whole name an IPv4 address.
@@ -280,7 +278,7 @@ def _target_characters(errors: Errors, path: FieldPath, value: str, *, label: st
     if "%" in value:
         errors.add(path, ErrorCode.INVALID, f"{label} can't contain '%': IPv6 zone IDs only mean something on the sender's own machine")
         return False
-    if _UNSAFE_IN_CREDENTIALS.search(value):
+    if _UNSAFE_CHARACTERS.search(value):
         errors.add(path, ErrorCode.INVALID, f"{label} can't contain control, bidi or invisible characters")
         return False
     return True
