@@ -82,4 +82,4 @@ async def count_agents(ctx: RequestContext) -> int:
 
 
 def _not_found(agent_id: str) -> UserError:
-    return UserError(("id",), f"Agent {agent_id} does not exist", ErrorCode.NOT_FOUND)
+    return UserError(("id",), f"Agent {rules.excerpt(agent_id)} does not exist", ErrorCode.NOT_FOUND)

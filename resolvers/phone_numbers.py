@@ -29,7 +29,7 @@ from models import Agent, IdempotencyKey, PhoneNumber, Provider, SipMode, SipTra
 from models.idempotency import fingerprint, fingerprint_matches, is_legacy_fingerprint
 from models.secrets import SecretBox, SecretDecryptionError
 from resolvers import rules
-from resolvers.context import RequestContext
+from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
 from resolvers.owned import DeleteResult, delete_owned, get_owned
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
@@ -124,7 +124,8 @@ class PhoneNumberResult:
 
 # --- provider configurations -------------------------------------------------
 
-Check = Callable[[Errors, FieldPath, Any], Any]
+# Checks get the operator's policy: whether a SIP target may be a local address depends on it.
+Check = Callable[[Errors, FieldPath, Any, Policy], Any]
 
 
 @dataclass(frozen=True)
@@ -144,29 +145,38 @@ class ProviderSpec:
     fields: tuple[ConfigField, ...]
 
 
-def _text(label: str, max_length: int, *, required: bool, strip: bool = True) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any) -> Any:
-        return rules.text(errors, path, value, label=label, max_length=max_length, required=required, strip=strip)
+def _text(label: str, max_length: int, *, required: bool) -> Check:
+    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
+        return rules.text(errors, path, value, label=label, max_length=max_length, required=required)
+
+    return check
+
+
+def _credential(label: str, max_length: int, *, required: bool, strip: bool = True) -> Check:
+    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
+        return rules.credential(errors, path, value, label=label, max_length=max_length, required=required, strip=strip)
 
     return check
 
 
 def _host(label: str, *, required: bool) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any) -> Any:
-        return rules.host(errors, path, value, label=label, max_length=100, required=required)
+    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
+        return rules.host(
+            errors, path, value, label=label, max_length=100, required=required, allow_local=policy.allow_local_targets
+        )
 
     return check
 
 
-def _port(errors: Errors, path: FieldPath, value: Any) -> Any:
+def _port(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
     return rules.port(errors, path, value, label="SIP port")
 
 
-def _transport(errors: Errors, path: FieldPath, value: Any) -> Any:
+def _transport(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
     return SipTransport(value)
 
 
-def _account_sid(errors: Errors, path: FieldPath, value: Any) -> Any:
+def _account_sid(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
     checked = rules.text(errors, path, value, label="Twilio account SID", max_length=34, required=True)
     if checked is not None and not rules.TWILIO_ACCOUNT_SID.match(checked):
         errors.add(
@@ -178,12 +188,14 @@ def _account_sid(errors: Errors, path: FieldPath, value: Any) -> Any:
     return checked
 
 
-def _ip(errors: Errors, path: FieldPath, value: Any) -> Any:
-    return rules.ip_address(errors, path, value, label="PBX IP address", max_length=255)
+def _ip(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
+    return rules.ip_address(
+        errors, path, value, label="PBX IP address", max_length=255, allow_local=policy.allow_local_targets
+    )
 
 
 def _jambonz_sid(label: str) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any) -> Any:
+    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
         checked = rules.text(errors, path, value, label=label, max_length=64, required=False)
         if checked is None:
             return None
@@ -204,7 +216,7 @@ TWILIO = ProviderSpec(
     ("provider", "twilio"),
     (
         ConfigField("account_sid", "accountSid", "twilio_account_sid", _account_sid),
-        ConfigField("auth_token", "authToken", "twilio_auth_token", _text("Twilio auth token", 128, required=True, strip=False)),
+        ConfigField("auth_token", "authToken", "twilio_auth_token", _credential("Twilio auth token", 128, required=True, strip=False)),
     ),
 )
 SIP_REGISTRATION = ProviderSpec(
@@ -212,11 +224,11 @@ SIP_REGISTRATION = ProviderSpec(
     SipMode.REGISTRATION,
     ("provider", "sip", "registration"),
     (
-        ConfigField("username", "username", "sip_username", _text("SIP username", 60, required=True)),
-        ConfigField("password", "password", "sip_password", _text("SIP password", 128, required=True, strip=False)),
+        ConfigField("username", "username", "sip_username", _credential("SIP username", 60, required=True)),
+        ConfigField("password", "password", "sip_password", _credential("SIP password", 128, required=True, strip=False)),
         ConfigField("proxy", "proxy", "sip_proxy", _host("SIP registrar host (proxy)", required=True)),
         ConfigField("outbound_proxy", "outboundProxy", "sip_outbound_proxy", _host("SIP outbound proxy", required=False)),
-        ConfigField("auth_user", "authUser", "sip_auth_user", _text("SIP auth user", 60, required=False)),
+        ConfigField("auth_user", "authUser", "sip_auth_user", _credential("SIP auth user", 60, required=False)),
         _PORT,
         ConfigField("register_transport", "registerTransport", "sip_transport", _transport, default=SipTransport.UDP),
     ),
@@ -273,7 +285,9 @@ def spec_of(row: PhoneNumber) -> ProviderSpec:
     return next(s for s in SPECS.values() if (s.provider, s.sip_mode) == (row.provider, row.sip_mode))
 
 
-def _config_columns(errors: Errors, config: ProviderConfigInput, current: PhoneNumber | None) -> dict[str, Any]:
+def _config_columns(
+    errors: Errors, config: ProviderConfigInput, current: PhoneNumber | None, policy: Policy
+) -> dict[str, Any]:
     """Columns to write for a provider configuration.
 
     Keeping the provider and SIP mode of `current` patches only the fields
@@ -294,7 +308,7 @@ def _config_columns(errors: Errors, config: ProviderConfigInput, current: PhoneN
             value = None
         if value is None and f.default is not None:
             value = f.default
-        columns[f.column] = f.check(errors, spec.path + (f.name,), value)
+        columns[f.column] = f.check(errors, spec.path + (f.name,), value, policy)
     return columns
 
 
@@ -321,7 +335,7 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
     name = rules.label_text(errors, ("name",), _given(data.name), label="Name", max_length=NAME_MAX_LENGTH)
     agent_id = await _agent(errors, ctx, _given(data.agent_id))
     metadata = rules.metadata(errors, ("metadata",), _given(data.metadata))
-    columns = _config_columns(errors, data.provider, None)
+    columns = _config_columns(errors, data.provider, None, ctx.policy)
     key = _idempotency_key(errors, _given(data.idempotency_key))
 
     if errors or data.dry_run:
@@ -495,7 +509,7 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
     if data.metadata is not OMITTED:
         changes["metadata"] = rules.metadata(errors, ("metadata",), data.metadata)
     if data.provider is not OMITTED:
-        changes.update(_config_columns(errors, data.provider, row))
+        changes.update(_config_columns(errors, data.provider, row, ctx.policy))
 
     number = changes.get("number")
     if number is not None and number != row.number and await _number_taken(ctx, number):
@@ -531,6 +545,10 @@ async def get_phone_number(ctx: RequestContext, phone_number_id: str) -> PhoneNu
     return await get_owned(PhoneNumber, ctx, phone_number_id)
 
 
+# As long as the longest name: a longer search can match nothing.
+SEARCH_MAX_LENGTH = NAME_MAX_LENGTH
+
+
 def _filtered(ctx: RequestContext, where: PhoneNumberFilter) -> QuerySet[PhoneNumber]:
     query = PhoneNumber.filter(organization_id=ctx.organization_id)
     if where.provider is not None:
@@ -542,7 +560,7 @@ def _filtered(ctx: RequestContext, where: PhoneNumberFilter) -> QuerySet[PhoneNu
         if agent_id is None:
             raise InvalidArgument("filter.agentId", "filter.agentId must be a UUID")
         query = query.filter(agent_id=agent_id)
-    search = (where.search or "").strip()
+    search = _search(where.search)
     if search:
         matches = Q(name__icontains=search)
         digits = re.sub(r"\D", "", search)
@@ -550,6 +568,19 @@ def _filtered(ctx: RequestContext, where: PhoneNumberFilter) -> QuerySet[PhoneNu
             matches |= Q(number__contains=digits)
         query = query.filter(matches)
     return query
+
+
+def _search(value: str | None) -> str:
+    """The search text, trimmed: refused when longer than any name it could match (SQLite also
+    refuses LIKE patterns over 50,000 bytes) or holding control characters (PostgreSQL refuses NUL)."""
+    search = (value or "").strip()
+    if len(search) > SEARCH_MAX_LENGTH:
+        raise InvalidArgument(
+            "filter.search", f"filter.search is too long (at most {SEARCH_MAX_LENGTH} characters, got {len(search)})"
+        )
+    if rules.has_control_characters(search):
+        raise InvalidArgument("filter.search", "filter.search can't contain control characters")
+    return search
 
 
 async def list_phone_numbers(
@@ -638,7 +669,7 @@ async def _agent(errors: Errors, ctx: RequestContext, agent_id: str | None) -> u
     if parsed is None:
         return None
     if not await Agent.filter(id=parsed, organization_id=ctx.organization_id).exists():
-        errors.add(("agentId",), ErrorCode.NOT_FOUND, f"Agent {agent_id} does not exist")
+        errors.add(("agentId",), ErrorCode.NOT_FOUND, f"Agent {parsed} does not exist")
         return None
     return parsed
 
@@ -656,4 +687,4 @@ def _add_taken(errors: Errors, number: str) -> None:
 
 
 def _not_found(phone_number_id: str) -> UserError:
-    return UserError(("id",), f"Phone number {phone_number_id} does not exist", ErrorCode.NOT_FOUND)
+    return UserError(("id",), f"Phone number {rules.excerpt(phone_number_id)} does not exist", ErrorCode.NOT_FOUND)

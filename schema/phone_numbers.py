@@ -173,7 +173,8 @@ class PhoneNumberFilter:
     agent_id: strawberry.ID | None = None
     search: str | None = strawberry.field(
         default=None,
-        description="Part of the number (digits, in any formatting) or of the name; case-insensitive.",
+        description="Part of the number (digits, in any formatting) or of the name; case-insensitive. "
+        "At most 100 characters, no control characters.",
     )
 
     def to_domain(self) -> phone_numbers.PhoneNumberFilter:
@@ -232,13 +233,20 @@ async def phone_number(info: Info, id: strawberry.ID) -> PhoneNumber | None:
 # --- inputs -------------------------------------------------------------------
 
 _PORT = "1 to 65535; default 5060."
-_HOST = "A host name or IP address, without 'sip:' and without a port. At most 100 characters."
+_HOST = (
+    "A host name or IP address, without 'sip:', a port or an IPv6 zone ID. At most 100 characters. "
+    "Not localhost nor a loopback, link-local, multicast or other local address (private ranges are fine). "
+    "Stored lower case, without the final dot, internationalised names as IDNA A-labels, IPv4-mapped IPv6 as IPv4."
+)
+_CREDENTIAL = "No control characters (tab and line breaks included), line separators, bidi controls or invisible characters."
 
 
 @strawberry.input(description="A Twilio account. Both fields are required.")
 class TwilioInput:
     account_sid: str = strawberry.field(description="'AC' followed by 32 hexadecimal digits.")
-    auth_token: str = strawberry.field(description="At most 128 characters. Stored encrypted, never returned.")
+    auth_token: str = strawberry.field(
+        description="At most 128 characters. Stored encrypted, never returned. " + _CREDENTIAL
+    )
 
     def to_domain(self) -> phone_numbers.TwilioConfigInput:
         return phone_numbers.TwilioConfigInput(account_sid=self.account_sid, auth_token=self.auth_token)
@@ -246,8 +254,10 @@ class TwilioInput:
 
 @strawberry.input(description="Registration mode: Switchboard registers TO your PBX with a username and password.")
 class SipRegistrationInput:
-    username: str = strawberry.field(description="At most 60 characters.")
-    password: str = strawberry.field(description="At most 128 characters. Stored encrypted, never returned.")
+    username: str = strawberry.field(description="At most 60 characters. " + _CREDENTIAL)
+    password: str = strawberry.field(
+        description="At most 128 characters; spaces are kept. Stored encrypted, never returned. " + _CREDENTIAL
+    )
     proxy: str = strawberry.field(
         description="SIP registrar host (e.g. 'pbx.example.com'): the host Switchboard registers TO. " + _HOST
     )
@@ -258,7 +268,8 @@ class SipRegistrationInput:
     )
     auth_user: str | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Optional SIP authentication username, if different from username. At most 60 characters.",
+        description="Optional SIP authentication username, if different from username. At most 60 characters. "
+        + _CREDENTIAL,
     )
     port: int | None = strawberry.field(default=5060, description=_PORT)
     register_transport: SipTransport | None = strawberry.field(
@@ -279,7 +290,11 @@ class SipRegistrationInput:
 
 @strawberry.input(description="IP allowlist mode: your PBX/SBC's IP address is allowlisted.")
 class SipIpAllowlistInput:
-    ip: str = strawberry.field(description="IPv4 or IPv6 address of your PBX/SBC. At most 255 characters.")
+    ip: str = strawberry.field(
+        description="IPv4 or IPv6 address of your PBX/SBC, without an IPv6 zone ID. At most 255 characters. "
+        "Not a loopback, link-local, multicast or other local address (private ranges are fine). "
+        "Stored compressed and lower case, IPv4-mapped IPv6 as IPv4."
+    )
     port: int | None = strawberry.field(default=5060, description=_PORT)
     protocol: SipTransport | None = strawberry.field(
         default=SipTransportValue.UDP, description="SIP transport protocol; default UDP."
@@ -346,8 +361,9 @@ class CreatePhoneNumberInput:
     )
     metadata: JSON | None = strawberry.field(
         default=strawberry.UNSET,
-        description="A JSON object: at most 50 keys of at most 40 characters, string values of at most "
-        "500 characters, 8 KiB in all.",
+        description="A JSON object: at most 50 keys of at most 40 characters in every object, nested ones "
+        "included; string values of at most 500 characters; numbers finite and within ±(2^53 - 1); "
+        "nesting at most 10 levels; 8 KiB in all.",
     )
     provider: ProviderInput
     idempotency_key: str | None = strawberry.field(

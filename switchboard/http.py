@@ -28,6 +28,7 @@ from strawberry.types.unset import UNSET
 from models.secrets import SecretBox
 from resolvers import api_keys
 from resolvers.context import Policy
+from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
 from switchboard.rate_limit import RateLimiter
 
@@ -50,13 +51,23 @@ _ECHOED_VALUES = (
     (re.compile(r" Found: .*\Z", re.S), ""),
     (re.compile(r"(cannot represent [^:]*value): .*\Z", re.S), r"\1."),
     (re.compile(r"Value '.*' (does not exist in '[^']+' enum\.)", re.S), r"Value \1"),
+    # A syntax error names the string token it stopped at: a literal, maybe a secret.
+    (re.compile(r"\b((?:Block)?String) '.*'(?=\.\Z)", re.S), r"\1"),
 )
+# Names graphql-core and Strawberry quote: field, argument, type, fragment and
+# operation names, and the keys of variables, all of them the caller's.
+_QUOTED_NAMES = (re.compile(r"'([^']*)'"), re.compile(r'"([^"]*)"'))
+# Room for graphql-core's longest messages about names of ordinary length.
+MAX_MESSAGE_LENGTH = 300
 
 
 def withhold_values(message: str) -> str:
+    """graphql-core's message without the values it quotes, each name it quotes as a short escaped excerpt."""
     for pattern, replacement in _ECHOED_VALUES:
         message = pattern.sub(replacement, message)
-    return message
+    for pattern in _QUOTED_NAMES:
+        message = pattern.sub(lambda name: quoted(name[1]), message)
+    return excerpt(message, MAX_MESSAGE_LENGTH)
 
 
 class RequestLogMiddleware:
@@ -248,7 +259,9 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             elif status == 405:
                 headers = {"Allow": "GET, POST"}
             media_type = response_media_type(request.headers.get("accept", ""))
-            return graphql_refusal(status, error.reason, HTTPStatus(status).name, media_type=media_type, headers=headers)
+            # Strawberry's reasons can quote the request (an unknown operation name).
+            reason = withhold_values(error.reason)
+            return graphql_refusal(status, reason, HTTPStatus(status).name, media_type=media_type, headers=headers)
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

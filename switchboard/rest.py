@@ -22,7 +22,7 @@ from resolvers import api_keys, phone_numbers
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
-from resolvers.rules import OMITTED, parse_uuid
+from resolvers.rules import OMITTED, excerpt, parse_uuid
 from switchboard.http import bearer_token, parse_json
 from switchboard.openapi import MAX_OFFSET, openapi_document
 from switchboard.rate_limit import RateLimiter
@@ -130,7 +130,7 @@ def _check_shape(body: Mapping[str, Any]) -> list[dict[str, str]]:
     for name, value in body.items():
         field = BY_NAME.get(name)
         if field is None:
-            details.append(_detail(name, f"{name} is not a field of a phone number"))
+            details.append(_detail(excerpt(name), f"{excerpt(name)} is not a field of a phone number"))
         elif value is None:
             if not field.nullable:
                 details.append(_detail(name, f"{name} can't be null"))
@@ -212,7 +212,11 @@ def _update_input(id: str, body: dict[str, Any], current: PhoneNumber) -> phone_
 
 
 def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.PhoneNumberFilter]:
-    details = [_detail(name, f"{name} is not a query parameter of this list") for name in params if name not in {"limit", "offset", "provider", "agentId"}]
+    details = [
+        _detail(excerpt(name), f"{excerpt(name)} is not a query parameter of this list")
+        for name in params
+        if name not in {"limit", "offset", "provider", "agentId"}
+    ]
 
     def integer(name: str, default: int, low: int, high: int) -> int:
         raw = params.get(name)

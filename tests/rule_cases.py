@@ -85,6 +85,182 @@ class RuleCase:
 REG = ("provider", "sip", "registration")
 IPL = ("provider", "sip", "ipAllowlist")
 
+# A key over the 40-character limit is named by an excerpt of at most 40 characters.
+LONG_KEY_EXCERPT = "k" * 39 + "…"
+# JavaScript's Number.MAX_SAFE_INTEGER: the largest integer every client holds exactly.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+# Characters no credential may hold: every control character (tab and line
+# breaks included), line and paragraph separators, bidi controls and invisible
+# (zero-width, default-ignorable) characters.
+UNSAFE_CREDENTIAL_CHARACTERS = {
+    "tab": "\t",
+    "cr": "\r",
+    "lf": "\n",
+    "crlf": "\r\n",
+    "vertical-tab": "\x0b",
+    "nul": "\x00",
+    "escape": "\x1b",
+    "del": "\x7f",
+    "c1-next-line": "\x85",
+    "c1-csi": "\x9b",
+    "line-separator": "\u2028",
+    "paragraph-separator": "\u2029",
+    "arabic-letter-mark": "\u061c",
+    "left-to-right-mark": "\u200e",
+    "right-to-left-mark": "\u200f",
+    "left-to-right-embedding": "\u202a",
+    "right-to-left-embedding": "\u202b",
+    "pop-directional-formatting": "\u202c",
+    "left-to-right-override": "\u202d",
+    "right-to-left-override": "\u202e",
+    "left-to-right-isolate": "\u2066",
+    "right-to-left-isolate": "\u2067",
+    "first-strong-isolate": "\u2068",
+    "pop-directional-isolate": "\u2069",
+    "zero-width-space": "\u200b",
+    "zero-width-non-joiner": "\u200c",
+    "zero-width-joiner": "\u200d",
+    "word-joiner": "\u2060",
+    "invisible-separator": "\u2063",
+    "byte-order-mark": "\ufeff",
+    "soft-hyphen": "\u00ad",
+    "mongolian-vowel-separator": "\u180e",
+    "interlinear-annotation-anchor": "\ufff9",
+    "language-tag": "\U000e0001",
+    "tag-letter": "\U000e0041",
+    "combining-grapheme-joiner": "\u034f",
+    "hangul-filler": "\u3164",
+    "halfwidth-hangul-filler": "\uffa0",
+    "variation-selector": "\ufe0f",
+    "khmer-vowel-inherent": "\u17b4",
+}
+# Where in the value: the middle, the ends (trimming would hide them), and the attack itself.
+UNSAFE_CREDENTIAL_VALUES = {
+    **{name: f"agent{character}x-0123" for name, character in UNSAFE_CREDENTIAL_CHARACTERS.items()},
+    "trailing-crlf": "agent-0123\r\n",
+    "leading-override": "\u202eagent-0123",
+    "trailing-line-separator": "agent-0123\u2028",
+    "sip-header-injection": "agent\r\nVia: SIP/2.0/UDP evil.example",
+}
+CREDENTIAL_FIELDS = {
+    "sipUsername": (REGISTRATION, (*REG, "username")),
+    "sipAuthUser": (REGISTRATION, (*REG, "authUser")),
+    "sipPassword": (REGISTRATION, (*REG, "password")),
+    "twilioAuthToken": (TWILIO, ("provider", "twilio", "authToken")),
+}
+
+# Addresses Switchboard would never be right to connect to or tell a carrier
+# to trust, by kind; IPv6 forms that embed an IPv4 address are judged by it.
+LOCAL_ADDRESSES = {
+    "loopback": "127.0.0.1",
+    "loopback-range": "127.255.255.254",
+    "loopback-v6": "::1",
+    "loopback-v6-uncompressed": "0:0:0:0:0:0:0:1",
+    "unspecified": "0.0.0.0",
+    "this-network": "0.1.2.3",
+    "unspecified-v6": "::",
+    "link-local-metadata-service": "169.254.169.254",
+    "link-local-v6": "fe80::1",
+    "multicast": "224.0.0.1",
+    "multicast-ssdp": "239.255.255.250",
+    "multicast-v6": "ff02::1",
+    "broadcast": "255.255.255.255",
+    "reserved": "240.0.0.1",
+    "site-local-v6": "fec0::1",
+    "discard-only-v6": "100::1",
+    "mapped-loopback": "::ffff:127.0.0.1",
+    "mapped-loopback-hex": "::FFFF:7F00:1",
+    "mapped-link-local": "::ffff:169.254.169.254",
+    "mapped-unspecified": "::ffff:0.0.0.0",
+    "nat64-loopback": "64:ff9b::7f00:1",
+    "nat64-dotted-link-local": "64:ff9b::169.254.169.254",
+    "sixtofour-loopback": "2002:7f00:1::",
+    "teredo-loopback-client": "2001:0:4136:e378:8000:63bf:80ff:fffe",
+    "ipv4-compatible-loopback": "::127.0.0.1",
+}
+# Names of this machine (RFC 6761 and /etc/hosts), in any case and with the root's dot.
+LOCAL_NAMES = {
+    "localhost": "localhost",
+    "localhost-upper": "LOCALHOST",
+    "localhost-trailing-dot": "localhost.",
+    "under-localhost": "pbx.localhost",
+    "under-localhost-mixed-case-dot": "a.b.LocalHost.",
+    "localhost-fullwidth": "\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54",
+    # What /etc/hosts calls this machine on Debian and Red Hat.
+    "localhost-localdomain": "localhost.localdomain",
+    "ip6-localhost": "ip6-localhost",
+    "ip6-loopback": "IP6-LOOPBACK",
+    "localhost6": "localhost6",
+}
+# Host spellings that resolvers read as IPv4 addresses but that are not the
+# dotted-quad form: they have no canonical form, so they are refused whatever they name.
+NUMERIC_HOSTS = {
+    "hex": "0x7f000001",
+    "hex-upper": "0X7F000001",
+    "decimal": "2130706433",
+    "decimal-public": "3405803786",
+    "short": "127.1",
+    "three-parts": "127.0.1",
+    "octal": "0177.0.0.1",
+    "octal-whole": "017700000001",
+    "hex-parts": "0x7f.0.0.1",
+    "trailing-dot": "127.0.0.1.",
+    "public-trailing-dot": "203.0.113.10.",
+    "five-parts": "1.2.3.4.5",
+}
+# IPv6 zone IDs: local to the sender, and a way to smuggle text into a SIP URI.
+ZONE_IDS = {
+    "interface": "fe80::1%eth0",
+    "global-with-zone": "2001:db8::1%eth0",
+    "numeric-zone": "2001:db8::1%1",
+    "uri-escaped-zone": "2001:db8::1%25eth0",
+    "sip-uri-injection": "::1%; transport=tcp>,<sip:evil@attacker.example",
+    "bracketed-with-spaces": "[::1%a b c]",
+    "bracketed": "[2001:db8::1%1]",
+}
+# PBXs live in private ranges: those stay allowed.
+PRIVATE_ADDRESSES = {
+    "private-10": "10.0.0.1",
+    "private-172": "172.16.5.4",
+    "private-192": "192.168.1.10",
+    "unique-local-v6": "fd00::1",
+    "shared-address-space": "100.64.0.1",
+    "mapped-private": "::ffff:10.0.0.1",
+    "documentation": "198.51.100.7",
+}
+ACCEPTED_NAMES = {
+    "internal-name": "pbx.internal",
+    "mdns-name": "pbx.local",
+    "idn": "b\u00fccher.example",
+    "a-label": "xn--bcher-kva.example",
+    "upper-trailing-dot": "PBX.Example.COM.",
+    "localhost-in-a-label": "localhost-pbx.example",
+    "localhost-first-label": "localhost.example",
+    "digits-first": "123.example",
+}
+
+
+def _host_cases() -> list[RuleCase]:
+    fields = [("sipProxy", REGISTRATION, (*REG, "proxy")), ("sipOutboundProxy", REGISTRATION, (*REG, "outboundProxy")), ("sipIp", ALLOWLIST, (*IPL, "ip"))]
+    cases = []
+    for rest_field, config, path in fields:
+        values = {**LOCAL_ADDRESSES, **{f"zone-{k}": v for k, v in ZONE_IDS.items()}}
+        if rest_field != "sipIp":
+            values |= {f"bracketed-{k}": f"[{v}]" for k, v in LOCAL_ADDRESSES.items() if ":" in v}
+            values |= LOCAL_NAMES | {f"numeric-{k}": v for k, v in NUMERIC_HOSTS.items()}
+        cases += [RuleCase(f"{rest_field}-{kind}", body(config, **{rest_field: value}), rest_field, path, "INVALID") for kind, value in values.items()]
+    return cases
+
+
+def _credential_cases() -> list[RuleCase]:
+    return [
+        RuleCase(f"{rest_field}-{kind}", body(config, **{rest_field: value}), rest_field, path, "INVALID")
+        for rest_field, (config, path) in CREDENTIAL_FIELDS.items()
+        for kind, value in UNSAFE_CREDENTIAL_VALUES.items()
+    ]
+
+
 RULE_CASES = [
     RuleCase("number-required", body(number=""), "number", ("number",), "BLANK"),
     RuleCase("number-blank", body(number="   "), "number", ("number",), "BLANK"),
@@ -101,13 +277,38 @@ RULE_CASES = [
     RuleCase("metadata-list", body(metadata=["a"]), "metadata", ("metadata",), "INVALID"),
     RuleCase("metadata-scalar", body(metadata="text"), "metadata", ("metadata",), "INVALID"),
     RuleCase("metadata-51-keys", body(metadata={f"k{i}": i for i in range(51)}), "metadata", ("metadata",), "TOO_LONG"),
-    RuleCase("metadata-key-41", body(metadata={"k" * 41: 1}), "metadata." + "k" * 41, ("metadata", "k" * 41), "TOO_LONG"),
+    # Paths never echo long input: a key over the limit is named by an excerpt.
+    RuleCase("metadata-key-41", body(metadata={"k" * 41: 1}), "metadata." + LONG_KEY_EXCERPT, ("metadata", LONG_KEY_EXCERPT), "TOO_LONG"),
     RuleCase("metadata-value-501", body(metadata={"note": "v" * 501}), "metadata.note", ("metadata", "note"), "TOO_LONG"),
     RuleCase("metadata-nested-value-501", body(metadata={"a": {"b": "v" * 501}}), "metadata.a.b", ("metadata", "a", "b"), "TOO_LONG"),
     RuleCase("metadata-over-8kib", body(metadata={f"k{i}": "v" * 450 for i in range(20)}), "metadata", ("metadata",), "TOO_LONG"),
     RuleCase("metadata-value-nul", body(metadata={"note": "a\x00b"}), "metadata.note", ("metadata", "note"), "INVALID"),
     RuleCase("metadata-key-nul", body(metadata={"a\x00": 1}), "metadata.a\x00", ("metadata", "a\x00"), "INVALID"),
     RuleCase("metadata-too-deep", body(metadata={"a": nested(11)}), "metadata.a" + ".0" * 10, ("metadata", "a", *["0"] * 10), "INVALID"),
+    RuleCase("metadata-integer-over-2^53", body(metadata={"a": MAX_SAFE_INTEGER + 1}), "metadata.a", ("metadata", "a"), "INVALID"),
+    RuleCase("metadata-integer-under-minus-2^53", body(metadata={"a": -MAX_SAFE_INTEGER - 1}), "metadata.a", ("metadata", "a"), "INVALID"),
+    RuleCase("metadata-integer-64-bit", body(metadata={"a": 2**63 - 1}), "metadata.a", ("metadata", "a"), "INVALID"),
+    # orjson reads integers beyond 64 bits as floats: refused all the same.
+    RuleCase("metadata-integer-beyond-64-bits", body(metadata={"a": 2**64}), "metadata.a", ("metadata", "a"), "INVALID"),
+    RuleCase("metadata-integer-of-30-digits", body(metadata={"a": -123456789012345678901234567890}), "metadata.a", ("metadata", "a"), "INVALID"),
+    RuleCase("metadata-float-over-2^53", body(metadata={"a": 1.5e308}), "metadata.a", ("metadata", "a"), "INVALID"),
+    RuleCase("metadata-nested-integer", body(metadata={"a": {"b": [1, 2**60]}}), "metadata.a.b.1", ("metadata", "a", "b", "1"), "INVALID"),
+    RuleCase("metadata-nested-51-keys", body(metadata={"a": {f"k{i}": i for i in range(51)}}), "metadata.a", ("metadata", "a"), "TOO_LONG"),
+    RuleCase(
+        "metadata-51-keys-in-a-list",
+        body(metadata={"a": [{"b": {f"k{i}": i for i in range(51)}}]}),
+        "metadata.a.0.b",
+        ("metadata", "a", "0", "b"),
+        "TOO_LONG",
+    ),
+    RuleCase("metadata-nested-key-41", body(metadata={"a": {"k" * 41: 1}}), "metadata.a." + LONG_KEY_EXCERPT, ("metadata", "a", LONG_KEY_EXCERPT), "TOO_LONG"),
+    RuleCase(
+        "metadata-key-41-in-a-list",
+        body(metadata={"a": [1, {"k" * 41: 1}]}),
+        "metadata.a.1." + LONG_KEY_EXCERPT,
+        ("metadata", "a", "1", LONG_KEY_EXCERPT),
+        "TOO_LONG",
+    ),
     RuleCase("twilio-account-sid-blank", body(twilioAccountSid=""), "twilioAccountSid", ("provider", "twilio", "accountSid"), "BLANK"),
     RuleCase("twilio-account-sid-required", {"number": NUMBER, "twilioAuthToken": "t"}, "twilioAccountSid", ("provider", "twilio", "accountSid"), "BLANK", graphql=False),
     RuleCase("twilio-account-sid-format", body(twilioAccountSid="AC123"), "twilioAccountSid", ("provider", "twilio", "accountSid"), "INVALID"),
@@ -158,6 +359,8 @@ RULE_CASES = [
         ("provider", "jambonz", "applicationSid"),
         "INVALID",
     ),
+    *_credential_cases(),
+    *_host_cases(),
 ]
 
 BOUNDARY_CASES = {
@@ -172,5 +375,13 @@ BOUNDARY_CASES = {
     "sip-proxy-100": body(REGISTRATION, sipProxy="p" * 60 + "." + "q" * 35 + ".com"),
     "sip-proxy-ip-port-1": body(REGISTRATION, sipProxy="198.51.100.7", sipPort=1),
     "sip-port-65535": body(REGISTRATION, sipPort=65535),
-    "sip-ip-v6-port-65535": body(ALLOWLIST, sipIp="::1", sipPort=65535),
+    "sip-ip-v6-port-65535": body(ALLOWLIST, sipIp="2001:db8::1", sipPort=65535),
+    "metadata-safe-numbers": body(metadata={"a": MAX_SAFE_INTEGER, "b": -MAX_SAFE_INTEGER, "c": 9.0e15, "d": -0.0, "e": 0.1}),
+    "metadata-nested-50-keys-of-40": body(metadata={"a": {f"k{i}": i for i in range(50)}, "b": [{"k" * 40: {"k" * 40: 1}}]}),
+    "credentials-with-spaces-and-letters": body(REGISTRATION, sipUsername="agent ü-1", sipAuthUser="auth ñ", sipPassword=" pass wörd 🔒 "),
+    "twilio-auth-token-with-spaces": body(twilioAuthToken="token with spaces 0123"),
+    **{f"sip-ip-{kind}": body(ALLOWLIST, sipIp=address) for kind, address in PRIVATE_ADDRESSES.items()},
+    **{f"sip-proxy-{kind}": body(REGISTRATION, sipProxy=address) for kind, address in PRIVATE_ADDRESSES.items()},
+    **{f"sip-outbound-proxy-{kind}": body(REGISTRATION, sipOutboundProxy=address) for kind, address in PRIVATE_ADDRESSES.items()},
+    **{f"sip-proxy-{kind}": body(REGISTRATION, sipProxy=name) for kind, name in ACCEPTED_NAMES.items()},
 }
