@@ -67,7 +67,14 @@ def _detail(field: str, message: str) -> dict[str, str]:
     return {"field": field, "message": message}
 
 
+# A body of many small unknown fields would otherwise answer with a far larger list.
+MAX_DETAILS = 50
+
+
 def _invalid(details: list[dict[str, str]]) -> Refusal:
+    if len(details) > MAX_DETAILS:
+        more = len(details) - MAX_DETAILS + 1
+        details = [*details[: MAX_DETAILS - 1], _detail("body", f"{more} more problems are not listed")]
     return Refusal(400, "Validation failed", details)
 
 

@@ -183,3 +183,16 @@ async def test_syntax_errors_do_not_quote_string_literals(api: Api, query: str) 
 async def test_short_names_are_still_quoted_whole(api: Api) -> None:
     response = await api.post("{ phoneNumberz { totalCount } }")
     assert response.json()["errors"][0]["message"].startswith("Cannot query field 'phoneNumberz' on type 'Query'.")
+
+
+async def test_rest_lists_a_bounded_number_of_problems(api: Api) -> None:
+    """A 50 KB body of short unknown fields answers with a short list, saying how many more there were."""
+    fields = {f"k{i}": 1 for i in range(4_000)}
+    headers = {"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"}
+    response = await api.client.post("/v1/phone-numbers", content=json.dumps(fields), headers=headers)
+    assert response.status_code == 400
+    details = response.json()["details"]
+    assert len(details) == 50
+    assert details[:3] == [{"field": f"k{i}", "message": f"k{i} is not a field of a phone number"} for i in range(3)]
+    assert details[-1] == {"field": "body", "message": "3951 more problems are not listed"}
+    assert len(response.content) < 5_000
