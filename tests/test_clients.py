@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.processes import Server, create_api_key, environment, post, serving
-from tests.tooling import check, client_venv, npm_ci
+from tests.tooling import check, client_venv, npm_project
 
 TYPESCRIPT = REPO / "clients" / "typescript"
 PYTHON = REPO / "clients" / "python"
@@ -38,7 +38,7 @@ def run_in(directory: Path, *command: str) -> Program:
 
 @pytest.fixture(scope="module")
 def typescript_client() -> Program:
-    npm_ci(TYPESCRIPT)
+    npm_project(TYPESCRIPT)
     shutil.rmtree(TYPESCRIPT / "src" / "generated", ignore_errors=True)
     check(["npm", "run", "--silent", "codegen"], cwd=TYPESCRIPT)
     assert (TYPESCRIPT / "src" / "generated" / "graphql.ts").is_file()

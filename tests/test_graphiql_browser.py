@@ -22,7 +22,7 @@ from switchboard.graphiql import ASSETS
 from switchboard.settings import DEFAULT_GRAPHIQL_CDN
 from tests.conftest import REPO
 from tests.processes import Server, create_api_key, environment, post, serving
-from tests.tooling import chromium, npm_ci
+from tests.tooling import chromium, npm_project
 
 CDN_PACKAGES = REPO / "tests" / "graphiql-cdn"
 ARTIFACTS = REPO / "test-artifacts"
@@ -44,7 +44,7 @@ LIST_NUMBERS = "{ phoneNumbers { totalCount edges { node { id number name sipMod
 
 @pytest.fixture(scope="module")
 def node_modules() -> Path:
-    return npm_ci(CDN_PACKAGES)
+    return npm_project(CDN_PACKAGES)
 
 
 @pytest.fixture(scope="module")
