@@ -67,3 +67,17 @@ $(CLIENT_VENV)/$(INSTALLED_FROM): clients/python/requirements.txt
 	$(PYTHON) -m venv --clear $(CLIENT_VENV)
 	$(CLIENT_VENV)/bin/python -m pip install --quiet -r $<
 	sha256sum $< | cut -d' ' -f1 > $@
+
+# A mirror of the GraphiQL page's CDN files for browsers that cannot reach
+# the CDN (docs/graphiql-offline.md): the pinned npm packages' files laid out
+# as a CDN does, checked against the page's hashes; then serve it with the
+# CORS header, or copy it to a web server that sends it.
+GRAPHIQL_MIRROR ?= graphiql-mirror
+GRAPHIQL_MIRROR_HOST ?= 127.0.0.1
+GRAPHIQL_MIRROR_PORT ?= 8081
+
+graphiql-mirror: $(STAMP) tests/graphiql-cdn/node_modules/$(INSTALLED_FROM)
+	$(BIN)/python -m switchboard.graphiql_mirror build --packages tests/graphiql-cdn/node_modules $(GRAPHIQL_MIRROR)
+
+serve-graphiql-mirror: graphiql-mirror
+	$(BIN)/python -m switchboard.graphiql_mirror serve --host $(GRAPHIQL_MIRROR_HOST) --port $(GRAPHIQL_MIRROR_PORT) $(GRAPHIQL_MIRROR)
