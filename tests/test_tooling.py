@@ -23,7 +23,8 @@ def npm_project_at(path: Path) -> Path:
 
 
 def test_a_missing_program_fails_naming_the_make_target() -> None:
-    with pytest.raises(pytest.fail.Exception, match=r"^no-such-tool-3f9 is needed for this check but is not installed: run `make test-deps`"):
+    expected = r"^no-such-tool-3f9 is needed for this check but is not installed: run `make test-deps`"
+    with pytest.raises(pytest.fail.Exception, match=expected):
         program("no-such-tool-3f9", "this check")
 
 
@@ -38,7 +39,8 @@ def test_npm_packages_from_another_lock_fail_naming_the_make_target(tmp_path: Pa
     project = npm_project_at(tmp_path)
     (project / "node_modules").mkdir()
     (project / "node_modules" / STAMP).write_text(hashlib.sha256(b"an older lock").hexdigest() + "\n")
-    with pytest.raises(pytest.fail.Exception, match=r"installed from another package-lock.json than .*: run `make test-deps`$"):
+    expected = r"installed from another package-lock.json than .*: run `make test-deps`$"
+    with pytest.raises(pytest.fail.Exception, match=expected):
         npm_project(project)
 
 
@@ -46,7 +48,8 @@ def test_npm_packages_installed_from_the_lock_are_used(tmp_path: Path) -> None:
     project = npm_project_at(tmp_path)
     (project / "node_modules").mkdir()
     # As `make test-deps` writes it: sha256sum's digest and a newline.
-    (project / "node_modules" / STAMP).write_text(hashlib.sha256((project / "package-lock.json").read_bytes()).hexdigest() + "\n")
+    digest = hashlib.sha256((project / "package-lock.json").read_bytes()).hexdigest()
+    (project / "node_modules" / STAMP).write_text(digest + "\n")
     assert npm_project(project) == project / "node_modules"
 
 

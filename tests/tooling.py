@@ -34,7 +34,10 @@ def program(command: str, needed_for: str) -> str:
     """The path of `command`; the test fails naming the make target when it is not installed."""
     path = shutil.which(command)
     if path is None:
-        pytest.fail(f"{command} is needed for {needed_for} but is not installed: run `{INSTALL}` (as root it installs it with apt-get)")
+        pytest.fail(
+            f"{command} is needed for {needed_for} but is not installed: run `{INSTALL}`"
+            " (as root it installs it with apt-get)"
+        )
     return path
 
 
@@ -59,7 +62,9 @@ def _require_installed_from(installed: Path, source: Path) -> None:
     if not stamp.is_file():
         pytest.fail(f"{_shown(installed)} is not installed: run `{INSTALL}`")
     if stamp.read_text().strip() != hashlib.sha256(source.read_bytes()).hexdigest():
-        pytest.fail(f"{_shown(installed)} was installed from another {source.name} than {_shown(source)}: run `{INSTALL}`")
+        pytest.fail(
+            f"{_shown(installed)} was installed from another {source.name} than {_shown(source)}: run `{INSTALL}`"
+        )
 
 
 def _shown(path: Path) -> str:
