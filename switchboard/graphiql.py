@@ -41,14 +41,24 @@ STYLESHEET = Asset(
     "graphiql", "3.8.3", "graphiql.min.css", "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM"
 )
 SCRIPTS = (
-    Asset("react", "18.2.0", "umd/react.production.min.js", "sha384-tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8"),
+    Asset(
+        "react",
+        "18.2.0",
+        "umd/react.production.min.js",
+        "sha384-tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8",
+    ),
     Asset(
         "react-dom",
         "18.2.0",
         "umd/react-dom.production.min.js",
         "sha384-bm7MnzvK++ykSwVJ2tynSE5TRdN+xL418osEVF2DE/L/gfWHj91J2Sphe582B1Bh",
     ),
-    Asset("graphiql", "3.8.3", "graphiql.min.js", "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie"),
+    Asset(
+        "graphiql",
+        "3.8.3",
+        "graphiql.min.js",
+        "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
+    ),
 )
 ASSETS = (STYLESHEET, *SCRIPTS)
 

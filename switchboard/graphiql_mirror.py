@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import shutil
 import sys
@@ -59,10 +60,8 @@ def serve(mirror: Path, host: str, port: int) -> None:
     with ThreadingHTTPServer((host, port), handler) as server:
         origin = f"http://{host}:{port}"
         print(f"serving {mirror} at {origin}: set SWITCHBOARD_GRAPHIQL_CDN={origin}", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
-        except KeyboardInterrupt:
-            pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,5 +27,6 @@ def readme_example_numbers() -> list[str]:
 
 
 def graphiql_example_number() -> str:
-    (number,) = re.findall(r'number: "(\+[\d ()-]+)"', EXAMPLE_OPERATION)
-    return number
+    match = re.search(r'number: "(\+[\d ()-]+)"', EXAMPLE_OPERATION)
+    assert match is not None, "the GraphiQL example creates no number"
+    return match[1]

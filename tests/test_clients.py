@@ -36,7 +36,8 @@ TYPE_TEST = TYPESCRIPT / "src" / "one-of.type-test.ts"
 
 ORGANIZATION = """{ phoneNumbers(first: 100) { totalCount edges { node { id number name agent { id } } } }
   agents(first: 100) { totalCount edges { node { id name } } } }"""
-CREATE = "mutation($number: String!) { createPhoneNumber(input: {number: $number, provider: {voximplant: {}}}) { userErrors { code } } }"
+CREATE = """mutation($number: String!) {
+  createPhoneNumber(input: {number: $number, provider: {voximplant: {}}}) { userErrors { code } } }"""
 # The ranges set aside for fiction each example client draws from, by provider in the order it creates them:
 # NANPA's 555-0100 to 0199, Ofcom's drama ranges of Manchester and Leeds, ARCEP's 01 99 00, ACMA's (02) 5550.
 FICTIONAL_RANGES = [r"\+131255501\d\d", r"\+441614960\d{3}", r"\+441134960\d{3}", r"\+3319900\d{4}", r"\+6125550\d{4}"]
@@ -73,7 +74,8 @@ def python_client() -> Program:
 
 @pytest.fixture(params=["typescript", "python"])
 def program(request: pytest.FixtureRequest) -> Program:
-    return request.getfixturevalue(f"{request.param}_client")
+    client: Program = request.getfixturevalue(f"{request.param}_client")
+    return client
 
 
 def program_environment(tmp_path: Path, url: str, key: str) -> dict[str, str]:
@@ -82,7 +84,9 @@ def program_environment(tmp_path: Path, url: str, key: str) -> dict[str, str]:
 
 def expected_output(agent: str, created: list[tuple[str, str]]) -> str:
     """What a run prints, given the agent id and the (number, id) of each number it created."""
-    (twilio, twilio_id), (manchester, manchester_id), (leeds, leeds_id), (paris, paris_id), (sydney, sydney_id) = created
+    (twilio, twilio_id), (manchester, manchester_id), (leeds, leeds_id), (paris, paris_id), (sydney, sydney_id) = (
+        created
+    )
     written = f"+1 ({twilio[2:5]}) {twilio[5:8]}-{twilio[8:]}"
     return f"""\
 Created agent "Example receptionist" ({agent}).
@@ -119,7 +123,8 @@ def created_by(output: str) -> tuple[str, list[tuple[str, str]]]:
 def organization(server: Server, key: str) -> dict[str, Any]:
     status, body = post(server.url, {"query": ORGANIZATION}, key)
     assert status == 200 and "errors" not in body, body
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 def create_the_readme_examples(server: Server, key: str) -> None:
@@ -183,7 +188,11 @@ class FailingProxy:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                passed = {name: self.headers[name] for name in ("Authorization", "Content-Type", "Accept") if name in self.headers}
+                passed = {
+                    name: self.headers[name]
+                    for name in ("Authorization", "Content-Type", "Accept")
+                    if name in self.headers
+                }
                 status, answer = proxy.answer(body, passed)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -252,12 +261,14 @@ def test_typescript_compiler_enforces_the_one_of_inputs(typescript_client: Progr
     directive = [line.lstrip().startswith("// @ts-expect-error") for line in source]
     covered = [index + 2 for index, is_directive in enumerate(directive) if is_directive]
     assert len(covered) == 5
-    unchecked = "\n".join("" if is_directive else line for line, is_directive in zip(source, directive))
+    unchecked = "\n".join("" if is_directive else line for line, is_directive in zip(source, directive, strict=True))
     unchecked = unchecked.replace('"./generated/graphql"', '"./graphql"').replace('"./switchboard"', '"../switchboard"')
     copy = TYPESCRIPT / "src" / "generated" / "one-of-unchecked.ts"
     copy.write_text(unchecked)
     try:
-        result = subprocess.run(["npm", "run", "--silent", "typecheck"], cwd=TYPESCRIPT, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            ["npm", "run", "--silent", "typecheck"], cwd=TYPESCRIPT, capture_output=True, text=True, timeout=120
+        )
     finally:
         copy.unlink()
     errors = re.findall(r"^src/generated/one-of-unchecked\.ts\((\d+),\d+\): error (TS\d+)", result.stdout, re.M)

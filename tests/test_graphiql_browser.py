@@ -304,9 +304,21 @@ def test_a_first_visit_creates_a_number_with_a_pasted_key(tmp_path: Path, node_m
         number_id = created["phoneNumber"]["id"]
         expect(result).to_contain_text(f'"number": "{EXAMPLE_NUMBER}"')
         expect(result).to_contain_text(f'"id": "{number_id}"')
-        listed = {"phoneNumbers": {"totalCount": 1, "edges": [
-            {"node": {"id": number_id, "number": EXAMPLE_NUMBER, "name": "Front desk", "sipMode": "IP_ALLOWLIST"}},
-        ]}}
+        listed = {
+            "phoneNumbers": {
+                "totalCount": 1,
+                "edges": [
+                    {
+                        "node": {
+                            "id": number_id,
+                            "number": EXAMPLE_NUMBER,
+                            "name": "Front desk",
+                            "sipMode": "IP_ALLOWLIST",
+                        }
+                    },
+                ],
+            }
+        }
         assert post(server.url, {"query": LIST_NUMBERS}, key) == (200, {"data": listed})
 
         # The key the user pasted stays off the picture.
@@ -340,7 +352,10 @@ def build_mirror(tmp_path: Path, node_modules: Path) -> Path:
     mirror = tmp_path / "graphiql-mirror"
     built = subprocess.run(
         [sys.executable, "-m", "switchboard.graphiql_mirror", "build", "--packages", str(node_modules), str(mirror)],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert (built.returncode, built.stderr) == (0, ""), built.stderr
     assert built.stdout == f"{len(ASSETS)} files, checked against the page's integrity hashes, in {mirror}\n"
@@ -388,12 +403,14 @@ def page_from_mirror(
     The browser reaches the two and nothing else; this yields the mirror's origin and the network.
     """
     port = free_port()
-    with static_server(command(mirror, port), port, tmp_path) as origin:
-        with serving(environment(tmp_path, SWITCHBOARD_GRAPHIQL_CDN=origin)) as server:
-            network = Cdn(DEFAULT_GRAPHIQL_CDN, node_modules, server, local=(origin,))
-            browser.context.route("**/*", network.handle)
-            browser.page.goto(server.url)
-            yield origin, network
+    with (
+        static_server(command(mirror, port), port, tmp_path) as origin,
+        serving(environment(tmp_path, SWITCHBOARD_GRAPHIQL_CDN=origin)) as server,
+    ):
+        network = Cdn(DEFAULT_GRAPHIQL_CDN, node_modules, server, local=(origin,))
+        browser.context.route("**/*", network.handle)
+        browser.page.goto(server.url)
+        yield origin, network
 
 
 def test_the_mirror_of_the_offline_recipe_serves_the_page(tmp_path: Path, node_modules: Path, browser: Browser) -> None:

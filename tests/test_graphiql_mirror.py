@@ -35,8 +35,11 @@ def test_a_file_other_than_the_pinned_one_is_refused_and_nothing_is_copied(tmp_p
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text("not the package's file")
     first = ASSETS[0]
-    with pytest.raises(MirrorError, match=rf"^{node_modules / first.package / first.file} is not the file of "
-                                          rf"{first.package}@{first.version} the page pins \(integrity\)$"):
+    with pytest.raises(
+        MirrorError,
+        match=rf"^{node_modules / first.package / first.file} is not the file of "
+        rf"{first.package}@{first.version} the page pins \(integrity\)$",
+    ):
         build(node_modules, tmp_path / "mirror")
     assert not (tmp_path / "mirror").exists()
 

@@ -12,8 +12,13 @@ from tests.tooling import STAMP, client_venv, npm_project, program
 
 PACKAGE = {"name": "tooling-check", "version": "1.0.0", "private": True}
 # A lock file without dependencies: `npm ci` would install it offline in a blink.
-LOCK = {"name": "tooling-check", "version": "1.0.0", "lockfileVersion": 3, "requires": True,
-        "packages": {"": {"name": "tooling-check", "version": "1.0.0"}}}
+LOCK = {
+    "name": "tooling-check",
+    "version": "1.0.0",
+    "lockfileVersion": 3,
+    "requires": True,
+    "packages": {"": {"name": "tooling-check", "version": "1.0.0"}},
+}
 
 
 def npm_project_at(path: Path) -> Path:
