@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, SWEEP
 from tests.examples import graphiql_example_number, readme_example_numbers
 from tests.processes import Server, create_api_key, environment, post, serving
 from tests.tooling import check, client_venv, npm_project
@@ -41,6 +41,13 @@ CREATE = """mutation($number: String!) {
 # The ranges set aside for fiction each example client draws from, by provider in the order it creates them:
 # NANPA's 555-0100 to 0199, Ofcom's drama ranges of Manchester and Leeds, ARCEP's 01 99 00, ACMA's (02) 5550.
 FICTIONAL_RANGES = [r"\+131255501\d\d", r"\+441614960\d{3}", r"\+441134960\d{3}", r"\+3319900\d{4}", r"\+6125550\d{4}"]
+# The secrets the clients send; they print whether one is stored, never the value.
+CLIENT_SECRETS = (
+    "example-twilio-auth-token",
+    "example-sip-password",
+    "example-rotated-auth-token",
+    "example-sip-password-2",
+)
 CREATED = re.compile(r'^Created (\+\d+) "[^"]*" \(([0-9a-f-]{36})\):', re.M)
 CREATED_AGENT = re.compile(r'^Created agent "Example receptionist" \(([0-9a-f-]{36})\)\.$', re.M)
 
@@ -120,6 +127,15 @@ def created_by(output: str) -> tuple[str, list[tuple[str, str]]]:
     return agent, CREATED.findall(output)
 
 
+def swept(key: str, runs: list[subprocess.CompletedProcess[str]], server: Server) -> None:
+    """Hands the session's secret sweep what the clients sent and what they and the server printed."""
+    for secret in (key, *CLIENT_SECRETS):
+        SWEEP.add_secret(secret)
+    for number, run in enumerate(runs, 1):
+        SWEEP.add_text("client output", f"{' '.join(run.args)} run {number}", run.stdout + run.stderr)
+    SWEEP.add_text("server log", f"port {server.port}", server.output)
+
+
 def organization(server: Server, key: str) -> dict[str, Any]:
     status, body = post(server.url, {"query": ORGANIZATION}, key)
     assert status == 200 and "errors" not in body, body
@@ -150,8 +166,10 @@ def test_each_example_runs_twice_on_one_organization_and_leaves_it_as_it_was(tmp
         before = organization(server, key)
         assert (before["phoneNumbers"]["totalCount"], before["agents"]["totalCount"]) == (8, 0)
 
+        runs = []
         for _ in range(2):
             result = program(program_environment(tmp_path, server.url, key))
+            runs.append(result)
             assert (result.returncode, result.stderr) == (0, "")
             agent, created = created_by(result.stdout)
             assert result.stdout == expected_output(agent, created)
@@ -159,6 +177,7 @@ def test_each_example_runs_twice_on_one_organization_and_leaves_it_as_it_was(tmp
             for (number, _), fictional in zip(created, FICTIONAL_RANGES, strict=True):
                 assert re.fullmatch(fictional, number)
             assert organization(server, key) == before
+    swept(key, runs, server)
 
 
 class FailingProxy:
@@ -221,6 +240,7 @@ def test_a_step_that_fails_still_deletes_what_the_run_created(tmp_path: Path, pr
         with proxy.serving() as url:
             result = program(program_environment(tmp_path, url, key))
         remaining = organization(server, key)
+    swept(key, [result], server)
 
     assert result.returncode == 1
     assert "503" in result.stderr
