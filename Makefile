@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench schema clean system-packages
+.PHONY: run test bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/switchboard serve
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	@if [ -z "$$TEST_DATABASE_URL" ]; then \
 	  echo "TEST_DATABASE_URL is not set: testing on SQLite only, PostgreSQL tests are skipped"; \
 	  echo "(e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test)"; \
@@ -30,17 +30,56 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# Debian packages the tests run against: Kamailio, a real SIP registrar, and its
-# TLS module. Needs root; .ci/run calls it. Does nothing when they are installed.
-system-packages:
-	@if dpkg -s kamailio kamailio-tls-modules >/dev/null 2>&1; then \
-	  echo "kamailio and kamailio-tls-modules are installed"; \
-	else \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q kamailio kamailio-tls-modules; \
-	fi
-
 schema: $(STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+# What the system tests drive besides Python, installed here and never by a
+# test (a test only checks it is there, and names this target when not):
+# Debian's packages below, with apt-get and only when missing (Kamailio is the
+# SIP registrar the provider checks are tested against); Node.js 20 or
+# newer; each npm project's packages, `npm ci` whenever its package-lock.json
+# changed; the Python client's own venv (clients/python/requirements.txt).
+# .ci/run runs it before the suite.
+DEBIAN_PACKAGES := chromium wrk kamailio kamailio-tls-modules
+NPM_PROJECTS := tests/graphiql-cdn tests/graphql_http_audit clients/typescript
+INSTALLED_FROM := .switchboard-installed-from
+CLIENT_VENV := clients/python/.venv
+
+test-deps: system-tools $(NPM_PROJECTS:%=%/node_modules/$(INSTALLED_FROM)) $(CLIENT_VENV)/$(INSTALLED_FROM)
+
+system-tools:
+	@missing=""; for package in $(DEBIAN_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "missing:$$missing; as root: apt-get install -y$$missing" >&2; exit 1; fi; \
+	  echo "installing$$missing with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
+	fi
+	@command -v npm >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' \
+	  || { echo "Node.js 20 or newer with npm is needed: https://nodejs.org/en/download" >&2; exit 1; }
+
+# The stamp holds the digest of the lock installed from; tests compare it.
+%/node_modules/$(INSTALLED_FROM): %/package-lock.json %/package.json
+	cd $* && npm ci --no-audit --no-fund
+	sha256sum $*/package-lock.json | cut -d' ' -f1 > $@
+
+$(CLIENT_VENV)/$(INSTALLED_FROM): clients/python/requirements.txt
+	$(PYTHON) -m venv --clear $(CLIENT_VENV)
+	$(CLIENT_VENV)/bin/python -m pip install --quiet -r $<
+	sha256sum $< | cut -d' ' -f1 > $@
+
+# A mirror of the GraphiQL page's CDN files for browsers that cannot reach
+# the CDN (docs/graphiql-offline.md): the pinned npm packages' files laid out
+# as a CDN does, checked against the page's hashes; then serve it with the
+# CORS header, or copy it to a web server that sends it.
+GRAPHIQL_MIRROR ?= graphiql-mirror
+GRAPHIQL_MIRROR_HOST ?= 127.0.0.1
+GRAPHIQL_MIRROR_PORT ?= 8081
+
+graphiql-mirror: $(STAMP) tests/graphiql-cdn/node_modules/$(INSTALLED_FROM)
+	$(BIN)/python -m switchboard.graphiql_mirror build --packages tests/graphiql-cdn/node_modules $(GRAPHIQL_MIRROR)
+
+serve-graphiql-mirror: graphiql-mirror
+	$(BIN)/python -m switchboard.graphiql_mirror serve --host $(GRAPHIQL_MIRROR_HOST) --port $(GRAPHIQL_MIRROR_PORT) $(GRAPHIQL_MIRROR)

@@ -4,7 +4,7 @@ Each instance runs Debian's `kamailio` on 127.0.0.1 with a configuration
 generated from its users: UDP and TCP on one port, TLS on another (with a
 certificate from `TlsCertificates`) where the TLS module is installed.
 Bindings live in memory (usrloc db_mode 0) and are read back with kamcmd.
-`make system-packages` (run by .ci/run) installs Kamailio; the tests only
+`make test-deps` (run by .ci/run) installs Kamailio; the tests only
 start and stop it.
 
     registrar = Kamailio(tmp_path / "registrar", users=[SipUser("alice", "s3cret-...")])
@@ -50,7 +50,7 @@ def module_directory() -> Path | None:
 def missing() -> str | None:
     """Why Kamailio can't run here, or None."""
     if not os.access(KAMAILIO, os.X_OK) or not os.access(KAMCMD, os.X_OK) or module_directory() is None:
-        return "Kamailio is not installed (`make system-packages` installs it)"
+        return "Kamailio is not installed (`make test-deps` installs it)"
     return None
 
 

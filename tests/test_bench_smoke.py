@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.servers import REPO
-from tests.tooling import debian_tool
+from tests.tooling import program
 
 FIGURES = {
     "baseline insert",
@@ -19,7 +19,7 @@ FIGURES = {
 
 
 def test_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path) -> None:
-    debian_tool("wrk", "wrk", "the benchmark")
+    program("wrk", "the benchmark")
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--smoke", "--output", str(tmp_path)],
         cwd=REPO,
