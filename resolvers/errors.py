@@ -18,6 +18,8 @@ class ErrorCode(str, Enum):
     TAKEN = "TAKEN"
     NOT_FOUND = "NOT_FOUND"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # The row is not at the version the client named (or kept changing under the request).
+    CONFLICT = "CONFLICT"
 
 
 @dataclass(frozen=True)

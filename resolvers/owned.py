@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from tortoise import connections
 from tortoise.models import Model
 
 from resolvers import rules
@@ -37,3 +38,8 @@ async def delete_owned(model: type[Model], ctx: RequestContext, id: str, not_fou
     if parsed is None or not await model.filter(id=parsed, organization_id=ctx.organization_id).delete():
         return DeleteResult(None, [not_found])
     return DeleteResult(parsed)
+
+
+def supports_row_locks() -> bool:
+    """PostgreSQL: yes. Tortoise's SQLite client has none, and drops `select_for_update()` silently."""
+    return connections.get("default").capabilities.support_for_update
