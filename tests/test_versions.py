@@ -1,4 +1,4 @@
-"""Versions: PhoneNumber.version, expectedVersion, the migration."""
+"""Versions: PhoneNumber.version, expectedVersion over GraphQL, ETag and If-Match over REST, the migration."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from tortoise import Tortoise, connections
@@ -23,6 +24,7 @@ from tests.graphql_ops import (
     sip_ip_allowlist,
 )
 from tests.helpers import create_agent, create_number, nth_number
+from tests.rule_cases import body
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -164,6 +166,127 @@ async def test_delete_with_expected_version(api: Api) -> None:
     current = await delete(api, created["id"], expectedVersion=2)
     assert current == {"deletedId": created["id"], "userErrors": []}
     assert await stored_rows("phone_numbers") == []
+
+
+# --- REST: ETag and If-Match -------------------------------------------------------------------
+
+
+async def rest(api: Api, method: str, id: str | None = None, **kwargs: Any) -> httpx.Response:
+    path = "/v1/phone-numbers" + (f"/{id}" if id else "")
+    headers = {"Authorization": f"Bearer {api.key}", **kwargs.pop("headers", {})}
+    return await api.client.request(method, path, headers=headers, **kwargs)
+
+
+async def test_etag_is_the_version_on_every_answer_with_a_number(api: Api) -> None:
+    created = await rest(api, "POST", json=body())
+    assert (created.status_code, created.headers["etag"]) == (201, '"1"')
+    id = created.json()["data"]["id"]
+    read_back = await rest(api, "GET", id)
+    assert (read_back.status_code, read_back.headers["etag"]) == (200, '"1"')
+    assert (await rest(api, "HEAD", id)).headers["etag"] == '"1"'
+
+    patched = await rest(api, "PATCH", id, json={"name": "Front desk"})
+    assert (patched.status_code, patched.headers["etag"]) == (200, '"2"')
+    assert (await rest(api, "GET", id)).headers["etag"] == '"2"'
+    assert (await read(api, id))["version"] == 2
+
+
+async def test_an_idempotent_retry_answers_the_etag_of_the_number_as_it_is_now(api: Api) -> None:
+    first = await rest(api, "POST", json=body(), headers={"Idempotency-Key": "k-1"})
+    id = first.json()["data"]["id"]
+    await rest(api, "PATCH", id, json={"name": "renamed"})
+    retry = await rest(api, "POST", json=body(), headers={"Idempotency-Key": "k-1"})
+    assert (retry.status_code, retry.json()["data"]["id"], retry.headers["etag"]) == (201, id, '"2"')
+
+
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [
+        pytest.param(['"2"'], 200, id="current"),
+        pytest.param(["*"], 200, id="any"),
+        pytest.param(['"1", "2"'], 200, id="list-holding-the-current"),
+        pytest.param(['"1"', '"2"'], 200, id="two-field-lines"),
+        pytest.param(['"1",,"2"'], 200, id="empty-list-element"),
+        pytest.param(['"1"'], 412, id="stale"),
+        pytest.param(['"1", "3"'], 412, id="list-without-the-current"),
+        pytest.param(['W/"2"'], 412, id="weak-never-matches"),
+        pytest.param(['"02"'], 412, id="other-spelling"),
+        pytest.param(['"v2"'], 412, id="other-opaque-tag"),
+        pytest.param(['"2 "'], 400, id="space-inside-a-tag"),
+        pytest.param(['"x,2"'], 412, id="comma-inside-a-tag"),
+        pytest.param(['"99999999999999999999"'], 412, id="beyond-any-version"),
+        pytest.param(["2"], 400, id="unquoted"),
+        pytest.param(['"2'], 400, id="unterminated"),
+        pytest.param(['w/"2"'], 400, id="lower-case-weak"),
+        pytest.param(['W/ "2"'], 400, id="space-after-weak"),
+        pytest.param(['"1" "2"'], 400, id="no-comma"),
+        pytest.param(['*, "2"'], 400, id="star-in-a-list"),
+        pytest.param([""], 400, id="empty"),
+        pytest.param([" , "], 400, id="no-tag"),
+    ],
+)
+@pytest.mark.parametrize("method", ["PATCH", "DELETE", "GET"])
+async def test_if_match(api: Api, method: str, if_match: list[str], status: int) -> None:
+    id = (await rest(api, "POST", json=body())).json()["data"]["id"]
+    await rest(api, "PATCH", id, json={"name": "version 2"})
+    before = await row_of(id)
+    headers = httpx.Headers([("If-Match", value) for value in if_match])
+
+    response = await rest(api, method, id, headers=headers, json={"name": "changed"} if method == "PATCH" else None)
+
+    expected_status = 204 if (method, status) == ("DELETE", 200) else status
+    assert response.status_code == expected_status, response.text
+    if status == 412:
+        assert response.json()["error"] == "Precondition failed"
+        assert [d["field"] for d in response.json()["details"]] == ["If-Match"]
+        assert "is at version 2" in response.json()["details"][0]["message"]
+    if status == 400:
+        assert response.json() == {
+            "error": "Validation failed",
+            "details": [
+                {"field": "If-Match", "message": 'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)'}
+            ],
+        }
+    if status != 200 or method == "GET":
+        assert await row_of(id) == before
+    elif method == "PATCH":
+        assert (response.headers["etag"], response.json()["data"]["name"]) == ('"3"', "changed")
+    else:
+        assert await stored_rows("phone_numbers") == []
+
+
+async def test_a_stale_if_match_is_answered_before_the_body_is_checked(api: Api) -> None:
+    id = (await rest(api, "POST", json=body())).json()["data"]["id"]
+    await rest(api, "PATCH", id, json={"name": "moved on"})
+    response = await rest(api, "PATCH", id, headers={"If-Match": '"1"'}, json={"name": "n" * 101, "sipIp": "x"})
+    assert response.status_code == 412
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+@pytest.mark.parametrize("if_match", ['"1"', "nonsense"])
+async def test_unknown_numbers_are_404_whatever_if_match_says(api: Api, method: str, if_match: str) -> None:
+    response = await rest(api, method, UNKNOWN, headers={"If-Match": if_match}, json={"name": "x"} if method == "PATCH" else None)
+    assert response.status_code == 404
+
+
+async def test_etag_of_a_graphql_change_and_if_match_across_transports(api: Api) -> None:
+    created = await create_number(api, 1)
+    await update(api, created["id"], name="over GraphQL")
+    assert (await rest(api, "GET", created["id"])).headers["etag"] == '"2"'
+    patched = await rest(api, "PATCH", created["id"], headers={"If-Match": '"2"'}, json={"name": "over REST"})
+    assert patched.status_code == 200
+    assert (await update(api, created["id"], name="late", expectedVersion=2))["userErrors"][0]["code"] == "CONFLICT"
+
+
+async def test_openapi_documents_etag_and_if_match(api: Api) -> None:
+    document = (await api.client.get("/v1/openapi.json")).json()
+    item = document["paths"]["/v1/phone-numbers/{id}"]
+    for method in ("get", "patch", "delete"):
+        assert [p["name"] for p in item[method]["parameters"]] == ["If-Match"]
+        assert "412" in item[method]["responses"]
+    assert set(item["get"]["responses"]["200"]["headers"]) == {"ETag"}
+    assert set(item["patch"]["responses"]["200"]["headers"]) == {"ETag"}
+    assert set(document["paths"]["/v1/phone-numbers"]["post"]["responses"]["201"]["headers"]) == {"ETag"}
 
 
 # --- the migration -------------------------------------------------------------------------------
