@@ -14,7 +14,7 @@ from models import Agent, PhoneNumber
 from resolvers import rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, UserError
-from resolvers.owned import DeleteResult, get_owned, supports_row_locks
+from resolvers.owned import DeleteResult, LimitReached, claim_room, get_owned, limit_reached, supports_row_locks
 from resolvers.pagination import Page, Position, keyset_page
 
 NAME_MAX_LENGTH = 100
@@ -46,7 +46,13 @@ async def create_agent(ctx: RequestContext, data: CreateAgentInput) -> AgentResu
     name = _name(errors, data.name)
     if errors:
         return AgentResult(None, errors.items)
-    agent = await Agent.create(organization_id=ctx.organization_id, name=name)
+    agent = Agent(organization_id=ctx.organization_id, name=name)
+    try:
+        async with in_transaction():
+            await claim_room(Agent, ctx, ctx.policy.max_agents)
+            await agent.save(force_create=True)
+    except LimitReached:
+        return AgentResult(None, [limit_reached(ctx.policy.max_agents, "agents")])
     return AgentResult(agent)
 
 

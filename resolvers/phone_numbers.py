@@ -30,7 +30,7 @@ from models.secrets import SecretBox
 from resolvers import rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
-from resolvers.owned import DeleteResult, delete_owned, get_owned
+from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, delete_owned, get_owned, limit_reached
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
 from resolvers.rules import OMITTED
 
@@ -344,6 +344,8 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
     row_id = uuid.uuid4()
     row = PhoneNumber(id=row_id, organization_id=ctx.organization_id, **seal_secrets(values, row_id, ctx.secrets))
     if data.dry_run:
+        if await at_limit(PhoneNumber, ctx, ctx.policy.max_phone_numbers):
+            return PhoneNumberResult(None, [_limit_reached(ctx)])
         row.created_at = row.updated_at = datetime.now(timezone.utc)
         return PhoneNumberResult(row)
     if key is None:
@@ -353,13 +355,32 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
 async def _insert(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberResult:
     try:
-        await row.save(force_create=True)
+        async with in_transaction():
+            await _claim_room(ctx)
+            await row.save(force_create=True)
+    except LimitReached:
+        return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
     except IntegrityError:
         errors = await _refused_write(ctx, row.id, _constrained(row))
         if not errors:
             raise
         return PhoneNumberResult(None, errors)
     return PhoneNumberResult(row)
+
+
+async def _claim_room(ctx: RequestContext) -> None:
+    await claim_room(PhoneNumber, ctx, ctx.policy.max_phone_numbers)
+
+
+def _limit_reached(ctx: RequestContext) -> UserError:
+    return limit_reached(ctx.policy.max_phone_numbers, "phone numbers")
+
+
+async def _refused_at_limit(ctx: RequestContext, row: PhoneNumber) -> list[UserError]:
+    # The limit is reported for input that is otherwise acceptable, as a dry run does.
+    if await _number_taken(ctx, row.number):
+        return [_taken(row.number)]
+    return [_limit_reached(ctx)]
 
 
 def _constrained(row: PhoneNumber) -> dict[str, Any]:
@@ -397,9 +418,12 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, fingerpr
                     fingerprint=ctx.secrets.fingerprint(fingerprint_message),
                     phone_number_id=None,
                 )
+                await _claim_room(ctx)
                 await row.save(force_create=True)
                 await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
             return PhoneNumberResult(row)
+        except LimitReached:
+            return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
         except IntegrityError:
             replay = await _replay(ctx, key, fingerprint_message)
             if replay is not None:

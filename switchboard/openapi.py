@@ -50,7 +50,10 @@ _PRECONDITION_FAILED = _error_response("If-Match names none of the number's curr
 _BODY_ERRORS = {
     "400": _error_response("Validation failed: `details` names each field (or header) and the rule it broke"),
     "401": _error_response("Missing or invalid API key"),
-    "409": _error_response("The number already exists in the organization, or the Idempotency-Key was used with other input"),
+    "409": _error_response(
+        "The number already exists in the organization, the Idempotency-Key was used with other input, "
+        "or the organization has as many numbers as it may (SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION)"
+    ),
     "413": _error_response("The body is larger than 64 KiB"),
     "415": _error_response("The body is not application/json"),
     "429": {

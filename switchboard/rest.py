@@ -100,8 +100,11 @@ def _refusal_for(errors: list[UserError]) -> Refusal:
     details = [_detail(_rest_name(e.field), e.message) for e in errors]
     if any(e.field == ("expectedVersion",) and e.code is ErrorCode.CONFLICT for e in errors):
         return Refusal(412, "Precondition failed", details)
-    if any(e.code is ErrorCode.CONFLICT for e in errors):
-        return Refusal(409, "Conflict", details)
+    for error in errors:
+        if error.code is ErrorCode.LIMIT_REACHED:
+            return Refusal(409, error.message)
+        if error.code is ErrorCode.CONFLICT:
+            return Refusal(409, "Conflict", details)
     conflicts = {ErrorCode.TAKEN, ErrorCode.IDEMPOTENCY_KEY_REUSED}
     if all(e.code in conflicts or e.field == ("idempotencyKey",) for e in errors):
         if all(e.code is ErrorCode.TAKEN for e in errors):
