@@ -155,6 +155,25 @@ async def test_an_unknown_number_is_not_found_whatever_the_expected_version(api:
     assert [(e["field"], e["code"]) for e in deleted["userErrors"]] == [(["input", "id"], "NOT_FOUND")]
 
 
+async def test_another_organizations_number_is_not_found_whatever_the_version(api: Api, other_key: str) -> None:
+    created = await create_number(api, 1)
+    for expected in (1, 2):
+        input = {"id": created["id"], "name": "x", "expectedVersion": expected}
+        foreign = await api.gql(UPDATE_PHONE_NUMBER, {"input": input}, key=other_key)
+        assert [(e["field"], e["code"]) for e in foreign["updatePhoneNumber"]["userErrors"]] == [(["input", "id"], "NOT_FOUND")]
+        gone = await api.gql(DELETE_PHONE_NUMBER, {"input": {"id": created["id"], "expectedVersion": expected}}, key=other_key)
+        assert [(e["field"], e["code"]) for e in gone["deletePhoneNumber"]["userErrors"]] == [(["input", "id"], "NOT_FOUND")]
+        for method in ("GET", "PATCH", "DELETE"):
+            response = await api.client.request(
+                method,
+                f"/v1/phone-numbers/{created['id']}",
+                json={"name": "x"} if method == "PATCH" else None,
+                headers={"Authorization": f"Bearer {other_key}", "If-Match": f'"{expected}"'},
+            )
+            assert response.status_code == 404 and "etag" not in response.headers
+    assert await read(api, created["id"]) == created
+
+
 async def test_delete_with_expected_version(api: Api) -> None:
     created = await create_number(api, 1)
     await update(api, created["id"], name="changed")
