@@ -314,17 +314,14 @@ async def test_openapi_documents_etag_and_if_match(api: Api) -> None:
 async def test_rows_from_before_versions_get_version_1(settings: Settings, unmigrated_database_url: str) -> None:
     config = tortoise_config(unmigrated_database_url)
     await migrate(config=config, target="models.0002_lifecycle")
-    organization_id, phone_id = uuid.uuid4(), uuid.uuid4()
+    organization_id, phone_id = str(uuid.uuid4()), str(uuid.uuid4())
+    p1, p2, p3, p4 = ("?",) * 4 if settings.is_sqlite else ("$1", "$2", "$3", "$4")
     db = connections.get("default")
+    await db.execute_query(f"INSERT INTO organizations (id, name, created_at) VALUES ({p1}, 'Old', CURRENT_TIMESTAMP)", [organization_id])
     await db.execute_query(
-        "INSERT INTO organizations (id, name, created_at) VALUES ($1, 'Old', CURRENT_TIMESTAMP)".replace("$1", "?" if settings.is_sqlite else "$1"),
-        [str(organization_id)],
-    )
-    columns = "id, organization_id, number, provider, created_at, updated_at"
-    placeholders = "?, ?, ?, ?" if settings.is_sqlite else "$1, $2, $3, $4"
-    await db.execute_query(
-        f"INSERT INTO phone_numbers ({columns}) VALUES ({placeholders}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-        [str(phone_id), str(organization_id), nth_number(1), "voximplant"],
+        "INSERT INTO phone_numbers (id, organization_id, number, provider, created_at, updated_at) "
+        f"VALUES ({p1}, {p2}, {p3}, {p4}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        [phone_id, organization_id, nth_number(1), "voximplant"],
     )
     await Tortoise.close_connections()
 
