@@ -86,6 +86,10 @@ class PhoneNumber(Model):
 
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # 1 when created, one more with every change: a write names the version it
+    # read and applies only if the row is still at it. The database default
+    # gives rows that predate the column, or that an older server inserts, 1.
+    version = fields.IntField(default=1, db_default=1)
 
     organization_id: uuid.UUID
     agent_id: uuid.UUID | None

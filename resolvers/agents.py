@@ -5,12 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
-from models import Agent
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models import Agent, PhoneNumber
 from resolvers import rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, UserError
-from resolvers.owned import DeleteResult, delete_owned, get_owned
+from resolvers.owned import DeleteResult, LimitReached, claim_room, get_owned, limit_reached, supports_row_locks
 from resolvers.pagination import Page, Position, keyset_page
 
 NAME_MAX_LENGTH = 100
@@ -42,7 +46,13 @@ async def create_agent(ctx: RequestContext, data: CreateAgentInput) -> AgentResu
     name = _name(errors, data.name)
     if errors:
         return AgentResult(None, errors.items)
-    agent = await Agent.create(organization_id=ctx.organization_id, name=name)
+    agent = Agent(organization_id=ctx.organization_id, name=name)
+    try:
+        async with in_transaction():
+            await claim_room(Agent, ctx, ctx.policy.max_agents)
+            await agent.save(force_create=True)
+    except LimitReached:
+        return AgentResult(None, [limit_reached(ctx.policy.max_agents, "agents")])
     return AgentResult(agent)
 
 
@@ -54,14 +64,36 @@ async def update_agent(ctx: RequestContext, data: UpdateAgentInput) -> AgentResu
     name = _name(errors, data.name)
     if errors:
         return AgentResult(None, errors.items)
-    agent.name = name
-    await agent.save(update_fields=["name", "updated_at"])
+    now = datetime.now(timezone.utc)
+    # Counting the rows written: an agent deleted since it was read is not found, not renamed.
+    if not await Agent.filter(id=agent.id, organization_id=ctx.organization_id).update(name=name, updated_at=now):
+        return AgentResult(None, [_not_found(data.id)])
+    agent.name, agent.updated_at = name, now
     return AgentResult(agent)
 
 
 async def delete_agent(ctx: RequestContext, agent_id: str) -> DeleteResult:
-    """Delete an agent; its numbers stay, untied (the foreign key sets NULL)."""
-    return await delete_owned(Agent, ctx, agent_id, _not_found(agent_id))
+    """Delete an agent; its numbers stay, untied, each at its next version."""
+    parsed = rules.parse_uuid(agent_id)
+    if parsed is None:
+        return DeleteResult(None, [_not_found(agent_id)])
+    async with in_transaction():
+        if supports_row_locks():
+            # PostgreSQL: a number being tied to the agent holds FOR KEY SHARE on
+            # it (the foreign-key check) until it commits. FOR UPDATE waits for
+            # those, so the untying below sees them, and makes later ones wait,
+            # then fail on the foreign key. (SQLite: its write lock, taken by
+            # the update below, already keeps every other writer out.)
+            await Agent.filter(id=parsed, organization_id=ctx.organization_id).select_for_update()
+        # Untied here rather than by the foreign key's ON DELETE SET NULL, which
+        # would change the numbers without a new version.
+        await PhoneNumber.filter(organization_id=ctx.organization_id, agent_id=parsed).update(
+            agent_id=None, version=F("version") + 1, updated_at=datetime.now(timezone.utc)
+        )
+        deleted = await Agent.filter(id=parsed, organization_id=ctx.organization_id).delete()
+    if not deleted:
+        return DeleteResult(None, [_not_found(agent_id)])
+    return DeleteResult(parsed)
 
 
 async def get_agent(ctx: RequestContext, agent_id: str) -> Agent | None:

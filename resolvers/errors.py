@@ -18,6 +18,10 @@ class ErrorCode(str, Enum):
     TAKEN = "TAKEN"
     NOT_FOUND = "NOT_FOUND"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # The row is not at the version the client named (or kept changing under the request).
+    CONFLICT = "CONFLICT"
+    # The organization has as many rows of a kind as the operator allows.
+    LIMIT_REACHED = "LIMIT_REACHED"
 
 
 @dataclass(frozen=True)

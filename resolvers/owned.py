@@ -1,4 +1,4 @@
-"""Rows an organization owns, looked up by an id the caller sent.
+"""Rows an organization owns: looked up by an id the caller sent, and counted against its limits.
 
 An id that is not a UUID, unknown, or another organization's all read as
 absent: callers cannot tell them apart.
@@ -10,11 +10,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from tortoise import connections
+from tortoise.expressions import F
 from tortoise.models import Model
 
+from models import Organization
 from resolvers import rules
 from resolvers.context import RequestContext
-from resolvers.errors import UserError
+from resolvers.errors import ErrorCode, UserError
 
 OwnedT = TypeVar("OwnedT", bound=Model)
 
@@ -37,3 +40,50 @@ async def delete_owned(model: type[Model], ctx: RequestContext, id: str, not_fou
     if parsed is None or not await model.filter(id=parsed, organization_id=ctx.organization_id).delete():
         return DeleteResult(None, [not_found])
     return DeleteResult(parsed)
+
+
+# --- limits on rows per organization ----------------------------------------------------
+
+
+class LimitReached(Exception):
+    """Raised inside a create's transaction, to roll it back: the organization has no room left."""
+
+
+def supports_row_locks() -> bool:
+    """PostgreSQL: yes. Tortoise's SQLite client has none, and drops `select_for_update()` silently."""
+    return connections.get("default").capabilities.support_for_update
+
+
+async def at_limit(model: type[Model], ctx: RequestContext, limit: int) -> bool:
+    """Whether the organization has `limit` or more rows of `model`; reads at most `limit` index entries."""
+    beyond = await model.filter(organization_id=ctx.organization_id).offset(limit - 1).limit(1).values_list("id", flat=True)
+    return bool(beyond)
+
+
+async def claim_room(model: type[Model], ctx: RequestContext, limit: int) -> None:
+    """Inside the transaction that inserts a row of `model`: raise LimitReached unless there is room for it.
+
+    The organization's row is locked first, so concurrent creates of one
+    organization count and insert in turn and cannot all take the last place.
+    """
+    organization = Organization.filter(id=ctx.organization_id)
+    if supports_row_locks():
+        # FOR NO KEY UPDATE queues creators behind each other without blocking
+        # the foreign-key checks (FOR KEY SHARE) of other inserts.
+        # (A plain query: Tortoise drops FOR UPDATE from values() and values_list().)
+        await organization.select_for_update(no_key=True)
+    else:
+        # SQLite locks the whole database for a writer. Writing first takes that
+        # lock now; counting first would let another connection commit in
+        # between, and this transaction's insert would then fail as busy.
+        await organization.update(name=F("name"))
+    if await at_limit(model, ctx, limit):
+        raise LimitReached
+
+
+def limit_reached(limit: int, rows: str) -> UserError:
+    return UserError(
+        (),
+        f"This organization has reached its limit of {limit} {rows}: delete one before creating another",
+        ErrorCode.LIMIT_REACHED,
+    )

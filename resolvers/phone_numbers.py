@@ -31,7 +31,7 @@ from models.secrets import SecretBox, SecretDecryptionError
 from resolvers import rules
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
-from resolvers.owned import DeleteResult, delete_owned, get_owned
+from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, delete_owned, get_owned, limit_reached
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
 from resolvers.rules import OMITTED
 
@@ -39,6 +39,9 @@ DEFAULT_SIP_PORT = 5060
 NAME_MAX_LENGTH = 100
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+# An update that keeps losing the race to other writes of the same number
+# gives up after this many tries, answering CONFLICT.
+UPDATE_ATTEMPTS = 20
 
 
 @dataclass
@@ -105,6 +108,8 @@ class UpdatePhoneNumberInput:
     agent_id: Any = OMITTED
     metadata: Any = OMITTED
     provider: Any = OMITTED  # a ProviderConfigInput when given
+    # The versions the client allows the change on; None: whatever the current one.
+    expected_versions: frozenset[int] | None = None
     dry_run: bool = False
 
 
@@ -353,6 +358,8 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
     row_id = uuid.uuid4()
     row = PhoneNumber(id=row_id, organization_id=ctx.organization_id, **seal_secrets(values, row_id, ctx.secrets))
     if data.dry_run:
+        if await at_limit(PhoneNumber, ctx, ctx.policy.max_phone_numbers):
+            return PhoneNumberResult(None, [_limit_reached(ctx)])
         row.created_at = row.updated_at = datetime.now(timezone.utc)
         return PhoneNumberResult(row)
     if key is None:
@@ -362,14 +369,52 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
 async def _insert(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberResult:
     try:
-        await row.save(force_create=True)
+        async with in_transaction():
+            await _claim_room(ctx)
+            await row.save(force_create=True)
+    except LimitReached:
+        return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
     except IntegrityError:
-        # The unique (organization, number) index decides races between
-        # concurrent creates; anything else is a real fault.
-        if not await _number_taken(ctx, row.number):
+        errors = await _refused_write(ctx, row.id, _constrained(row))
+        if not errors:
             raise
-        return PhoneNumberResult(None, [_taken(row.number)])
+        return PhoneNumberResult(None, errors)
     return PhoneNumberResult(row)
+
+
+async def _claim_room(ctx: RequestContext) -> None:
+    await claim_room(PhoneNumber, ctx, ctx.policy.max_phone_numbers)
+
+
+def _limit_reached(ctx: RequestContext) -> UserError:
+    return limit_reached(ctx.policy.max_phone_numbers, "phone numbers")
+
+
+async def _refused_at_limit(ctx: RequestContext, row: PhoneNumber) -> list[UserError]:
+    # The limit is reported for input that is otherwise acceptable, as a dry run does.
+    if await _number_taken(ctx, row.number):
+        return [_taken(row.number)]
+    return [_limit_reached(ctx)]
+
+
+def _constrained(row: PhoneNumber) -> dict[str, Any]:
+    return {"number": row.number, "agent_id": row.agent_id}
+
+
+async def _refused_write(ctx: RequestContext, row_id: uuid.UUID, values: dict[str, Any]) -> list[UserError]:
+    """The user errors behind a write the database refused, if that is what it was.
+
+    The constraints decide races: the agent may have been deleted since it
+    was looked up (its foreign key), or another row may have taken the number
+    (the unique index). No error here means a real fault.
+    """
+    errors = []
+    agent_id, number = values.get("agent_id"), values.get("number")
+    if agent_id is not None and not await Agent.filter(id=agent_id, organization_id=ctx.organization_id).exists():
+        errors.append(_agent_not_found(str(agent_id)))
+    if number is not None and await PhoneNumber.filter(organization_id=ctx.organization_id, number=number).exclude(id=row_id).exists():
+        errors.append(_taken(number))
+    return errors
 
 
 async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: dict[str, Any]) -> PhoneNumberResult:
@@ -387,15 +432,19 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: 
                     fingerprint=fingerprint(_fingerprint_message(values)),
                     phone_number_id=None,
                 )
+                await _claim_room(ctx)
                 await row.save(force_create=True)
                 await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
             return PhoneNumberResult(row)
+        except LimitReached:
+            return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
         except IntegrityError:
             replay = await _replay(ctx, key, values)
             if replay is not None:
                 return replay
-            if await _number_taken(ctx, row.number):
-                return PhoneNumberResult(None, [_taken(row.number)])
+            errors = await _refused_write(ctx, row.id, _constrained(row))
+            if errors:
+                return PhoneNumberResult(None, errors)
             raise
 
 
@@ -494,10 +543,31 @@ def _canonical_json(values: dict[str, Any]) -> str:
 
 
 async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput) -> PhoneNumberResult:
-    row = await get_phone_number(ctx, data.id)
-    if row is None:
-        return PhoneNumberResult(None, [_not_found(data.id)])
+    """Apply the change to the row as read, and write it only if no other write came in between.
 
+    What a change means depends on the row (keeping the provider patches it,
+    another provider replaces the whole configuration), so a write that lost
+    the race is worked out again from the row as it now is.
+    """
+    for _ in range(UPDATE_ATTEMPTS):
+        row = await get_phone_number(ctx, data.id)
+        if row is None:
+            return PhoneNumberResult(None, [_not_found(data.id)])
+        if data.expected_versions is not None and row.version not in data.expected_versions:
+            return PhoneNumberResult(None, [version_conflict(row, data.expected_versions)])
+        errors, changes = await _changes(ctx, data, row)
+        if errors:
+            return PhoneNumberResult(None, errors.items)
+        sealed = seal_secrets(changes, row.id, ctx.secrets)
+        if data.dry_run:
+            return PhoneNumberResult(_changed(row, sealed, datetime.now(timezone.utc)))
+        written = await _write_unless_changed(ctx, row, sealed)
+        if written is not None:
+            return written
+    return PhoneNumberResult(None, [_busy(data.id)])
+
+
+async def _changes(ctx: RequestContext, data: UpdatePhoneNumberInput, row: PhoneNumber) -> tuple[Errors, dict[str, Any]]:
     errors = Errors()
     changes: dict[str, Any] = {}
     if data.number is not OMITTED:
@@ -514,28 +584,53 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
     number = changes.get("number")
     if number is not None and number != row.number and await _number_taken(ctx, number):
         _add_taken(errors, number)
-    if errors:
-        return PhoneNumberResult(None, errors.items)
+    return errors, changes
 
-    sealed = seal_secrets(changes, row.id, ctx.secrets)
+
+def _changed(row: PhoneNumber, sealed: dict[str, Any], now: datetime) -> PhoneNumber:
+    """`row` as the write makes it: the next version."""
     for column, value in sealed.items():
         setattr(row, column, value)
-    if data.dry_run:
-        row.updated_at = datetime.now(timezone.utc)
-        return PhoneNumberResult(row)
+    row.version += 1
+    row.updated_at = now
+    return row
+
+
+async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: dict[str, Any]) -> PhoneNumberResult | None:
+    """Write the change if the row is still at the version read; None if another write came first.
+
+    Only the columns given are written, so the answer (the row read plus the
+    change) is exactly the row committed: any other write bumps the version.
+    """
+    now = datetime.now(timezone.utc)
     try:
-        # Only the columns given are written, so concurrent updates of
-        # different fields do not undo each other.
-        await row.save(update_fields=[*sealed, "updated_at"])
+        written = await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).update(
+            **sealed, version=row.version + 1, updated_at=now
+        )
     except IntegrityError:
-        if number is None or not await _number_taken(ctx, number):
+        errors = await _refused_write(ctx, row.id, sealed)
+        if not errors:
             raise
-        return PhoneNumberResult(None, [_taken(number)])
-    return PhoneNumberResult(row)
+        return PhoneNumberResult(None, errors)
+    if not written:
+        return None
+    return PhoneNumberResult(_changed(row, sealed, now))
 
 
-async def delete_phone_number(ctx: RequestContext, phone_number_id: str) -> DeleteResult:
-    return await delete_owned(PhoneNumber, ctx, phone_number_id, _not_found(phone_number_id))
+async def delete_phone_number(
+    ctx: RequestContext, phone_number_id: str, expected_versions: frozenset[int] | None = None
+) -> DeleteResult:
+    if expected_versions is None:
+        return await delete_owned(PhoneNumber, ctx, phone_number_id, _not_found(phone_number_id))
+    for _ in range(UPDATE_ATTEMPTS):
+        row = await get_phone_number(ctx, phone_number_id)
+        if row is None:
+            return DeleteResult(None, [_not_found(phone_number_id)])
+        if row.version not in expected_versions:
+            return DeleteResult(None, [version_conflict(row, expected_versions)])
+        if await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).delete():
+            return DeleteResult(row.id)
+    return DeleteResult(None, [_busy(phone_number_id)])
 
 
 # --- reads ----------------------------------------------------------------------
@@ -669,9 +764,13 @@ async def _agent(errors: Errors, ctx: RequestContext, agent_id: str | None) -> u
     if parsed is None:
         return None
     if not await Agent.filter(id=parsed, organization_id=ctx.organization_id).exists():
-        errors.add(("agentId",), ErrorCode.NOT_FOUND, f"Agent {parsed} does not exist")
+        errors.items.append(_agent_not_found(str(parsed)))
         return None
     return parsed
+
+
+def _agent_not_found(agent_id: str) -> UserError:
+    return UserError(("agentId",), f"Agent {agent_id} does not exist", ErrorCode.NOT_FOUND)
 
 
 async def _number_taken(ctx: RequestContext, number: str) -> bool:
@@ -688,3 +787,18 @@ def _add_taken(errors: Errors, number: str) -> None:
 
 def _not_found(phone_number_id: str) -> UserError:
     return UserError(("id",), f"Phone number {rules.excerpt(phone_number_id)} does not exist", ErrorCode.NOT_FOUND)
+
+
+def version_conflict(row: PhoneNumber, expected_versions: frozenset[int]) -> UserError:
+    """The number is at none of the versions the client named (REST's If-Match may name none)."""
+    named = " or ".join(str(v) for v in sorted(expected_versions))
+    at = f"at version {row.version}, not {named}" if named else f"at version {row.version}"
+    return UserError(("expectedVersion",), f"Phone number {row.id} is {at}: read it again, then retry", ErrorCode.CONFLICT)
+
+
+def _busy(phone_number_id: str) -> UserError:
+    return UserError(
+        ("id",),
+        f"Phone number {rules.excerpt(phone_number_id)} changed {UPDATE_ATTEMPTS} times while this request was being applied; retry",
+        ErrorCode.CONFLICT,
+    )

@@ -130,6 +130,10 @@ class PhoneNumber:
     metadata: JSON | None
     created_at: datetime
     updated_at: datetime
+    version: int = strawberry.field(
+        description="1 when created, one more with every change. Send it back as `expectedVersion` to change "
+        "the number only if nobody else has since."
+    )
     row: strawberry.Private[PhoneNumberRow]
 
     @strawberry.field
@@ -155,6 +159,7 @@ class PhoneNumber:
             metadata=row.metadata,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            version=row.version,
             row=row,
         )
 
@@ -347,6 +352,10 @@ class ProviderInput:
 
 
 _DRY_RUN = "Run every rule, uniqueness and agent lookup included, and answer as if saved, saving nothing."
+_EXPECTED_VERSION = (
+    "The number's `version` as you last read it: if it has changed since, nothing is written and the answer "
+    "is a CONFLICT user error. Omit it to apply the change whatever the version."
+)
 
 
 @strawberry.input
@@ -464,6 +473,7 @@ class UpdatePhoneNumberInput:
     agent_id: strawberry.Maybe[strawberry.ID | None]
     metadata: strawberry.Maybe[JSON | None]
     provider: strawberry.Maybe[ProviderUpdateInput]
+    expected_version: int | None = strawberry.field(default=strawberry.UNSET, description=_EXPECTED_VERSION)
     dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
 
     def to_domain(self) -> phone_numbers.UpdatePhoneNumberInput:
@@ -474,6 +484,7 @@ class UpdatePhoneNumberInput:
             agent_id=maybe(self.agent_id),
             metadata=maybe(self.metadata),
             provider=self.provider.value.to_domain() if self.provider else OMITTED,
+            expected_versions=_versions(self.expected_version),
             dry_run=bool(self.dry_run),
         )
 
@@ -481,6 +492,12 @@ class UpdatePhoneNumberInput:
 @strawberry.input
 class DeletePhoneNumberInput:
     id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=strawberry.UNSET, description=_EXPECTED_VERSION)
+
+
+def _versions(expected_version: int | None) -> frozenset[int] | None:
+    """Absent and null both mean: whatever the current version."""
+    return None if expected_version is None or expected_version is strawberry.UNSET else frozenset({expected_version})
 
 
 @strawberry.type
@@ -519,6 +536,6 @@ async def update_phone_number(info: Info, input: UpdatePhoneNumberInput) -> Upda
 
 
 async def delete_phone_number(info: Info, input: DeletePhoneNumberInput) -> DeletePhoneNumberPayload:
-    result = await phone_numbers.delete_phone_number(info.context, input.id)
+    result = await phone_numbers.delete_phone_number(info.context, input.id, _versions(input.expected_version))
     deleted = strawberry.ID(str(result.deleted_id)) if result.deleted_id else None
     return DeletePhoneNumberPayload(deleted_id=deleted, user_errors=user_errors(result.errors))

@@ -30,10 +30,30 @@ _ID = {
     "schema": {"type": "string"},
     "description": "The phone number's id.",
 }
+_ETAG = {
+    "ETag": {
+        "description": 'The number\'s version as a strong entity tag, e.g. `"3"`: send it back in If-Match to change '
+        "or delete the number only if it has not changed since.",
+        "schema": {"type": "string"},
+    }
+}
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'One or more ETags of this number (`"3"` or `"3", "4"`), or `*`: the request runs only if the '
+    "number is at one of them now, and is refused with 412 otherwise. Weak tags (`W/\"3\"`) never match; a value "
+    "that is not a list of entity tags is refused with 400.",
+}
+_PRECONDITION_FAILED = _error_response("If-Match names none of the number's current ETag: it has changed since; nothing was done")
 _BODY_ERRORS = {
-    "400": _error_response("Validation failed: `details` names each field and the rule it broke"),
+    "400": _error_response("Validation failed: `details` names each field (or header) and the rule it broke"),
     "401": _error_response("Missing or invalid API key"),
-    "409": _error_response("The number already exists in the organization, or the Idempotency-Key was used with other input"),
+    "409": _error_response(
+        "The number already exists in the organization, the Idempotency-Key was used with other input, "
+        "or the organization has as many numbers as it may (SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION)"
+    ),
     "413": _error_response("The body is larger than 64 KiB"),
     "415": _error_response("The body is not application/json"),
     "429": {
@@ -97,7 +117,7 @@ def openapi_document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PhoneNumberCreate"}}},
                     },
                     "responses": {
-                        "201": {**_data_response("Created", _wrapped(_PHONE_NUMBER)), "links": _LINKS},
+                        "201": {**_data_response("Created", _wrapped(_PHONE_NUMBER)), "headers": _ETAG, "links": _LINKS},
                         **_BODY_ERRORS,
                     },
                 },
@@ -123,10 +143,13 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "getPhoneNumber",
                     "summary": "Read a phone number",
+                    "parameters": [_IF_MATCH],
                     "responses": {
-                        "200": _data_response("The number", _wrapped(_PHONE_NUMBER)),
+                        "200": {**_data_response("The number", _wrapped(_PHONE_NUMBER)), "headers": _ETAG},
+                        "400": _error_response("If-Match is not a list of entity tags"),
                         "401": _BODY_ERRORS["401"],
                         "404": _error_response("No such number in your organization"),
+                        "412": _PRECONDITION_FAILED,
                         "429": _BODY_ERRORS["429"],
                     },
                 },
@@ -135,24 +158,36 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Update a phone number",
                     "description": "Same fields as create, all optional. Omitted fields keep their value; null clears "
                     "a nullable one. Keeping the provider and SIP mode changes only the fields given (a secret can be "
-                    "rotated alone); another provider or mode needs its required fields and erases the old configuration.",
+                    "rotated alone); another provider or mode needs its required fields and erases the old configuration. "
+                    "Send If-Match with the ETag of your last read to apply the change only if nobody has changed the "
+                    "number since.",
+                    "parameters": [_IF_MATCH],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PhoneNumberUpdate"}}},
                     },
                     "responses": {
-                        "200": _data_response("The updated number", _wrapped(_PHONE_NUMBER)),
+                        "200": {**_data_response("The updated number", _wrapped(_PHONE_NUMBER)), "headers": _ETAG},
                         **_BODY_ERRORS,
                         "404": _error_response("No such number in your organization"),
+                        "409": _error_response(
+                            "The number already exists in the organization, or the number kept changing while the "
+                            "update was applied (retry)"
+                        ),
+                        "412": _PRECONDITION_FAILED,
                     },
                 },
                 "delete": {
                     "operationId": "deletePhoneNumber",
                     "summary": "Delete a phone number and its stored secrets",
+                    "parameters": [_IF_MATCH],
                     "responses": {
                         "204": {"description": "Deleted"},
+                        "400": _error_response("If-Match is not a list of entity tags"),
                         "401": _BODY_ERRORS["401"],
                         "404": _error_response("No such number in your organization"),
+                        "409": _error_response("The number kept changing while the delete was applied (retry)"),
+                        "412": _PRECONDITION_FAILED,
                         "429": _BODY_ERRORS["429"],
                     },
                 },

@@ -23,6 +23,7 @@ from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
 from resolvers.rules import OMITTED, excerpt, parse_uuid
+from switchboard.etags import MalformedEntityTags, etag, parse_if_match
 from switchboard.http import bearer_token, parse_json
 from switchboard.openapi import MAX_OFFSET, openapi_document
 from switchboard.rate_limit import RateLimiter
@@ -31,6 +32,7 @@ from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
 log = logging.getLogger("switchboard")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IF_MATCH_HEADER = "If-Match"
 DEFAULT_LIMIT = 20
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "object": (dict, list, str, int, float, bool)}
 _INPUTS: dict[Config, type] = {
@@ -46,6 +48,7 @@ def _rest_names() -> dict[FieldPath, str]:
             name = next(f.name for f in spec.fields if f.attr == rest_field.attr)
             names[spec.path + (name,)] = rest_field.name
     names[("idempotencyKey",)] = IDEMPOTENCY_HEADER
+    names[("expectedVersion",)] = IF_MATCH_HEADER
     return names
 
 
@@ -102,6 +105,13 @@ def _refusal_for(errors: list[UserError]) -> Refusal:
     if any(e.field == ("id",) and e.code is ErrorCode.NOT_FOUND for e in errors):
         return Refusal(404, "Not found")
     details = [_detail(_rest_name(e.field), e.message) for e in errors]
+    if any(e.field == ("expectedVersion",) and e.code is ErrorCode.CONFLICT for e in errors):
+        return Refusal(412, "Precondition failed", details)
+    for error in errors:
+        if error.code is ErrorCode.LIMIT_REACHED:
+            return Refusal(409, error.message)
+        if error.code is ErrorCode.CONFLICT:
+            return Refusal(409, "Conflict", details)
     conflicts = {ErrorCode.TAKEN, ErrorCode.IDEMPOTENCY_KEY_REUSED}
     if all(e.code in conflicts or e.field == ("idempotencyKey",) for e in errors):
         if all(e.code is ErrorCode.TAKEN for e in errors):
@@ -198,7 +208,9 @@ def _create_input(body: dict[str, Any], idempotency_key: str | None) -> phone_nu
     )
 
 
-def _update_input(id: str, body: dict[str, Any], current: PhoneNumber) -> phone_numbers.UpdatePhoneNumberInput:
+def _update_input(
+    id: str, body: dict[str, Any], current: PhoneNumber, expected_versions: frozenset[int] | None
+) -> phone_numbers.UpdatePhoneNumberInput:
     details = _check_shape(body)
     if details:
         raise _invalid(details)
@@ -215,6 +227,7 @@ def _update_input(id: str, body: dict[str, Any], current: PhoneNumber) -> phone_
         agent_id=_top_level(body, "agentId"),
         metadata=_top_level(body, "metadata"),
         provider=provider,
+        expected_versions=expected_versions,
     )
 
 
@@ -306,13 +319,19 @@ def _endpoint(
     return endpoint
 
 
+def _answer(row: PhoneNumber, status_code: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """A number, with its version as the ETag."""
+    headers = {"ETag": etag(row.version), **(headers or {})}
+    return JSONResponse({"data": phone_number_body(row)}, status_code=status_code, headers=headers)
+
+
 async def create(request: Request, ctx: RequestContext) -> Response:
     data = _create_input(await _json_body(request), request.headers.get(IDEMPOTENCY_HEADER))
     result = await phone_numbers.create_phone_number(ctx, data)
     if result.phone_number is None:
         raise _refusal_for(result.errors)
     row = result.phone_number
-    return JSONResponse({"data": phone_number_body(row)}, status_code=201, headers={"Location": f"/v1/phone-numbers/{row.id}"})
+    return _answer(row, 201, {"Location": f"/v1/phone-numbers/{row.id}"})
 
 
 async def list_(request: Request, ctx: RequestContext) -> Response:
@@ -331,22 +350,47 @@ async def _existing(ctx: RequestContext, id: str) -> PhoneNumber:
     return row
 
 
+def _if_match(request: Request, current: PhoneNumber) -> frozenset[int] | None:
+    """The versions If-Match allows the request on (None: any), once `current` is known to exist.
+
+    A number that is already at none of them is refused here, before the
+    body is read; the resolvers check again as they write.
+    """
+    lines = request.headers.getlist(IF_MATCH_HEADER)
+    if not lines:
+        return None
+    try:
+        versions = parse_if_match(lines)
+    except MalformedEntityTags:
+        raise _invalid(
+            [_detail(IF_MATCH_HEADER, 'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)')]
+        ) from None
+    if versions is not None and current.version not in versions:
+        raise _refusal_for([phone_numbers.version_conflict(current, versions)])
+    return versions
+
+
 async def read(request: Request, ctx: RequestContext) -> Response:
-    return JSONResponse({"data": phone_number_body(await _existing(ctx, request.path_params["id"]))})
+    row = await _existing(ctx, request.path_params["id"])
+    _if_match(request, row)
+    return _answer(row)
 
 
 async def update(request: Request, ctx: RequestContext) -> Response:
     id = request.path_params["id"]
     current = await _existing(ctx, id)
-    data = _update_input(id, await _json_body(request), current)
+    expected_versions = _if_match(request, current)
+    data = _update_input(id, await _json_body(request), current, expected_versions)
     result = await phone_numbers.update_phone_number(ctx, data)
     if result.phone_number is None:
         raise _refusal_for(result.errors)
-    return JSONResponse({"data": phone_number_body(result.phone_number)})
+    return _answer(result.phone_number)
 
 
 async def delete(request: Request, ctx: RequestContext) -> Response:
-    result = await phone_numbers.delete_phone_number(ctx, request.path_params["id"])
+    id = request.path_params["id"]
+    expected_versions = _if_match(request, await _existing(ctx, id)) if IF_MATCH_HEADER in request.headers else None
+    result = await phone_numbers.delete_phone_number(ctx, id, expected_versions)
     if result.deleted_id is None:
         raise _refusal_for(result.errors)
     return Response(status_code=204)

@@ -1,7 +1,7 @@
 """GraphQL documents shared by the tests."""
 
 PHONE_NUMBER_FIELDS = """
-  id name number provider sipMode agentId metadata createdAt updatedAt
+  id name number provider sipMode agentId metadata createdAt updatedAt version
   agent { id name }
   config {
     __typename

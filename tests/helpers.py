@@ -1,11 +1,16 @@
-"""Small helpers for building data through the API."""
+"""Small helpers for building data through the API, in-process or against a real server."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from tests.conftest import Api
+import httpx
+
+from tests.conftest import SWEEP, Api
 from tests.graphql_ops import CREATE_AGENT, CREATE_PHONE_NUMBER, twilio
+from tests.servers import Server
 
 # Valid numbers of one block, for tests that need many distinct ones.
 def nth_number(n: int) -> str:
@@ -23,3 +28,23 @@ async def create_agent(api: Api, name: str = "Receptionist", *, key: str | None 
     payload = (await api.gql(CREATE_AGENT, {"input": {"name": name}}, key=key))["createAgent"]
     assert payload["userErrors"] == []
     return payload["agent"]
+
+
+@asynccontextmanager
+async def client_of(server: Server, key: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose every request opens its own connection, so a server's workers share them."""
+    hooks = {"request": [SWEEP.on_request], "response": [SWEEP.on_response]}
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=0)
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30, limits=limits, event_hooks=hooks
+    ) as client:
+        yield client
+
+
+async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """`data` of an operation that must not fail at the GraphQL level (no 500, no top-level error)."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]

@@ -229,6 +229,7 @@ update_fields = st.fixed_dictionaries(
         "number": anything(numbers),
         "provider": provider,
         "dryRun": anything(st.booleans()),
+        "expectedVersion": anything(st.integers(-2, 3) | huge_ints),
         "unknownField": any_json,
     },
 )
