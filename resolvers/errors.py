@@ -18,6 +18,8 @@ class ErrorCode(str, Enum):
     TAKEN = "TAKEN"
     NOT_FOUND = "NOT_FOUND"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    ALREADY_REVOKED = "ALREADY_REVOKED"
+    LAST_ADMIN_KEY = "LAST_ADMIN_KEY"
 
 
 @dataclass(frozen=True)
