@@ -32,6 +32,8 @@ HEARTBEAT_SECONDS = 1.0
 LEASE_SECONDS = 2 * HEARTBEAT_SECONDS
 CONNECT_TIMEOUT_SECONDS = 5.0
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+# How the connection shows in pg_stat_activity.
+APPLICATION_NAME = "switchboard key changes"
 
 
 class KeyChangeListener:
@@ -72,7 +74,9 @@ class KeyChangeListener:
 
     async def _listen(self) -> None:
         lost = asyncio.Event()
-        connection = await connect_postgres(self.database_url, timeout=CONNECT_TIMEOUT_SECONDS)
+        connection = await connect_postgres(
+            self.database_url, timeout=CONNECT_TIMEOUT_SECONDS, server_settings={"application_name": APPLICATION_NAME}
+        )
         try:
             connection.add_termination_listener(lambda _: lost.set())
             await connection.add_listener(CHANGES_CHANNEL, self._notified)
@@ -100,3 +104,4 @@ class KeyChangeListener:
             self.authenticator.forget_all()
             return
         self.authenticator.forget(key_id)
+        log.info("API key %s was revoked: this worker no longer accepts it", key_id, extra={"api_key_id": str(key_id)})

@@ -349,3 +349,12 @@ async def test_rest_never_shows_or_revokes_another_organizations_keys(api: Api, 
     missing = await api.client.delete(f"/v1/api-keys/{MISSING}", headers=theirs)
     assert (refused.status_code, refused.json()) == (missing.status_code, missing.json()) == (404, {"error": "Not found", "details": []})
     assert await status_with(api, api.key) == 200
+
+
+async def test_the_request_log_names_the_acting_key(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    me = (await api.gql(VIEWER))["viewer"]["apiKey"]["id"]
+    with caplog.at_level(logging.INFO, logger="switchboard.request"):
+        await api.post("{ __typename }")
+        await api.client.get("/v1/api-keys", headers={"Authorization": f"Bearer {api.key}"})
+        await api.post("{ __typename }", key="sb_live_unknown")
+    assert [getattr(r, "api_key_id", "absent") for r in caplog.records if r.name == "switchboard.request"] == [me, me, None]
