@@ -78,7 +78,9 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        state = scope.setdefault("state", {})
+        # The request's own copy of the lifespan state, as uvicorn gives, whatever the server:
+        # what one request records (its key, its organization) is never another's.
+        state = scope["state"] = dict(scope.get("state", {}))
         state["request_id"] = request_id
         status = 500  # unless a response starts
 

@@ -353,6 +353,7 @@ async def test_rest_never_shows_or_revokes_another_organizations_keys(api: Api, 
 
 async def test_the_request_log_names_the_acting_key(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     me = (await api.gql(VIEWER))["viewer"]["apiKey"]["id"]
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="switchboard.request"):
         await api.post("{ __typename }")
         await api.client.get("/v1/api-keys", headers={"Authorization": f"Bearer {api.key}"})
