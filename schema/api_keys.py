@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -18,12 +19,14 @@ from schema.pagination import Edge, PageInfo, edges_and_page_info, page_argument
 
 Info = strawberry.Info[GraphQLContext, None]
 
-ApiKeyScope = strawberry.enum(
+ApiKeyScope = Annotated[
     ApiKeyScopeValue,
-    name="ApiKeyScope",
-    description="What a key may do. READ: queries. WRITE: READ, and changing phone numbers and agents. "
-    "ADMIN: everything, managing keys included.",
-)
+    strawberry.enum(
+        name="ApiKeyScope",
+        description="What a key may do. READ: queries. WRITE: READ, and changing phone numbers and agents. "
+        "ADMIN: everything, managing keys included.",
+    ),
+]
 
 
 @strawberry.type(name="ApiKey", description="A key that acts for your organization. The key itself is shown only once, when created.")

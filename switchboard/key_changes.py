@@ -19,8 +19,6 @@ import logging
 import uuid
 from typing import Any
 
-import asyncpg
-
 from resolvers.api_keys import CHANGES_CHANNEL, Authenticator
 from switchboard.db import connect_postgres
 
