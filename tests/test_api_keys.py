@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 
 from models import ApiKey, ApiKeyScope
@@ -359,3 +360,24 @@ async def test_the_request_log_names_the_acting_key(api: Api, caplog: pytest.Log
         await api.client.get("/v1/api-keys", headers={"Authorization": f"Bearer {api.key}"})
         await api.post("{ __typename }", key="sb_live_unknown")
     assert [getattr(r, "api_key_id", "absent") for r in caplog.records if r.name == "switchboard.request"] == [me, me, None]
+
+
+async def test_two_admin_keys_revoking_each_other_at_once_leave_one(app: Any) -> None:
+    """Each request alone is allowed; together they would leave the organization without an ADMIN key."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test") as client:
+        for round in range(12):
+            first, second = [await issue_key(f"Race {round}") for _ in range(2)]
+            SWEEP.add_secret(first.key)
+            SWEEP.add_secret(second.key)
+
+            async def revoke_with(key: str, id: str) -> list[str]:
+                response = await client.post(
+                    "/graphql", json={"query": REVOKE_API_KEY, "variables": {"input": {"id": id}}}, headers={"Authorization": f"Bearer {key}"}
+                )
+                return [e["code"] for e in response.json()["data"]["revokeApiKey"]["userErrors"]]
+
+            outcomes = await asyncio.gather(
+                revoke_with(first.key, str(second.api_key.id)), revoke_with(second.key, str(first.api_key.id))
+            )
+            assert sorted(outcomes) == [[], ["LAST_ADMIN_KEY"]], f"round {round}: {outcomes}"
