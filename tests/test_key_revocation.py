@@ -100,6 +100,15 @@ async def poll_until_refused(servers: list[Server], key: str, label: str, starte
     return refused_at
 
 
+async def confirm_every_worker_refuses(server: Server, key: str, workers: set[int], label: str) -> None:
+    """Rounds until each worker has refused the key at least once; none may accept it any more."""
+    deadline = time.monotonic() + 60
+    while workers_that_answered(server, label, 401) != workers:
+        assert time.monotonic() < deadline, f"not every worker answered: {workers_that_answered(server, label, 401)} of {workers}"
+        answered = await one_round(server, key, label)
+        assert answered.all(401), f"accepted again after being refused: {answered.statuses}"
+
+
 def last_accepted_after(servers: list[Server], label: str) -> list[str]:
     return [r["time"] for s in servers for r in request_lines(s) if str(r.get("request_id", "")).startswith(f"{label}-") and r["status"] == 200]
 
@@ -134,7 +143,7 @@ async def test_revocation_reaches_every_worker_of_every_server(api: Api, setting
 
     assert set(refused_at) == {s.port for s in started}, f"still accepted {DEADLINE_SECONDS} s after the revocation: {refused_at}"
     for server in started:
-        assert workers_that_answered(server, "after", 401) == warmed[server.port], "every worker refused it"
+        await confirm_every_worker_refuses(server, key, warmed[server.port], "confirm")
     told = told_after_revocation(started, key_id)
     assert len(told) == 4, "each of the four workers was told by a notification"
     late = last_accepted_after(started, "after")
@@ -180,9 +189,10 @@ async def test_a_lost_notification_connection_is_reopened_and_revocations_still_
     while server.log().count("notification connection to the database is back") < 2:
         assert time.monotonic() < deadline, server.log()[-3000:]
         await asyncio.sleep(0.1)
-    assert server.log().count("no notification connection to the database (ConnectionResetError)") == 2, "one line a worker"
+    # One line a worker, whether the loss showed in a heartbeat or as the connection closing.
+    assert server.log().count("no notification connection to the database (") == 2, server.log()[-3000:]
     # Reconnected, each worker forgot every key (it may have missed revocations): cache the key again.
-    await warm([server], key, workers=2, label="rewarm")
+    warmed = await warm([server], key, workers=2, label="rewarm")
 
     # Revoked by the operator, from another process: that takes longer than the fallback's second.
     env = server_environment(settings)
@@ -191,8 +201,8 @@ async def test_a_lost_notification_connection_is_reopened_and_revocations_still_
     returned = time.monotonic()
 
     refused_at = await poll_until_refused([server], key, "after-reconnect", returned)
-    assert server.port in refused_at
-    assert workers_that_answered(server, "after-reconnect", 401) == workers_that_answered(server, "warm", 200)
+    assert server.port in refused_at, f"still accepted {DEADLINE_SECONDS} s after the revocation"
+    await confirm_every_worker_refuses(server, key, warmed[server.port], "confirm")
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
