@@ -41,6 +41,8 @@ DEFAULT_NAME = "default"
 MAX_LIFETIME = timedelta(days=366)
 CHANGES_CHANNEL = "switchboard_api_keys"
 
+log = logging.getLogger("switchboard")
+
 
 @dataclass(frozen=True)
 class IssuedKey:
@@ -270,8 +272,6 @@ def status(row: ApiKey, now: datetime) -> str:
 
 
 # --- authenticating -------------------------------------------------------------
-
-log = logging.getLogger("switchboard")
 
 KEY_MAX_LENGTH = 128
 # How long a cached key is trusted while no change feed tells this process of
