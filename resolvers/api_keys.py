@@ -342,7 +342,9 @@ class Authenticator:
         """Stop trusting a key this process may remember: it was revoked."""
         self._generation += 1
         if self._known is not None:
-            for digest in [d for d, r in self._known.items() if r.principal.key_id == key_id]:
+            # get() rather than items(): an entry may expire while this walks the cache.
+            remembered = ((digest, self._known.get(digest)) for digest in list(self._known))
+            for digest in [d for d, r in remembered if r is not None and r.principal.key_id == key_id]:
                 self._forget_digest(digest)
 
     def forget_all(self) -> None:
