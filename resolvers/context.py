@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from models import ApiKeyScope
 from models.secrets import SecretBox
 
 DEFAULT_MAX_PHONE_NUMBERS = 10_000
@@ -21,6 +23,19 @@ class Policy:
     max_agents: int = DEFAULT_MAX_AGENTS
 
 
+@dataclass(frozen=True)
+class Principal:
+    """The API key a request acts with: who did it, and what it may do."""
+
+    key_id: uuid.UUID
+    organization_id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: frozenset[ApiKeyScope]
+    # Kept with the key wherever it is remembered, so expiry needs no lookup.
+    expires_at: datetime | None
+
+
 @dataclass
 class RequestContext:
     organization_id: uuid.UUID
@@ -29,3 +44,5 @@ class RequestContext:
     # Set once the document is parsed; the request log names the operation.
     operation_name: str | None = None
     policy: Policy = field(default_factory=Policy)
+    # The calling key; None only for work no request asked for (the command line).
+    principal: Principal | None = None

@@ -22,6 +22,8 @@ class ErrorCode(str, Enum):
     CONFLICT = "CONFLICT"
     # The organization has as many rows of a kind as the operator allows.
     LIMIT_REACHED = "LIMIT_REACHED"
+    ALREADY_REVOKED = "ALREADY_REVOKED"
+    LAST_ADMIN_KEY = "LAST_ADMIN_KEY"
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from strawberry.types import ExecutionContext
 
 from resolvers.context import RequestContext
 from schema import agents as agent_fields
+from schema import api_keys as key_fields
 from schema import phone_numbers as number_fields
 from schema.limits import LIMITS
+from schema.scopes import ScopeCheck
 
 
 @strawberry.type
@@ -33,6 +35,13 @@ class Query:
     )
     agents: agent_fields.AgentConnection = strawberry.field(
         resolver=agent_fields.agent_list, description="Your organization's agents, newest first. `first` is 1 to 100."
+    )
+    api_keys: key_fields.ApiKeyConnection = strawberry.field(
+        resolver=key_fields.api_key_list,
+        description="Your organization's API keys, newest first, revoked and expired ones included. `first` is 1 to 100.",
+    )
+    viewer: key_fields.Viewer = strawberry.field(
+        resolver=key_fields.viewer, description="The key this request is made with, and its organization."
     )
 
 
@@ -56,6 +65,14 @@ class Mutation:
     )
     delete_agent: agent_fields.DeleteAgentPayload = strawberry.mutation(
         resolver=agent_fields.delete_agent, description="Delete an agent; its numbers stay, with agentId null."
+    )
+    create_api_key: key_fields.CreateApiKeyPayload = strawberry.mutation(
+        resolver=key_fields.create_api_key, description="Create an API key; the payload's `secret` is the only time the key is shown."
+    )
+    revoke_api_key: key_fields.RevokeApiKeyPayload = strawberry.mutation(
+        resolver=key_fields.revoke_api_key,
+        description="Revoke a key: every server refuses it within a second. "
+        "The organization's last active ADMIN key cannot be revoked this way.",
     )
 
 
@@ -93,6 +110,8 @@ def create_schema(*, suggestions: bool = True, introspection: bool = True) -> Sc
     """The schema, with "Did you mean ...?" hints and introspection each on or off."""
     extensions: list[Callable[[], SchemaExtension]] = [
         *LIMITS,
+        # After the rate limit, which may already have refused the operation.
+        ScopeCheck,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         RecordOperationName,

@@ -13,11 +13,12 @@ from tortoise.contrib.starlette import RegisterTortoise
 from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
 from schema import create_schema
-from switchboard import health, rest
+from switchboard import health, rest, rest_api_keys
 from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.graphiql import graphiql_html
 from switchboard.http import GraphQLView, RequestLogMiddleware
+from switchboard.key_changes import KeyChangeListener
 from switchboard.keys import encryption_keys
 from switchboard.limits import BodySizeLimit
 from switchboard.rate_limit import RateLimiter
@@ -37,12 +38,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            # SQLite serves from one process, which forgets a key it revokes
+            # itself; other processes' revocations wait out the short fallback.
+            listener = None if settings.is_sqlite else KeyChangeListener(settings.database_url, authenticator)
+            if listener is not None:
+                await listener.start()
+            try:
+                yield
+            finally:
+                if listener is not None:
+                    await listener.stop()
+                await authenticator.close()
 
     return Starlette(
         routes=[
             Route("/graphql", graphql),
             *rest.routes(secrets, authenticator, rate_limiter, settings.policy),
+            *rest_api_keys.routes(secrets, authenticator, rate_limiter, settings.policy),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],

@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate as apply_migrations
 
+from models import ApiKeyScope
 from models.secrets import SecretBox, SecretDecryptionError, SecretKeyError, generate_key
+from resolvers.api_keys import DEFAULT_NAME, IssuedKey, utcnow
 from resolvers.key_rotation import DEFAULT_BATCH_SIZE, Unrotated, reseal_secrets, unrotated_secrets
+from switchboard import key_commands
 from switchboard.db import migration_lock, tortoise_config
 from switchboard.logs import log_config
 from switchboard.settings import Settings, SettingsError
@@ -36,16 +39,10 @@ async def migrate(settings: Settings) -> None:
             await Tortoise.close_connections()
 
 
-async def create_api_key(settings: Settings, organization: str) -> str:
-    from resolvers.api_keys import issue_key
-
+async def create_api_key(settings: Settings, args: argparse.Namespace) -> IssuedKey:
+    # Applies pending migrations first, so a key can be made before the first `serve`.
     await migrate(settings)
-    await Tortoise.init(config=tortoise_config(settings.database_url))
-    try:
-        issued = await issue_key(organization)
-    finally:
-        await Tortoise.close_connections()
-    return issued.key
+    return await key_commands.create_key(settings, args.org, args.name, ApiKeyScope(args.scope), args.expires_in)
 
 
 async def rotate_encryption_key(settings: Settings, batch_size: int) -> tuple[int, str]:
@@ -134,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     key = commands.add_parser("create-api-key", help="create an API key (and the organization if needed)")
     key.add_argument("--org", required=True, type=_organization_name, help="organization name")
+    key.add_argument("--name", default=DEFAULT_NAME, help=f"what the key is for, to tell keys apart (default {DEFAULT_NAME!r})")
+    key.add_argument(
+        "--scope", choices=[s.value for s in ApiKeyScope], default=ApiKeyScope.ADMIN.value, help="what the key may do (default admin)"
+    )
+    key.add_argument("--expires-in", type=key_commands.duration, help="e.g. 90d, 12h or 30m (default: never expires)")
+
+    keys = commands.add_parser("list-api-keys", help="list an organization's API keys, newest first")
+    keys.add_argument("--org", required=True, type=_organization_name, help="organization name")
+    keys.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    revoke = commands.add_parser("revoke-api-key", help="revoke an API key: servers refuse it within a second")
+    revoke.add_argument("id", type=key_commands.key_id, help="the key's id, as list-api-keys shows it")
 
     commands.add_parser("generate-encryption-key", help="print a new key for SWITCHBOARD_ENCRYPTION_KEYS")
 
@@ -164,7 +173,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _run(args, settings)
     except (SettingsError, SecretKeyError) as error:
         parser.exit(2, f"switchboard: error: {error}\n")
-    except CommandError as error:
+    except key_commands.KeyArgumentError as error:
+        parser.exit(2, f"switchboard: error: {error}\n")
+    except (CommandError, key_commands.KeyCommandError) as error:
         parser.exit(1, f"switchboard: error: {error}\n")
 
 
@@ -175,9 +186,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         asyncio.run(migrate(settings))
         print("migrations applied")
     elif args.command == "create-api-key":
-        key = asyncio.run(create_api_key(settings, args.org))
-        print(f"API key for organization {args.org!r} (shown once; store it now):", file=sys.stderr)
-        print(key)
+        issued = asyncio.run(create_api_key(settings, args))
+        print(
+            f"API key {issued.api_key.id} ({args.scope}) for organization {args.org!r} (shown once; store it now):",
+            file=sys.stderr,
+        )
+        print(issued.key)
+    elif args.command == "list-api-keys":
+        rows = asyncio.run(key_commands.list_keys(settings, args.org))
+        print((key_commands.as_json if args.json else key_commands.table)(rows, utcnow()))
+    elif args.command == "revoke-api-key":
+        row = asyncio.run(key_commands.revoke_key(settings, args.id))
+        print(f"revoked API key {row.id} ({row.name!r}, {row.display_prefix}...); servers refuse it within a second")
     elif args.command == "rotate-encryption-key":
         total, key_id = asyncio.run(rotate_encryption_key(settings, args.batch_size))
         print(f"re-encrypted {total} secrets; every stored secret is now sealed with key {key_id}")

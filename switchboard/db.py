@@ -68,20 +68,27 @@ async def migration_lock(database_url: str) -> AsyncIterator[None]:
         with _file_lock(Path(f"{credentials['file_path']}.migrate-lock")):
             yield
         return
-    session = await asyncpg.connect(
-        host=credentials.get("host"),
-        port=credentials.get("port"),
-        user=credentials.get("user"),
-        password=credentials.get("password"),
-        database=credentials.get("database"),
-        ssl=credentials.get("ssl"),
-    )
+    session = await connect_postgres(database_url)
     try:
         # Held by this session, so closing it releases the lock.
         await session.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
         yield
     finally:
         await session.close()
+
+
+async def connect_postgres(database_url: str, **options: Any) -> asyncpg.Connection:
+    """A connection of its own to DATABASE_URL's PostgreSQL database, outside Tortoise's pool."""
+    credentials = expand_db_url(database_url)["credentials"]
+    return await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=credentials.get("database"),
+        ssl=credentials.get("ssl"),
+        **options,
+    )
 
 
 @contextmanager

@@ -89,7 +89,9 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        state = scope.setdefault("state", {})
+        # The request's own copy of the lifespan state, as uvicorn gives, whatever the server:
+        # what one request records (its key, its organization) is never another's.
+        state = scope["state"] = dict(scope.get("state", {}))
         state["request_id"] = request_id
         status = 500  # unless a response starts
 
@@ -104,6 +106,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             organization_id = state.get("organization_id")
+            principal = state.get("principal")
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             request_log.info(
                 "%s %s %d %.1fms",
@@ -114,6 +117,7 @@ class RequestLogMiddleware:
                 extra={
                     "request_id": request_id,
                     "organization_id": str(organization_id) if organization_id else None,
+                    "api_key_id": str(principal.key_id) if principal else None,
                     "operation": getattr(state.get("request_context"), "operation_name", None),
                     "method": scope["method"],
                     "path": scope["path"],
@@ -171,11 +175,15 @@ def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
 
     Legacy application/json clients get 200 for every well-formed request and
     read errors from the body; application/graphql-response+json says with a
-    4xx or 5xx that nothing executed (a response without `data`).
+    4xx or 5xx that nothing executed (a response without `data`). Refusals
+    of the key, a rate limit used up or a scope it lacks, are 429 and 403 in
+    both, as a missing key is 401.
     """
     codes = {error.get("extensions", {}).get("code") for error in body.get("errors", [])}
     if "RATE_LIMITED" in codes:
         return 429
+    if "FORBIDDEN" in codes:
+        return 403
     if media_type == APPLICATION_JSON or "data" in body:
         return 200
     return 500 if "INTERNAL_SERVER_ERROR" in codes else 400
@@ -227,19 +235,21 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         token = bearer_token(request)
         if token is None:
             response = unauthenticated("Missing API key: send 'Authorization: Bearer <your API key>'")
-        elif (organization_id := await self.authenticator.authenticate(token)) is None:
+        elif (principal := await self.authenticator.authenticate(token)) is None:
             response = unauthenticated("Invalid API key")
         else:
-            scope["state"]["organization_id"] = organization_id
+            scope["state"]["principal"] = principal
+            scope["state"]["organization_id"] = principal.organization_id
             await super().__call__(scope, receive, send)
             return
         await response(scope, receive, send)
 
     async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
-        if not hasattr(request.state, "organization_id"):
+        if not hasattr(request.state, "principal"):
             return None  # the explorer page, which runs no operation
         context = GraphQLContext(
             organization_id=request.state.organization_id,
+            principal=request.state.principal,
             secrets=self.secrets,
             request_id=request.state.request_id,
             policy=self.policy,

@@ -10,10 +10,11 @@ from switchboard.settings import Settings
 
 FORMATTERS: dict[str, dict[str, Any]] = {
     # One JSON object a line, for log collectors; fields passed as `extra`
-    # (request id, organization, operation, status...) become keys.
+    # (request id, organization, operation, status...) become keys, and
+    # `process` tells the workers of one server apart.
     "json": {
         "()": "pythonjsonlogger.json.JsonFormatter",
-        "fmt": "%(levelname)s %(name)s %(message)s",
+        "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
         "rename_fields": {"levelname": "level", "name": "logger"},
         "timestamp": "time",
         # uvicorn repeats its messages with terminal colours as `color_message`.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from resolvers.api_keys import MAX_LIFETIME, NAME_MAX_LENGTH
 from resolvers.pagination import PAGE_SIZE_MAX
 
 # Offsets beyond this overflow the databases' integers; no organization has that many rows.
@@ -23,6 +24,15 @@ def _data_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _PHONE_NUMBER = {"$ref": "#/components/schemas/PhoneNumber"}
+_PAGINATION = {
+    "type": "object",
+    "required": ["total", "limit", "offset"],
+    "properties": {
+        "total": {"type": "integer", "minimum": 0},
+        "limit": {"type": "integer", "minimum": 1},
+        "offset": {"type": "integer", "minimum": 0},
+    },
+}
 _ID = {
     "name": "id",
     "in": "path",
@@ -54,6 +64,7 @@ _BODY_ERRORS = {
         "The number already exists in the organization, the Idempotency-Key was used with other input, "
         "or the organization has as many numbers as it may (SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION)"
     ),
+    "403": _error_response("The API key lacks the scope this operation needs: `error` names it"),
     "413": _error_response("The body is larger than 64 KiB"),
     "415": _error_response("The body is not application/json"),
     "429": {
@@ -134,6 +145,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": _data_response("A page of numbers", {"$ref": "#/components/schemas/PhoneNumberList"}),
                         "400": _BODY_ERRORS["400"],
                         "401": _BODY_ERRORS["401"],
+                        "403": _BODY_ERRORS["403"],
                         "429": _BODY_ERRORS["429"],
                     },
                 },
@@ -148,6 +160,7 @@ def openapi_document() -> dict[str, Any]:
                         "200": {**_data_response("The number", _wrapped(_PHONE_NUMBER)), "headers": _ETAG},
                         "400": _error_response("If-Match is not a list of entity tags"),
                         "401": _BODY_ERRORS["401"],
+                        "403": _BODY_ERRORS["403"],
                         "404": _error_response("No such number in your organization"),
                         "412": _PRECONDITION_FAILED,
                         "429": _BODY_ERRORS["429"],
@@ -185,6 +198,7 @@ def openapi_document() -> dict[str, Any]:
                         "204": {"description": "Deleted"},
                         "400": _error_response("If-Match is not a list of entity tags"),
                         "401": _BODY_ERRORS["401"],
+                        "403": _BODY_ERRORS["403"],
                         "404": _error_response("No such number in your organization"),
                         "409": _error_response("The number kept changing while the delete was applied (retry)"),
                         "412": _PRECONDITION_FAILED,
@@ -192,6 +206,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
+            **_api_key_paths(),
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "API key"}},
@@ -218,17 +233,10 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["data", "pagination"],
                     "properties": {
                         "data": {"type": "array", "items": _PHONE_NUMBER},
-                        "pagination": {
-                            "type": "object",
-                            "required": ["total", "limit", "offset"],
-                            "properties": {
-                                "total": {"type": "integer", "minimum": 0},
-                                "limit": {"type": "integer", "minimum": 1},
-                                "offset": {"type": "integer", "minimum": 0},
-                            },
-                        },
+                        "pagination": _PAGINATION,
                     },
                 },
+                **_api_key_schemas(),
                 "Error": {
                     "type": "object",
                     "required": ["error", "details"],
@@ -251,3 +259,118 @@ def openapi_document() -> dict[str, Any]:
 
 def _wrapped(schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": ["data"], "properties": {"data": schema}}
+
+
+# --- /v1/api-keys -----------------------------------------------------------------
+
+_API_KEY = {"$ref": "#/components/schemas/ApiKey"}
+_SCOPES = ["read", "write", "admin"]
+_KEY_ERRORS = {code: _BODY_ERRORS[code] for code in ("401", "403", "429")}
+
+
+def _api_key_paths() -> dict[str, Any]:
+    return {
+        "/v1/api-keys": {
+            "get": {
+                "operationId": "listApiKeys",
+                "summary": "List your organization's API keys, newest first, revoked and expired ones included (ADMIN)",
+                "parameters": [
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+                ],
+                "responses": {
+                    "200": _data_response("A page of keys", {"$ref": "#/components/schemas/ApiKeyList"}),
+                    "400": _BODY_ERRORS["400"],
+                    **_KEY_ERRORS,
+                },
+            },
+            "post": {
+                "operationId": "createApiKey",
+                "summary": "Create an API key (ADMIN); the answer's `secret` is the only time the key is shown",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiKeyCreate"}}},
+                },
+                "responses": {
+                    "201": {
+                        **_data_response("Created", _wrapped({"$ref": "#/components/schemas/ApiKeyCreated"})),
+                        "links": {"Revoke": {"operationId": "revokeApiKey", "parameters": {"id": "$response.body#/data/id"}}},
+                    },
+                    "400": _BODY_ERRORS["400"],
+                    **_KEY_ERRORS,
+                    "413": _BODY_ERRORS["413"],
+                    "415": _BODY_ERRORS["415"],
+                },
+            },
+        },
+        "/v1/api-keys/{id}": {
+            "parameters": [{**_ID, "description": "The API key's id."}],
+            "delete": {
+                "operationId": "revokeApiKey",
+                "summary": "Revoke an API key (ADMIN): every server refuses it within a second",
+                "responses": {
+                    "200": _data_response("The revoked key", _wrapped(_API_KEY)),
+                    **_KEY_ERRORS,
+                    "404": _error_response("No such key in your organization"),
+                    "409": _error_response("The key is already revoked, or is the organization's last active ADMIN key"),
+                },
+            },
+        },
+    }
+
+
+def _api_key_schemas() -> dict[str, Any]:
+    key_properties: dict[str, Any] = {
+        "id": {"type": "string", "format": "uuid"},
+        "name": {"type": "string"},
+        "prefix": {"type": "string", "description": "The key's first characters: enough to recognise it, not to use it"},
+        "scopes": {"type": "array", "items": {"type": "string", "enum": _SCOPES}},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "expiresAt": {"type": ["string", "null"], "format": "date-time"},
+        "lastUsedAt": {"type": ["string", "null"], "format": "date-time", "description": "Recorded at most once a minute"},
+        "revokedAt": {"type": ["string", "null"], "format": "date-time"},
+    }
+    return {
+        "ApiKey": {"type": "object", "required": list(key_properties), "additionalProperties": False, "properties": key_properties},
+        "ApiKeyCreated": {
+            "type": "object",
+            "required": [*key_properties, "secret"],
+            "additionalProperties": False,
+            "properties": {
+                **key_properties,
+                "secret": {"type": "string", "description": "The key, for `Authorization: Bearer <key>`: shown here only"},
+            },
+        },
+        "ApiKeyCreate": {
+            "type": "object",
+            "required": ["name", "scopes"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "maxLength": NAME_MAX_LENGTH,
+                    "description": f"1 to {NAME_MAX_LENGTH} characters after trimming",
+                },
+                "scopes": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": _SCOPES},
+                    "description": "read: reads; write: read, and changing phone numbers and agents; admin: everything",
+                },
+                "expiresAt": {
+                    "type": ["string", "null"],
+                    "format": "date-time",
+                    "description": f"With a UTC offset, in the future, at most {MAX_LIFETIME.days} days ahead; "
+                    "null or absent: never expires",
+                },
+            },
+        },
+        "ApiKeyList": {
+            "type": "object",
+            "required": ["data", "pagination"],
+            "properties": {
+                "data": {"type": "array", "items": _API_KEY},
+                "pagination": _PAGINATION,
+            },
+        },
+    }

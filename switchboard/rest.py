@@ -24,6 +24,7 @@ from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
 from resolvers.rules import OMITTED, excerpt, parse_uuid
 from switchboard.etags import MalformedEntityTags, etag, parse_if_match
+from switchboard import rest_scopes
 from switchboard.http import bearer_token, parse_json
 from switchboard.openapi import MAX_OFFSET, openapi_document
 from switchboard.rate_limit import RateLimiter
@@ -276,7 +277,7 @@ def _endpoint(
     rate_limiter: RateLimiter,
     policy: Policy,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, charge the key's rate limit one token, then run the handler of the request's method.
+    """Authenticate, charge the key's rate limit one token, check the key's scope, then run the handler of the request's method.
 
     `operations` maps each method to its OpenAPI operationId and handler;
     Starlette also answers HEAD wherever GET is allowed.
@@ -284,8 +285,8 @@ def _endpoint(
 
     async def endpoint(request: Request) -> Response:
         token = bearer_token(request)
-        organization_id = await authenticator.authenticate(token) if token else None
-        if token is None or organization_id is None:
+        principal = await authenticator.authenticate(token) if token else None
+        if token is None or principal is None:
             message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
             return JSONResponse(
                 {"error": message, "details": []}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="switchboard"'}
@@ -298,14 +299,18 @@ def _endpoint(
                 headers={"Retry-After": str(retry_after)},
             )
         operation_id, handler = operations["GET" if request.method == "HEAD" else request.method]
+        request.state.principal = principal
+        request.state.organization_id = principal.organization_id
+        if (refused := rest_scopes.forbidden(principal, operation_id)) is not None:
+            return refused
         ctx = RequestContext(
-            organization_id=organization_id,
+            organization_id=principal.organization_id,
             secrets=secrets,
             request_id=request.state.request_id,
             operation_name=operation_id,
             policy=policy,
+            principal=principal,
         )
-        request.state.organization_id = organization_id
         # RequestLogMiddleware reads the operation name from it afterwards.
         request.state.request_context = ctx
         try:

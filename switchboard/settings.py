@@ -42,7 +42,8 @@ class Settings:
     log_format: str = "json"
     # Where the GraphiQL page loads its scripts from: a CDN of npm packages or a mirror of one.
     graphiql_cdn: str = DEFAULT_GRAPHIQL_CDN
-    # How long a worker trusts a key it has checked; a deleted key works that much longer.
+    # How long a worker trusts a key it has checked while notifications tell it of revocations
+    # (resolvers/api_keys.py); a key deleted by hand works that much longer.
     api_key_cache_seconds: float = DEFAULT_API_KEY_CACHE_SECONDS
     introspection: bool = True
     # Origins whose web pages may call the API from a browser; "*" for any.

@@ -96,3 +96,29 @@ query Agents($first: Int, $after: String) {
   }
 }
 """
+
+API_KEY_FIELDS = "id name prefix scopes createdAt expiresAt lastUsedAt revokedAt"
+
+LIST_API_KEYS = f"""
+query ApiKeys($first: Int, $after: String) {{
+  apiKeys(first: $first, after: $after) {{
+    totalCount
+    pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+    edges {{ cursor node {{ {API_KEY_FIELDS} }} }}
+  }}
+}}
+"""
+
+VIEWER = f"query Viewer {{ viewer {{ apiKey {{ {API_KEY_FIELDS} }} organization {{ id name createdAt }} }} }}"
+
+CREATE_API_KEY = f"""
+mutation CreateApiKey($input: CreateApiKeyInput!) {{
+  createApiKey(input: $input) {{ apiKey {{ {API_KEY_FIELDS} }} secret userErrors {{ field message code }} }}
+}}
+"""
+
+REVOKE_API_KEY = f"""
+mutation RevokeApiKey($input: RevokeApiKeyInput!) {{
+  revokeApiKey(input: $input) {{ apiKey {{ {API_KEY_FIELDS} }} userErrors {{ field message code }} }}
+}}
+"""

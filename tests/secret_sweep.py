@@ -52,7 +52,23 @@ class SecretSweep:
     async def on_response(self, response: httpx.Response) -> None:
         await response.aread()
         request = response.request
-        self.add_text("response", f"to {request.method} {request.url.path}", response.text)
+        self.add_text("response", f"to {request.method} {request.url.path}", self._issued_keys_withheld(response.text))
+
+    def _issued_keys_withheld(self, text: str) -> str:
+        """A new key appears once, as the `secret` of createApiKey's payload (REST: of the 201 body).
+
+        It becomes a secret to look for everywhere else, this very response included.
+        """
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return text
+        issued = _issued_keys(body)
+        if not issued:
+            return text
+        for key in issued:
+            self.add_secret(key)
+        return json.dumps(_without_issued_keys(body))
 
     def leaks(self) -> list[str]:
         """Each secret found, and where. Secrets are grouped by their first characters, so the
@@ -78,6 +94,30 @@ class SecretSweep:
     def summary(self) -> str:
         seen = ", ".join(f"{count} {kind}s" for kind, count in sorted(self.counts.items()))
         return f"secret sweep: {len(self.secrets)} secrets looked for in {seen}"
+
+
+ISSUED_KEY_FIELD = "secret"
+ISSUED_KEY_PREFIX = "sb_live_"
+
+
+def _issued_keys(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [v for k, v in value.items() if k == ISSUED_KEY_FIELD and isinstance(v, str) and v.startswith(ISSUED_KEY_PREFIX)]
+        return found + [s for v in value.values() for s in _issued_keys(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _issued_keys(v)]
+    return []
+
+
+def _without_issued_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: "<issued key>" if k == ISSUED_KEY_FIELD and isinstance(v, str) and v.startswith(ISSUED_KEY_PREFIX) else _without_issued_keys(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_issued_keys(v) for v in value]
+    return value
 
 
 def _secret_values(value: Any) -> list[Any]:

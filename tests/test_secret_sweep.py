@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api
-from tests.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, sip_registration
+from tests.graphql_ops import CREATE_API_KEY, CREATE_PHONE_NUMBER, PHONE_NUMBER, sip_registration
 from tests.secret_sweep import SecretSweep, SweepHandler
 from tests.servers import REPO
 
@@ -78,3 +78,24 @@ def test_a_planted_leak_fails_the_run() -> None:
     assert "1 passed" in result.stdout and "1 error" in result.stdout
     assert "AssertionError: secrets leaked:" in result.stdout
     assert f"{SECRET!r} in log record of switchboard" in result.stdout
+
+
+async def test_an_issued_key_is_allowed_only_in_the_answer_that_issues_it(app: object) -> None:
+    sweep = SecretSweep()
+    hooks = {"request": [sweep.on_request], "response": [sweep.on_response]}
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test", event_hooks=hooks) as client:
+        from resolvers.api_keys import issue_key
+
+        api = Api(client)
+        api.key = (await issue_key("Acme")).key
+        created = await api.gql(CREATE_API_KEY, {"input": {"name": "ci", "scopes": ["READ"]}})
+        issued = created["createApiKey"]["secret"]
+        rest = await client.post("/v1/api-keys", json={"name": "ci", "scopes": ["read"]}, headers={"Authorization": f"Bearer {api.key}"})
+        assert {issued, rest.json()["data"]["secret"]} <= sweep.secrets, "learnt from the answers themselves"
+        assert sweep.leaks() == []
+
+    # The same key anywhere else, even beside its own rightful place, is a leak.
+    careless = {"data": {"createApiKey": {"secret": issued, "apiKey": {"name": f"copy of {issued}"}}}}
+    await sweep.on_response(httpx.Response(200, json=careless, request=httpx.Request("POST", "http://switchboard.test/graphql")))
+    assert sweep.leaks() == [f"{issued!r} in response to POST /graphql"]

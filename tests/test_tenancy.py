@@ -16,14 +16,18 @@ from tests.conftest import Api, stored_rows
 from tests.graphql_ops import (
     AGENT,
     CREATE_AGENT,
+    CREATE_API_KEY,
     CREATE_PHONE_NUMBER,
     DELETE_AGENT,
     DELETE_PHONE_NUMBER,
     LIST_AGENTS,
+    LIST_API_KEYS,
     LIST_PHONE_NUMBERS,
     PHONE_NUMBER,
+    REVOKE_API_KEY,
     UPDATE_AGENT,
     UPDATE_PHONE_NUMBER,
+    VIEWER,
     twilio,
 )
 from tests.helpers import create_agent, create_number
@@ -110,6 +114,36 @@ async def case_delete_agent(org: Org) -> None:
     await org.same_as_missing(DELETE_AGENT, lambda i: {"input": {"id": i}}, org.agent["id"])
 
 
+async def a_key_id(org: Org) -> str:
+    return (await org.api.gql(VIEWER))["viewer"]["apiKey"]["id"]
+
+
+async def case_api_keys(org: Org) -> None:
+    mine = await a_key_id(org)
+    body = await org.as_other(LIST_API_KEYS, {})
+    keys = body["data"]["apiKeys"]
+    assert keys["totalCount"] == 1 and mine not in [e["node"]["id"] for e in keys["edges"]]
+
+
+async def case_viewer(org: Org) -> None:
+    body = await org.as_other(VIEWER, {})
+    assert body["data"]["viewer"]["organization"]["name"] == "Globex"
+    assert body["data"]["viewer"]["apiKey"]["id"] != await a_key_id(org)
+
+
+async def case_create_api_key(org: Org) -> None:
+    body = await org.as_other(CREATE_API_KEY, {"input": {"name": "B's key", "scopes": ["READ"]}})
+    assert body["data"]["createApiKey"]["userErrors"] == []
+    mine = (await org.api.gql(LIST_API_KEYS, {}))["apiKeys"]
+    assert mine["totalCount"] == 1, "B's new key is not A's"
+
+
+async def case_revoke_api_key(org: Org) -> None:
+    mine = await a_key_id(org)
+    await org.same_as_missing(REVOKE_API_KEY, lambda i: {"input": {"id": i}}, mine)
+    assert (await org.api.post("{ __typename }")).status_code == 200, "A's key still works"
+
+
 CASES: dict[str, Callable[[Org], Awaitable[None]]] = {
     "Query.phoneNumber": case_phone_number,
     "Query.phoneNumbers": case_phone_numbers,
@@ -121,6 +155,10 @@ CASES: dict[str, Callable[[Org], Awaitable[None]]] = {
     "Mutation.createAgent": case_create_agent,
     "Mutation.updateAgent": case_update_agent,
     "Mutation.deleteAgent": case_delete_agent,
+    "Query.apiKeys": case_api_keys,
+    "Query.viewer": case_viewer,
+    "Mutation.createApiKey": case_create_api_key,
+    "Mutation.revokeApiKey": case_revoke_api_key,
 }
 
 
@@ -140,9 +178,17 @@ async def test_other_organizations_ids_behave_as_missing(api: Api, other_key: st
     number = await create_number(api, 1, agentId=agent["id"], name="A's number")
     before_numbers = await stored_rows("phone_numbers")
     before_agents = await stored_rows("agents")
+    a = before_numbers[0]["organization_id"]
+    before_keys = await a_keys(a)
 
     await CASES[operation](Org(api, other_key, number, agent))
 
-    a_numbers = [r for r in await stored_rows("phone_numbers") if r["organization_id"] == before_numbers[0]["organization_id"]]
-    a_agents = [r for r in await stored_rows("agents") if r["organization_id"] == before_agents[0]["organization_id"]]
+    a_numbers = [r for r in await stored_rows("phone_numbers") if r["organization_id"] == a]
+    a_agents = [r for r in await stored_rows("agents") if r["organization_id"] == a]
     assert a_numbers == before_numbers and a_agents == before_agents, "organization A's rows are untouched"
+    assert await a_keys(a) == before_keys, "organization A's keys are untouched"
+
+
+async def a_keys(organization_id: Any) -> list[dict[str, Any]]:
+    # Their last use is written in the background, whenever A's requests happen to land.
+    return [{k: v for k, v in r.items() if k != "last_used_at"} for r in await stored_rows("api_keys") if r["organization_id"] == organization_id]
