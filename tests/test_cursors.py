@@ -1,4 +1,4 @@
-"""Cursors of phoneNumbers, agents and Agent.phoneNumbers: signed, opaque, bounded; any other `after` is
+"""Cursors of phoneNumbers, agents, Agent.phoneNumbers and apiKeys: signed, opaque, bounded; any other `after` is
 a BAD_USER_INPUT error naming it, never a 500.
 
 An attacker holds a valid key and sends whatever `after` it likes: the
@@ -30,6 +30,10 @@ from tests.servers import Servers
 
 NOT_A_CURSOR = "after is not a cursor returned by this API"
 TOO_LONG = f"after must be at most {CURSOR_MAX_LENGTH} characters"
+
+API_KEYS = """
+query ApiKeys($after: String) { apiKeys(first: 1, after: $after) { pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }
+"""
 
 AGENT_NUMBERS = """
 query AgentNumbers($id: ID!, $after: String) {
@@ -72,6 +76,7 @@ async def lists(api: Api) -> Lists:
         "agentPhoneNumbers": (await api.gql(AGENT_NUMBERS, {"id": agent["id"]}))["agent"]["phoneNumbers"]["pageInfo"][
             "endCursor"
         ],
+        "apiKeys": (await api.gql(API_KEYS))["apiKeys"]["pageInfo"]["endCursor"],
     }
     return Lists(organization, agent["id"], numbers, cursors)
 
@@ -82,6 +87,7 @@ async def read(api: Api, lists: Lists, list_name: str, after: Any, *, client: ht
         "phoneNumbers": (LIST_PHONE_NUMBERS, {"first": 1, "after": after}),
         "agents": (LIST_AGENTS, {"first": 1, "after": after}),
         "agentPhoneNumbers": (AGENT_NUMBERS, {"id": lists.agent, "after": after}),
+        "apiKeys": (API_KEYS, {"after": after}),
     }[list_name]
     if client is None:
         return await api.post(query, variables)
@@ -95,7 +101,7 @@ def refusal(response: httpx.Response) -> tuple[int, str, dict[str, Any]]:
     return response.status_code, error["message"], error.get("extensions")
 
 
-LIST_NAMES = ("phoneNumbers", "agents", "agentPhoneNumbers")
+LIST_NAMES = ("phoneNumbers", "agents", "agentPhoneNumbers", "apiKeys")
 
 # Each builds an `after` from the caller's organization id and the newest number's id.
 Build = Callable[[uuid.UUID, str], str]
