@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import logging.config
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -70,24 +69,10 @@ async def rotate_encryption_key(settings: Settings, batch_size: int) -> tuple[in
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
+    from switchboard.server import serve
 
     asyncio.run(migrate(settings))
-    # After a graceful stop uvicorn raises the stopping signal again, to exit
-    # by it, while with several workers its supervisor exits 0. A stop that
-    # went as asked exits 0 in both cases: the raised SIGTERM meets this no-op.
-    signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    uvicorn.run(
-        "switchboard.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=settings.workers,
-        timeout_graceful_shutdown=settings.shutdown_timeout,
-        log_config=log_config(settings),
-        # RequestLogMiddleware logs each request, with more than uvicorn knows.
-        access_log=False,
-    )
+    serve(settings, host, port)
 
 
 def _organization_name(value: str) -> str:
