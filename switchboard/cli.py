@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import logging.config
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -85,24 +84,10 @@ def _unrotated_report(resealed: int, left: Unrotated, key_id: str) -> str:
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
+    from switchboard.server import serve
 
     asyncio.run(migrate(settings))
-    # After a graceful stop uvicorn raises the stopping signal again, to exit
-    # by it, while with several workers its supervisor exits 0. A stop that
-    # went as asked exits 0 in both cases: the raised SIGTERM meets this no-op.
-    signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    uvicorn.run(
-        "switchboard.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=settings.workers,
-        timeout_graceful_shutdown=settings.shutdown_timeout,
-        log_config=log_config(settings),
-        # RequestLogMiddleware logs each request, with more than uvicorn knows.
-        access_log=False,
-    )
+    serve(settings, host, port)
 
 
 def _organization_name(value: str) -> str:

@@ -23,6 +23,13 @@ DEFAULT_RATE_LIMIT = 50.0
 DEFAULT_RATE_LIMIT_BURST = 500
 MAX_RATE_LIMIT_BURST = 1_000_000
 MAX_ROWS_PER_ORGANIZATION = 10_000_000
+# The HTTP server's own limits, per worker process (see switchboard/server.py).
+# Room for a GET carrying the longest query the GraphQL limits accept, percent-encoded.
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+MIN_HEADER_BYTES, MAX_HEADER_BYTES = 1024, 1024 * 1024
+DEFAULT_CLIENT_TIMEOUT = 10.0
+DEFAULT_MAX_CONNECTIONS = 1000
+MAX_CONNECTIONS = 1_000_000
 
 
 class SettingsError(ValueError):
@@ -54,6 +61,12 @@ class Settings:
     allow_local_targets: bool = False
     max_phone_numbers_per_organization: int = DEFAULT_MAX_PHONE_NUMBERS
     max_agents_per_organization: int = DEFAULT_MAX_AGENTS
+    # Bytes of one request's line and headers, together.
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    # Seconds the server waits on a client: for a whole request, or to take in a response.
+    client_timeout: float = DEFAULT_CLIENT_TIMEOUT
+    # Open connections per worker process; more are answered 503.
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -100,6 +113,11 @@ class Settings:
             max_agents_per_organization=_whole_number(
                 env, "SWITCHBOARD_MAX_AGENTS_PER_ORGANIZATION", 1, MAX_ROWS_PER_ORGANIZATION, default=DEFAULT_MAX_AGENTS
             ),
+            max_header_bytes=_whole_number(
+                env, "SWITCHBOARD_MAX_HEADER_BYTES", MIN_HEADER_BYTES, MAX_HEADER_BYTES, default=DEFAULT_MAX_HEADER_BYTES
+            ),
+            client_timeout=_positive(env, "SWITCHBOARD_CLIENT_TIMEOUT", "seconds", DEFAULT_CLIENT_TIMEOUT),
+            max_connections=_whole_number(env, "SWITCHBOARD_MAX_CONNECTIONS", 1, MAX_CONNECTIONS, default=DEFAULT_MAX_CONNECTIONS),
         )
 
     @property

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +91,8 @@ class Servers:
     tmp_path: Path
     started: list[Server] = field(default_factory=list)
 
-    def start(self, settings: Settings, **env: str) -> Server:
+    def start(self, settings: Settings, *, preexec_fn: Callable[[], None] | None = None, **env: str) -> Server:
+        """Serve `settings`, with `env` over its variables; `preexec_fn` runs in the child before it starts."""
         port = free_port()
         log_path = self.tmp_path / f"server-{len(self.started)}.log"
         with log_path.open("wb") as log:
@@ -102,6 +104,7 @@ class Servers:
                 stderr=subprocess.STDOUT,
                 # Its own process group, so a kill reaches every worker.
                 start_new_session=True,
+                preexec_fn=preexec_fn,
             )
         server = Server(process, port, log_path)
         self.started.append(server)
