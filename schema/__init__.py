@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import phone_numbers as number_fields
-from schema.limits import LIMITS
+from schema.limits import DEFAULT_MAX_QUERY_COST, limits
 
 
 @strawberry.type
@@ -89,14 +89,11 @@ class RecordOperationName(SchemaExtension):
 
 
 @functools.cache
-def create_schema(*, suggestions: bool = True, introspection: bool = True) -> Schema:
-    """The schema, with "Did you mean ...?" hints and introspection each on or off."""
-    extensions: list[Callable[[], SchemaExtension]] = [
-        *LIMITS,
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        RecordOperationName,
-    ]
+def create_schema(
+    *, suggestions: bool = True, introspection: bool = True, max_query_cost: int = DEFAULT_MAX_QUERY_COST
+) -> Schema:
+    """The schema, with "Did you mean ...?" hints and introspection each on or off, and a cost limit."""
+    extensions: list[Callable[[], SchemaExtension]] = [*limits(max_query_cost), RecordOperationName]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(

@@ -1,4 +1,4 @@
-"""Limits on a request: query length, tokens, depth, aliases and body size, each at its edge.
+"""Limits on a request: query length, tokens, selections, depth, aliases and body size, each at its edge.
 
 Each refusal is a GraphQL error that names the limit, and nothing runs.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TOKENS
+from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_QUERY_LENGTH, MAX_SELECTIONS, MAX_TOKENS
 from switchboard.limits import MAX_BODY_BYTES
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import twilio
@@ -20,18 +20,27 @@ GRAPHQL_JSON = "application/graphql-response+json"
 
 
 def nested(depth: int) -> str:
-    """A valid query `depth` fields deep: phoneNumbers > edges > node > agent > phoneNumbers > ..."""
-    chain = ["phoneNumbers", "edges", "node", "agent"]
+    """A valid query `depth` fields deep: phoneNumbers > edges > node > agent > phoneNumbers > ..., one row a page."""
+    chain = ["phoneNumbers(first: 1)", "edges", "node", "agent"]
     selection = "id" if chain[(depth - 1) % 4] in ("node", "agent") else "__typename"
     for level in reversed(range(depth)):
         selection = f"{chain[level % 4]} {{ {selection} }}"
     return f"{{ {selection} }}"
 
 
+# 25 tokens and 2 selections: many tokens, few selections.
+FILTERED = 'phoneNumbers(first: 1, after: null, filter: {provider: SIP, sipMode: REGISTRATION, agentId: null}) { totalCount }'
+
+
 def tokens(count: int) -> str:
-    """A valid query of exactly `count` tokens (count odd): fragment spreads, then the fragment."""
-    spreads = (count - 9) // 2
-    return "{ " + "...F " * spreads + "} fragment F on Query { __typename }"
+    """A valid query of exactly `count` tokens, within the other limits: filtered counts, then __typename."""
+    chunks, rest = divmod(count - 2, 25)
+    return "{ " + f"{FILTERED} " * chunks + "__typename " * rest + "}"
+
+
+def selections(count: int) -> str:
+    """A valid query of exactly `count` selections: a fragment spread, and fields in the fragment."""
+    return "{ ...F } fragment F on Query { " + "__typename " * (count - 1) + "}"
 
 
 def aliases(count: int) -> str:
@@ -58,6 +67,11 @@ async def errors_of(api: Api, query: str, *, accept: str = GRAPHQL_JSON) -> tupl
         pytest.param(tokens(MAX_TOKENS + 1), f"Syntax Error: Document contains more than {MAX_TOKENS} tokens. Parsing aborted.", id="tokens"),
         pytest.param(aliases(MAX_ALIASES + 1), f"{MAX_ALIASES + 1} aliases found. Allowed: {MAX_ALIASES}", id="aliases"),
         pytest.param(
+            selections(MAX_SELECTIONS + 1),
+            f"The document has {MAX_SELECTIONS + 1} selections; at most {MAX_SELECTIONS} are allowed",
+            id="selections",
+        ),
+        pytest.param(
             padded(MAX_QUERY_LENGTH + 1),
             f"The query is {MAX_QUERY_LENGTH + 1} characters long; at most {MAX_QUERY_LENGTH} are allowed",
             id="length",
@@ -75,6 +89,7 @@ async def test_a_document_over_a_limit_is_refused(api: Api, query: str, message:
         pytest.param(nested(MAX_DEPTH), id="depth"),
         pytest.param(tokens(MAX_TOKENS), id="tokens"),
         pytest.param(aliases(MAX_ALIASES), id="aliases"),
+        pytest.param(selections(MAX_SELECTIONS), id="selections"),
         pytest.param(padded(MAX_QUERY_LENGTH), id="length"),
     ],
 )
