@@ -24,6 +24,7 @@ from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
 from resolvers.rules import OMITTED, parse_uuid
 from schema.cost import MUTATION_COST, page_size
+from schema.cost import ROW_COST as READ_COST
 from switchboard.http import Denied, Gate, parse_json, rate_limit_exceeded
 from switchboard.openapi import MAX_OFFSET, openapi_document
 from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
@@ -245,8 +246,8 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
 Handler = Callable[[Request, RequestContext], Awaitable[Response]]
 
 
-# A row as REST answers it costs what GraphQL charges for it: the object and each of its fields.
-ROW_COST = 1 + len(openapi_document()["components"]["schemas"]["PhoneNumber"]["properties"])
+# A row as REST answers it costs what GraphQL charges for it: reading it, the object and each of its fields.
+ROW_COST = READ_COST + 1 + len(openapi_document()["components"]["schemas"]["PhoneNumber"]["properties"])
 
 
 def _cost(operation_id: str, request: Request) -> int:

@@ -16,9 +16,9 @@ from tests.conftest import SWEEP, Api, api_client, running_app, stored_rows
 
 # Refilled so slowly that no unit comes back while a test runs.
 SLOW = 0.001
-# 1 + 50 x (edges + node + id).
+# 1 + 50 x (4 to read a row + edges + node + id).
 PAGE_OF_50 = "{ phoneNumbers(first: 50) { edges { node { id } } } }"
-PAGE_OF_50_COST = 151
+PAGE_OF_50_COST = 351
 
 
 class Clock:
@@ -116,7 +116,7 @@ async def test_a_document_is_charged_its_cost_aliases_and_fragments_included(lim
             "{ ...F } fragment F on Query { "
             "a: phoneNumbers(first: 50) { edges { node { id } } } b: phoneNumbers(first: 50) { edges { node { id } } } }"
         )
-        assert (await post(api, fragment))[0] == 200  # 2 x 151: the whole budget
+        assert (await post(api, fragment))[0] == 200  # 2 x 351: the whole budget
         assert_rate_limited(*await post(api, "{ __typename }"), window=window_of(limited))
 
 
@@ -124,9 +124,10 @@ async def test_a_refused_operation_runs_nothing_and_other_keys_go_on(limited: Se
     async with running_app(limited) as app, api_client(app) as api:
         assert (await post(api, PAGE_OF_50))[0] == 200
         mutation = 'mutation { createAgent(input: {name: "Late"}) { agent { id } } }'
-        assert (await post(api, mutation))[0] == 200  # 10 for the write, 1 a field: 13; 164 spent
-        mutations = " ".join(f'm{i}: createAgent(input: {{name: "Late {i}"}}) {{ agent {{ id }} }}' for i in range(11))
-        assert_rate_limited(*await post(api, f"mutation {{ {mutations} }}"), window=window_of(limited))  # 11 x 13
+        assert (await post(api, mutation))[0] == 200  # 10 for the write, 1 a field: 13; 364 spent
+        pages = "phoneNumbers(first: 2) { edges { node { id } } }"
+        mutations = " ".join(f'm{i}: createAgent(input: {{name: "Late {i}"}}) {{ agent {{ {pages} }} }}' for i in range(15))
+        assert_rate_limited(*await post(api, f"mutation {{ {mutations} }}"), window=window_of(limited))  # 15 x 27
         assert [row["name"] for row in await stored_rows("agents")] == ["Late"]
         other = (await issue_key("Globex")).key
         SWEEP.add_secret(other)
@@ -135,19 +136,21 @@ async def test_a_refused_operation_runs_nothing_and_other_keys_go_on(limited: Se
 
 async def test_documents_that_do_not_run_are_charged_their_size(limited: Settings) -> None:
     """A document that never runs still costs its parsing and validation: a unit per 10 characters, at least 1."""
+    budget = limited.rate_limit_burst
     async with running_app(limited) as app, api_client(app) as api:
         invalid = "{ nope" + " " * 94 + "}"  # 101 characters: 11 units
-        for _ in range(27):
+        for _ in range((budget - 2) // 11):
             assert (await post(api, invalid))[0] == 200  # a validation error, answered
-        assert (await post(api, "{ __typename }"))[0] == 200  # 2 units: 299 of 302 spent
-        status, body, _ = await post(api, "{ __typename }" + " " * 40)  # 6 units
+        assert (await post(api, "{ __typename }"))[0] == 200  # 2 units
+        left = budget - (budget - 2) // 11 * 11 - 2
+        status, body, _ = await post(api, "{ __typename }".ljust(10 * (left + 1)))  # one unit more than is left
         assert status == 429 and body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
 
 
 async def test_rest_requests_share_the_keys_budget_and_cost_their_rows(limited: Settings) -> None:
-    assert ROW_COST == 9  # the object and its 8 fields, as GraphQL would count them
+    assert ROW_COST == 13  # reading it, the object and its 8 fields, as GraphQL would count them
     async with running_app(limited) as app, api_client(app) as api:
-        assert (await post(api, PAGE_OF_50))[0] == 200  # 151 left
+        assert (await post(api, PAGE_OF_50))[0] == 200  # 351 left
         headers = {"Authorization": f"Bearer {api.key}"}
         rows = (PAGE_OF_50_COST - 2) // ROW_COST
         assert (await api.client.get(f"/v1/phone-numbers?limit={rows}", headers=headers)).status_code == 200
