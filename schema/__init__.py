@@ -15,7 +15,7 @@ from strawberry.types import ExecutionContext
 from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import phone_numbers as number_fields
-from schema.limits import DEFAULT_MAX_QUERY_COST, limits
+from schema.limits import DEFAULT_MAX_QUERY_COST, limit_extensions
 
 
 @strawberry.type
@@ -93,7 +93,7 @@ def create_schema(
     *, suggestions: bool = True, introspection: bool = True, max_query_cost: int = DEFAULT_MAX_QUERY_COST
 ) -> Schema:
     """The schema, with "Did you mean ...?" hints and introspection each on or off, and a cost limit."""
-    extensions: list[Callable[[], SchemaExtension]] = [*limits(max_query_cost), RecordOperationName]
+    extensions: list[Callable[[], SchemaExtension]] = [*limit_extensions(max_query_cost), RecordOperationName]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(

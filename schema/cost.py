@@ -59,6 +59,9 @@ FRAMING_BYTES = 8
 SCALAR_BYTES = 440
 VALUE_BYTES: Mapping[tuple[str, str], int] = {("PhoneNumber", "metadata"): METADATA_MAX_BYTES}
 MUTATION_COST = 10
+# Receiving and answering any request, GraphQL or REST, whatever it asks: about
+# a millisecond of CPU, what resolving some 50 fields takes.
+REQUEST_COST = 50
 # Reading one row of a page, whatever is selected of it: about the CPU time of
 # four fields resolved, its 8 KiB of metadata decoded.
 ROW_COST = 4

@@ -3,6 +3,7 @@
 Each document is parsed, checked against the limits, validated and costed
 once (`Documents`, an LRU keyed by its text); a request then only evaluates
 the cached cost with its variables and charges the caller's rate limit.
+Making a plan is work too: a document not in the cache is charged its size.
 
 Length and tokens bound the parser's work, selections the validator's
 (graphql-core compares fields of one name pairwise), depth and aliases the
@@ -31,21 +32,27 @@ from graphql import (
     SelectionNode,
     parse,
 )
+from graphql.validation.validate import ValidationAbortedError
+from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.schema import Schema as StrawberrySchema
 
 from schema.context import GraphQLContext
-from schema.cost import DocumentCost, document_cost
+from schema.cost import REQUEST_COST, DocumentCost, document_cost
 
 MAX_QUERY_LENGTH = 15_000
 MAX_TOKENS = 1_000
 MAX_SELECTIONS = 150
+# graphql-core's budget for comparing fields that share a response name, pairwise:
+# documents clients send spend a few units; its default, 500,000, took 0.35 s.
+MAX_FIELD_COMPARISONS = 2_000
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 DEFAULT_MAX_QUERY_COST = 10_000
-# A document costs at least one unit per this many characters of its text,
-# so parsing and validating what never runs is paid for too.
+# A document not in the cache costs a unit per this many characters of its
+# text (or per selection, if more): parsing and validating it, whether it then
+# runs or not.
 CHARACTERS_PER_UNIT = 10
 DOCUMENT_CACHE_SIZE = 128
 
@@ -57,12 +64,21 @@ _DOCUMENT_RULES = [
 ]
 
 
+# Read by graphql-core each time the rule starts; documented as the knob to turn.
+overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = MAX_FIELD_COMPARISONS
+
+
 def _document_rules() -> AddValidationRules:
     return AddValidationRules(_DOCUMENT_RULES)
 
 
+def largest_charge(max_cost: int) -> int:
+    """The most one request can be charged: its own cost, the parsing of the longest document, the cost limit."""
+    return REQUEST_COST + text_size("x" * MAX_QUERY_LENGTH) + max_cost
+
+
 def text_size(query: str) -> int:
-    """What a document's text costs, known before it is parsed."""
+    """What parsing a document costs, known before it is parsed."""
     return max(1, math.ceil(len(query) / CHARACTERS_PER_UNIT))
 
 
@@ -73,7 +89,7 @@ class Plan:
     document: DocumentNode | None
     # Why it cannot run: a syntax error, a limit, validation errors. Empty when it can.
     errors: list[GraphQLError]
-    # What it costs at least: its text, or its selections, whichever is more.
+    # What making the plan cost: its text, or its selections, whichever is more.
     size: int
     cost: DocumentCost | None
 
@@ -100,11 +116,11 @@ class Documents:
         self.max_cost = max_cost
         self._plans: LRUCache[tuple[str, tuple[type[ASTValidationRule], ...]], Plan] = LRUCache(maxsize=maxsize)
 
-    def plan(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
-        key = (query, rules)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = self._make(schema, query, rules)
+    def cached(self, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan | None:
+        return self._plans.get((query, rules))
+
+    def make(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
+        plan = self._plans[(query, rules)] = self._make(schema, query, rules)
         return plan
 
     def _make(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
@@ -118,10 +134,19 @@ class Documents:
         if selections > MAX_SELECTIONS:
             error = GraphQLError(f"The document has {selections} selections; at most {MAX_SELECTIONS} are allowed")
             return Plan(document, [error], size, None)
-        errors = validate_document(schema._schema, document, rules)
+        errors = [_named(e) for e in validate_document(schema._schema, document, rules)]
         if errors:
             return Plan(document, errors, size, None)
         return Plan(document, [], size, document_cost(schema._schema, document, self.max_cost))
+
+
+def _named(error: GraphQLError) -> GraphQLError:
+    """graphql-core's bare "Validation aborted." names no limit: say which one."""
+    if isinstance(error, ValidationAbortedError) and error.message == "Validation aborted.":
+        return GraphQLError(
+            f"Validation aborted: comparing the fields that share a name took more than {MAX_FIELD_COMPARISONS} steps"
+        )
+    return error
 
 
 def too_costly(cost: int | None, max_cost: int) -> GraphQLError:
@@ -140,23 +165,24 @@ def rate_limited(retry_after: int) -> GraphQLError:
 
 
 class DocumentLimits(SchemaExtension):
-    """Parses, checks and costs each document once (see `Documents`), and charges every request.
+    """Parses, checks and costs each document once (see `Documents`), and charges the request for it.
 
     Replaces Strawberry's parser and validation caches: the plan holds both.
-    A request is charged the document's text size before parsing, its size
-    once parsed, and its cost before it runs; whatever the outcome, so a
-    document that never runs is paid for too. Refused, nothing more runs.
+    A document not in the cache is charged its text size before it is
+    parsed, and its selections beyond that once parsed, whether it then runs
+    or not; a document that runs is charged its cost before it does. Each
+    charge comes before the work it pays for; refused, nothing more runs.
     """
 
     def __init__(self, documents: Documents) -> None:
         self.documents = documents
         self.plan: Plan | None = None
 
-    async def _charge(self, total: int) -> None:
-        """Brings the request's charge up to `total`; raises when the rate limit refuses it."""
+    async def _charge(self, units: int) -> None:
+        """Takes `units` more from the caller's rate limit; raises when it refuses them."""
         context = self.execution_context.context
-        if isinstance(context, GraphQLContext):
-            retry_after = await context.charge(total)
+        if units > 0 and isinstance(context, GraphQLContext):
+            retry_after = await context.charge(units)
             if retry_after is not None:
                 raise rate_limited(retry_after)
 
@@ -165,9 +191,12 @@ class DocumentLimits(SchemaExtension):
         query = execution.query or ""
         if len(query) > MAX_QUERY_LENGTH:
             raise GraphQLError(f"The query is {len(query)} characters long; at most {MAX_QUERY_LENGTH} are allowed")
-        await self._charge(text_size(query))
-        plan = self.plan = self.documents.plan(execution.schema, query, execution.validation_rules)
-        await self._charge(plan.size)
+        plan = self.documents.cached(query, execution.validation_rules)
+        if plan is None:
+            await self._charge(text_size(query))
+            plan = self.documents.make(execution.schema, query, execution.validation_rules)
+            await self._charge(plan.size - text_size(query))
+        self.plan = plan
         if plan.document is None:
             # A fresh error each time: a cached one would gather tracebacks.
             (error,) = plan.errors
@@ -185,7 +214,7 @@ class DocumentLimits(SchemaExtension):
                 errors = [too_costly(cost, self.documents.max_cost)]
             else:
                 try:
-                    await self._charge(max(cost, self.plan.size))
+                    await self._charge(cost)
                 except GraphQLError as refusal:
                     errors = [refusal]
         # Set, the errors spare Strawberry's own validation.
@@ -193,7 +222,7 @@ class DocumentLimits(SchemaExtension):
         yield
 
 
-def limits(max_cost: int) -> list[Callable[[], SchemaExtension]]:
+def limit_extensions(max_cost: int) -> list[Callable[[], SchemaExtension]]:
     """The extensions that enforce the limits, as factories: Strawberry builds each afresh per operation."""
     documents = Documents(max_cost)
     return [_document_rules, lambda: DocumentLimits(documents)]

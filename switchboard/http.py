@@ -3,6 +3,7 @@ and GraphQL-over-HTTP's media types and status codes."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -31,6 +32,7 @@ from models.secrets import SecretBox
 from resolvers import api_keys
 from resolvers.context import Policy
 from schema.context import GraphQLContext
+from schema.cost import REQUEST_COST
 from switchboard.rate_limit import RateLimiter
 
 log = logging.getLogger("switchboard")
@@ -205,26 +207,6 @@ def client_address(request: Request) -> str:
     return str(address)
 
 
-class Meter:
-    """What one request has taken from its key's rate limit, brought up to a total in steps.
-
-    Every step is taken before the work it pays for, so a request refused
-    half-way keeps what it already cost.
-    """
-
-    def __init__(self, limiter: RateLimiter, identity: str) -> None:
-        self.limiter, self.identity, self.taken = limiter, identity, 0
-
-    async def charge(self, total: int) -> int | None:
-        """None once `total` units are taken in all, else the whole seconds until they would be."""
-        if total <= self.taken:
-            return None
-        retry_after = await self.limiter.take(self.identity, total - self.taken)
-        if retry_after is None:
-            self.taken = total
-        return retry_after
-
-
 @dataclass(frozen=True)
 class Caller:
     organization_id: uuid.UUID
@@ -258,7 +240,7 @@ class Gate:
     One Authorization header, or 400. A client address that has sent too many
     requests without a valid key is refused (429) before its key is looked up;
     each such request counts against its address. A valid key's request costs
-    one unit of the key's rate limit at once, whatever follows.
+    REQUEST_COST units of the key's rate limit at once, whatever follows.
     """
 
     def __init__(self, authenticator: api_keys.Authenticator, keys: RateLimiter, addresses: RateLimiter) -> None:
@@ -278,11 +260,12 @@ class Gate:
             await self.addresses.take(address, 1)
             message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
             return Denied(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": 'Bearer realm="switchboard"'})
-        meter = Meter(self.keys, api_keys.hash_key(token))
-        retry_after = await meter.charge(1)
+        # Every later charge of the request is the key's too; each comes before the work it pays for.
+        charge = functools.partial(self.keys.take, api_keys.hash_key(token))
+        retry_after = await charge(REQUEST_COST)
         if retry_after is not None:
             return rate_limit_exceeded(retry_after)
-        return Caller(organization_id, meter.charge)
+        return Caller(organization_id, charge)
 
 
 class GraphQLView(GraphQL[GraphQLContext, None]):

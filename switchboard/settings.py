@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from resolvers.context import DEFAULT_MAX_AGENTS, DEFAULT_MAX_PHONE_NUMBERS, Policy
-from schema.limits import DEFAULT_MAX_QUERY_COST
+from schema.limits import DEFAULT_MAX_QUERY_COST, largest_charge
 
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
@@ -21,9 +21,9 @@ DEFAULT_API_KEY_CACHE_SECONDS = 30.0
 # Serves every npm package's files at /<package>@<version>/<file>.
 DEFAULT_GRAPHIQL_CDN = "https://unpkg.com"
 # Per API key and per worker process, in cost units: a second's worth, and how many
-# may be spent at once (at least a query of the largest cost allowed).
-DEFAULT_RATE_LIMIT = 2_000.0
-DEFAULT_RATE_LIMIT_BURST = 20_000
+# may be spent at once (at least what one request may cost).
+DEFAULT_RATE_LIMIT = 5_000.0
+DEFAULT_RATE_LIMIT_BURST = 50_000
 MAX_RATE_LIMIT_BURST = 100_000_000
 MAX_QUERY_COST = 1_000_000
 # Per client address and per worker process: requests a minute without a valid API key.
@@ -78,10 +78,10 @@ class Settings:
                 "processes sharing one SQLite file queue behind each other's write locks. "
                 "For several workers or hosts, set DATABASE_URL to a PostgreSQL database (postgres://...)"
             )
-        if self.rate_limit_burst < self.max_query_cost:
+        if self.rate_limit_burst < (needed := largest_charge(self.max_query_cost)):
             raise SettingsError(
-                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least SWITCHBOARD_MAX_QUERY_COST "
-                f"({self.max_query_cost}): a query costing more than a key can ever spend at once would never run"
+                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one request may "
+                f"cost with SWITCHBOARD_MAX_QUERY_COST at {self.max_query_cost}: else some requests could never run"
             )
 
     @classmethod

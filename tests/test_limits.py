@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_QUERY_LENGTH, MAX_SELECTIONS, MAX_TOKENS
+from graphql.language import Lexer, Source, TokenKind
+
+from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELD_COMPARISONS, MAX_QUERY_LENGTH, MAX_SELECTIONS, MAX_TOKENS
 from switchboard.limits import MAX_BODY_BYTES
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import twilio
@@ -28,19 +30,37 @@ def nested(depth: int) -> str:
     return f"{{ {selection} }}"
 
 
-# 25 tokens and 2 selections: many tokens, few selections.
-FILTERED = 'phoneNumbers(first: 1, after: null, filter: {provider: SIP, sipMode: REGISTRATION, agentId: null}) { totalCount }'
+def token_count(document: str) -> int:
+    lexer, count = Lexer(Source(document)), 0
+    while lexer.advance().kind != TokenKind.EOF:
+        count += 1
+    return count
 
 
 def tokens(count: int) -> str:
-    """A valid query of exactly `count` tokens, within the other limits: filtered counts, then __typename."""
-    chunks, rest = divmod(count - 2, 25)
-    return "{ " + f"{FILTERED} " * chunks + "__typename " * rest + "}"
+    """A valid document of exactly `count` tokens and 3 selections: a dry run with a long metadata list."""
+    head = 'mutation { createPhoneNumber(input: {number: "+14155550123", provider: {voximplant: {}}, dryRun: true, metadata: {k: ['
+    tail = "]}}) { userErrors { code } } }"
+    return head + "1 " * (count - token_count(head + tail)) + tail
+
+
+NUMBER_FIELDS = ["id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt", "metadata"]
 
 
 def selections(count: int) -> str:
-    """A valid query of exactly `count` selections: a fragment spread, and fields in the fragment."""
-    return "{ ...F } fragment F on Query { " + "__typename " * (count - 1) + "}"
+    """A valid query of exactly `count` selections, no two fields of one name side by side: aliased pages."""
+    pages, left = [], count
+    while left:
+        fields = min(len(NUMBER_FIELDS), left - 3)
+        assert fields > 0, count
+        pages.append(f"a{len(pages)}: phoneNumbers(first: 1) {{ edges {{ node {{ {' '.join(NUMBER_FIELDS[:fields])} }} }} }}")
+        left -= 3 + fields
+    return "{ " + " ".join(pages) + " }"
+
+
+def same_fields(count: int) -> str:
+    """`count` fields of one name, which validation compares pairwise."""
+    return "{ " + "phoneNumbers { totalCount } " * count + "}"
 
 
 def aliases(count: int) -> str:
@@ -72,6 +92,11 @@ async def errors_of(api: Api, query: str, *, accept: str = GRAPHQL_JSON) -> tupl
             id="selections",
         ),
         pytest.param(
+            same_fields(MAX_SELECTIONS // 2),
+            f"Validation aborted: comparing the fields that share a name took more than {MAX_FIELD_COMPARISONS} steps",
+            id="field-comparisons",
+        ),
+        pytest.param(
             padded(MAX_QUERY_LENGTH + 1),
             f"The query is {MAX_QUERY_LENGTH + 1} characters long; at most {MAX_QUERY_LENGTH} are allowed",
             id="length",
@@ -90,6 +115,7 @@ async def test_a_document_over_a_limit_is_refused(api: Api, query: str, message:
         pytest.param(tokens(MAX_TOKENS), id="tokens"),
         pytest.param(aliases(MAX_ALIASES), id="aliases"),
         pytest.param(selections(MAX_SELECTIONS), id="selections"),
+        pytest.param(same_fields(20), id="field-comparisons"),
         pytest.param(padded(MAX_QUERY_LENGTH), id="length"),
     ],
 )

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import uuid
 
 import pytest
 
 from resolvers.api_keys import issue_key
+from schema.cost import REQUEST_COST
+from schema.limits import largest_charge
 from switchboard.rate_limit import RateLimiter, seconds_until_room
 from switchboard.rest import ROW_COST
 from switchboard.settings import Settings
@@ -79,9 +82,13 @@ def test_retry_after_is_when_limits_would_take_the_cost(arguments: tuple, second
     assert seconds_until_room(*arguments) == pytest.approx(seconds)
 
 
+# A budget that holds what one request may cost with a cost limit of 1,000 and no more.
+BUDGET = largest_charge(1_000)
+
+
 @pytest.fixture
 def limited(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, rate_limit=SLOW, rate_limit_burst=2 * PAGE_OF_50_COST, max_query_cost=2 * PAGE_OF_50_COST)
+    return dataclasses.replace(settings, rate_limit=SLOW, rate_limit_burst=BUDGET, max_query_cost=1_000)
 
 
 async def post(api: Api, query: str, *, key: str | None = None) -> tuple[int, dict, str | None]:
@@ -106,60 +113,87 @@ def window_of(settings: Settings) -> int:
     return math.ceil(settings.rate_limit_burst / settings.rate_limit)
 
 
+def unique(query: str) -> str:
+    """The query as a document no test sent before: the plans of documents outlive an app in the process."""
+    return f"# {uuid.uuid4().hex}\n{query}"
+
+
+def size(query: str) -> int:
+    """What a document the server has not seen yet costs to parse and validate (it has few selections)."""
+    return math.ceil(len(query) / 10)
+
+
+async def accepted_until_refused(api: Api, queries: list[str]) -> int:
+    """How many of `queries` run before the first refused one, which must be refused for its rate limit."""
+    for count, query in enumerate(queries):
+        status, body, retry_after = await post(api, query)
+        if status == 429:
+            assert_rate_limited(status, body, retry_after, window=math.ceil(BUDGET / SLOW))
+            return count
+        assert status == 200, body
+    raise AssertionError("never refused")
+
+
 async def test_a_document_is_charged_its_cost_aliases_and_fragments_included(limited: Settings) -> None:
     async with running_app(limited) as app, api_client(app) as api:
-        assert (await post(api, PAGE_OF_50))[0] == 200
-        assert (await post(api, PAGE_OF_50))[0] == 200  # the whole budget
-        assert_rate_limited(*await post(api, "{ __typename }"), window=window_of(limited))
+        page = unique(PAGE_OF_50)
+        first = REQUEST_COST + size(page) + PAGE_OF_50_COST  # the first time, parsing it too
+        runs = 1 + (BUDGET - first) // (REQUEST_COST + PAGE_OF_50_COST)
+        assert await accepted_until_refused(api, [page] * 20) == runs == 6
     async with running_app(limited) as app, api_client(app) as api:
-        fragment = (
+        fragment = unique(
             "{ ...F } fragment F on Query { "
             "a: phoneNumbers(first: 50) { edges { node { id } } } b: phoneNumbers(first: 50) { edges { node { id } } } }"
         )
-        assert (await post(api, fragment))[0] == 200  # 2 x 351: the whole budget
-        assert_rate_limited(*await post(api, "{ __typename }"), window=window_of(limited))
+        first = REQUEST_COST + size(fragment) + 2 * PAGE_OF_50_COST
+        runs = 1 + (BUDGET - first) // (REQUEST_COST + 2 * PAGE_OF_50_COST)
+        assert await accepted_until_refused(api, [fragment] * 20) == runs == 3
 
 
 async def test_a_refused_operation_runs_nothing_and_other_keys_go_on(limited: Settings) -> None:
     async with running_app(limited) as app, api_client(app) as api:
-        assert (await post(api, PAGE_OF_50))[0] == 200
-        mutation = 'mutation { createAgent(input: {name: "Late"}) { agent { id } } }'
-        assert (await post(api, mutation))[0] == 200  # 10 for the write, 1 a field: 13; 364 spent
+        mutation = unique('mutation { createAgent(input: {name: "Late"}) { agent { id } } }')
+        assert (await post(api, mutation))[0] == 200  # 10 for the write, 1 a field: 13
+        spent = REQUEST_COST + size(mutation) + 13
         pages = "phoneNumbers(first: 2) { edges { node { id } } }"
         mutations = " ".join(f'm{i}: createAgent(input: {{name: "Late {i}"}}) {{ agent {{ {pages} }} }}' for i in range(15))
-        assert_rate_limited(*await post(api, f"mutation {{ {mutations} }}"), window=window_of(limited))  # 15 x 27
+        large = unique(f"mutation {{ {mutations} }}")  # 15 x (13 + 2 x 7)
+        page, sent = unique(PAGE_OF_50), set()
+        while spent + REQUEST_COST + size(large) + 15 * 27 <= BUDGET:
+            assert (await post(api, page))[0] == 200
+            spent += REQUEST_COST + PAGE_OF_50_COST + (size(page) if page not in sent else 0)
+            sent.add(page)
+        assert_rate_limited(*await post(api, large), window=window_of(limited))
         assert [row["name"] for row in await stored_rows("agents")] == ["Late"]
         other = (await issue_key("Globex")).key
         SWEEP.add_secret(other)
         assert (await post(api, mutation, key=other))[0] == 200
 
 
-async def test_documents_that_do_not_run_are_charged_their_size(limited: Settings) -> None:
-    """A document that never runs still costs its parsing and validation: a unit per 10 characters, at least 1."""
-    budget = limited.rate_limit_burst
+async def test_documents_that_do_not_run_are_charged_too(limited: Settings) -> None:
+    """Every request costs REQUEST_COST; a document the server has not seen, its size too: parsing and validating it."""
     async with running_app(limited) as app, api_client(app) as api:
-        invalid = "{ nope" + " " * 94 + "}"  # 101 characters: 11 units
-        for _ in range((budget - 2) // 11):
-            assert (await post(api, invalid))[0] == 200  # a validation error, answered
-        assert (await post(api, "{ __typename }"))[0] == 200  # 2 units
-        left = budget - (budget - 2) // 11 * 11 - 2
-        status, body, _ = await post(api, "{ __typename }".ljust(10 * (left + 1)))  # one unit more than is left
-        assert status == 429 and body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        fresh = [unique("{ nope }").ljust(101) for _ in range(100)]  # 11 units each
+        assert await accepted_until_refused(api, fresh) == BUDGET // (REQUEST_COST + 11)
+    async with running_app(limited) as app, api_client(app) as api:
+        seen = [unique("{ nope }").ljust(101)] * 100  # 11 units the first time
+        assert await accepted_until_refused(api, seen) == 1 + (BUDGET - REQUEST_COST - 11) // REQUEST_COST
 
 
 async def test_rest_requests_share_the_keys_budget_and_cost_their_rows(limited: Settings) -> None:
     assert ROW_COST == 13  # reading it, the object and its 8 fields, as GraphQL would count them
+    page = REQUEST_COST + 1 + 100 * ROW_COST
     async with running_app(limited) as app, api_client(app) as api:
-        assert (await post(api, PAGE_OF_50))[0] == 200  # 351 left
         headers = {"Authorization": f"Bearer {api.key}"}
-        rows = (PAGE_OF_50_COST - 2) // ROW_COST
-        assert (await api.client.get(f"/v1/phone-numbers?limit={rows}", headers=headers)).status_code == 200
-        left = PAGE_OF_50_COST - (1 + rows * ROW_COST)
-        refused = await api.client.get("/v1/phone-numbers?limit=1", headers=headers)  # 1 + ROW_COST: more than is left
+        assert (await api.client.get("/v1/phone-numbers?limit=100", headers=headers)).status_code == 200
+        assert BUDGET - page < page  # a second page does not fit
+        refused = await api.client.get("/v1/phone-numbers?limit=100", headers=headers)
         assert refused.status_code == 429
         seconds = int(refused.headers["retry-after"])
         assert refused.json() == {"error": f"Rate limit exceeded: retry after {seconds} seconds", "details": []}
         assert 1 <= seconds <= 2 * window_of(limited)
-        left -= 1  # the one unit every request costs, refused or not
-        assert (await post(api, "{ __typename }".ljust(10 * left)))[0] == 200  # the rest, by its size
-        assert_rate_limited(*await post(api, "{ __typename }"), window=window_of(limited))
+        # A refused request still cost REQUEST_COST; what is left goes to GraphQL as well.
+        left = BUDGET - page - REQUEST_COST
+        page = unique(PAGE_OF_50)
+        runs = 1 + (left - REQUEST_COST - size(page) - PAGE_OF_50_COST) // (REQUEST_COST + PAGE_OF_50_COST)
+        assert await accepted_until_refused(api, [page] * 20) == runs == 2

@@ -51,9 +51,9 @@ from tests.servers import server_environment, switchboard
             id="rate-limit-burst-zero",
         ),
         pytest.param(
-            {"SWITCHBOARD_RATE_LIMIT_BURST": "9999"},
-            "SWITCHBOARD_RATE_LIMIT_BURST (9999) must be at least SWITCHBOARD_MAX_QUERY_COST (10000): "
-            "a query costing more than a key can ever spend at once would never run",
+            {"SWITCHBOARD_RATE_LIMIT_BURST": "11549"},
+            "SWITCHBOARD_RATE_LIMIT_BURST (11549) must be at least 11550, what one request may cost with "
+            "SWITCHBOARD_MAX_QUERY_COST at 10000: else some requests could never run",
             id="rate-limit-burst-below-max-query-cost",
         ),
         pytest.param(
@@ -99,7 +99,7 @@ def test_defaults_and_accepted_values() -> None:
             "SWITCHBOARD_INTROSPECTION": "false",
             "SWITCHBOARD_CORS_ORIGINS": "https://app.example.com, http://localhost:5173",
             "SWITCHBOARD_RATE_LIMIT": "2.5",
-            "SWITCHBOARD_RATE_LIMIT_BURST": "20",
+            "SWITCHBOARD_RATE_LIMIT_BURST": "1570",
             "SWITCHBOARD_MAX_QUERY_COST": "20",
             "SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT": "5",
             "SWITCHBOARD_TRUSTED_PROXIES": "10.1.2.3, 192.168.0.0/16, 2001:DB8::/32",
@@ -108,7 +108,7 @@ def test_defaults_and_accepted_values() -> None:
     assert (settings.database, settings.workers, settings.shutdown_timeout, settings.log_format) == ("postgres", 4, 7.5, "text")
     assert (settings.is_production, settings.introspection) == (True, False)
     assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")
-    assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (2.5, 20, 20)
+    assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (2.5, 1570, 20)
     assert settings.unauthenticated_rate_limit == 5
     assert settings.trusted_proxies == ("10.1.2.3/32", "192.168.0.0/16", "2001:db8::/32")
 
@@ -116,7 +116,7 @@ def test_defaults_and_accepted_values() -> None:
 def test_the_defaults_of_the_limits() -> None:
     settings = Settings.from_env({})
     assert (settings.is_production, settings.introspection, settings.cors_origins) == (False, True, ())
-    assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (2000, 20000, 10000)
+    assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (5000, 50000, 10000)
     assert (settings.unauthenticated_rate_limit, settings.trusted_proxies) == (60, ())
 
 
