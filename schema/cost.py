@@ -1,12 +1,13 @@
 """The static cost of a GraphQL document: an upper bound of its answer, computed before it runs.
 
-A unit of cost stands for at most UNIT_BYTES bytes of the answer and one
-field resolved. Every field costs at least 1 each time it can appear in the
-answer; a field with a `first` argument (a connection) reads a page of rows,
-so it costs ROW_COST for each row of its page size plus its selection that
-many times; fragments are counted wherever they are spread, aliases as the
-separate fields they are, and @skip/@include as if the field were kept.
-Mutations cost MUTATION_COST more each: they write.
+A unit of cost stands for at most UNIT_BYTES bytes of the answer and about
+one field resolved. Every field costs at least 1 each time it can appear in
+the answer. A field with a `first` argument (a connection) reads a page of
+rows: ROW_COST for each row its page size allows, and its edges count that
+many times. Counts and filtered pages may read every row: SCAN_COST, once per
+field. Fragments are counted wherever they are spread, aliases as the
+separate fields they are, @skip/@include as if the field were kept, every
+member of a union. Mutations cost MUTATION_COST more each: they write.
 
 The cost depends on the variables only through `first`, so the analysis of a
 document is done once, into a polynomial over its page-size variables, and
@@ -65,6 +66,11 @@ REQUEST_COST = 50
 # Reading one row of a page, whatever is selected of it: about the CPU time of
 # four fields resolved, its 8 KiB of metadata decoded.
 ROW_COST = 4
+# Counting or filtering may read every row an organization holds (10,000 numbers
+# at the default limit): about 3 ms of CPU. Charged once per field in the document,
+# not per appearance: the counts of a page's agents are one batched query.
+SCAN_COST = 200
+SCAN_COST_FIELDS = (("PhoneNumberConnection", "totalCount"), ("AgentConnection", "totalCount"))
 
 # A page-size variable: its name, and the page size the argument takes without it.
 PageVariable = tuple[str, int]
@@ -165,14 +171,37 @@ def document_cost(schema: GraphQLSchema, document: DocumentNode, limit: int) -> 
     return DocumentCost(operations)
 
 
+# A page's size: rows a literal `first` allows, a variable, or no page at all.
+Page = int | PageVariable | None
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a selection costs: units for each time it appears, and scans done once whatever the multipliers."""
+
+    per_answer: Polynomial = field(default_factory=Polynomial)
+    scans: int = 0
+
+    def __add__(self, other: Work) -> Work:
+        return Work(self.per_answer + other.per_answer, self.scans + other.scans)
+
+    def times(self, page: Page) -> Work:
+        if page is None:
+            return self
+        return Work(self.per_answer.scaled(page) if isinstance(page, int) else self.per_answer.times(page), self.scans)
+
+    def polynomial(self) -> Polynomial:
+        return self.per_answer + Polynomial.constant(self.scans * SCAN_COST)
+
+
 class _Analysis:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], limit: int) -> None:
         self.schema = schema
         self.fragments = fragments
         self.introspection = _Introspection(schema, fragments, limit)
-        # A fragment's cost does not depend on where it is spread: computed once,
-        # however often it is spread.
-        self.fragment_costs: dict[str, Polynomial] = {}
+        # A fragment costs the same wherever it is spread on a page of the same
+        # size: computed once, however often it is spread.
+        self.fragment_costs: dict[tuple[str, Page], Work] = {}
 
     def operation(self, operation: OperationDefinitionNode) -> OperationCost | None:
         root = self.schema.get_root_type(operation.operation)
@@ -181,58 +210,69 @@ class _Analysis:
             v.variable.name.value: _literal(v.default_value) for v in operation.variable_definitions or () if v.default_value
         }
         try:
-            return OperationCost(self.selections(operation.selection_set, root), defaults)
+            return OperationCost(self.selections(operation.selection_set, root, None).polynomial(), defaults)
         except OverLimit:
             return None
 
-    def selections(self, selection_set: SelectionSetNode, parent: GraphQLCompositeType) -> Polynomial:
-        total = Polynomial()
+    def selections(self, selection_set: SelectionSetNode, parent: GraphQLCompositeType, page: Page) -> Work:
+        """The cost of a selection set; `page` is the page size when `parent` is a connection."""
+        total = Work()
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent)
+                total += self.field(selection, parent, page)
             elif isinstance(selection, InlineFragmentNode):
                 condition = self._type(selection.type_condition.name.value) if selection.type_condition else parent
-                total += self.selections(selection.selection_set, condition)
+                total += self.selections(selection.selection_set, condition, page)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self.fragment(selection.name.value)
+                total += self.fragment(selection.name.value, page)
         return total
 
-    def fragment(self, name: str) -> Polynomial:
-        if name not in self.fragment_costs:
+    def fragment(self, name: str, page: Page) -> Work:
+        if (name, page) not in self.fragment_costs:
             definition = self.fragments[name]
-            self.fragment_costs[name] = self.selections(definition.selection_set, self._type(definition.type_condition.name.value))
-        return self.fragment_costs[name]
+            condition = self._type(definition.type_condition.name.value)
+            self.fragment_costs[(name, page)] = self.selections(definition.selection_set, condition, page)
+        return self.fragment_costs[(name, page)]
 
-    def field(self, node: FieldNode, parent: GraphQLCompositeType) -> Polynomial:
+    def field(self, node: FieldNode, parent: GraphQLCompositeType, page: Page) -> Work:
         name = node.name.value
         key = (node.alias or node.name).value
         if name == "__typename":
-            return Polynomial.constant(weight(key, SCALAR_BYTES))
+            return Work(Polynomial.constant(weight(key, SCALAR_BYTES)))
         if name in ("__schema", "__type"):
-            return Polynomial.constant(self.introspection.root(node))
+            return Work(Polynomial.constant(self.introspection.root(node)))
         definition: GraphQLField = parent.fields[name]  # type: ignore[union-attr]
         # An object's own bytes are its key and braces; its fields count below.
         own = weight(key, 2 if node.selection_set else VALUE_BYTES.get((parent.name, name), SCALAR_BYTES))
         if parent is self.schema.mutation_type:
             own += MUTATION_COST
-        if node.selection_set is None:
-            return Polynomial.constant(own)
-        below = self.selections(node.selection_set, get_named_type(definition.type))  # type: ignore[arg-type]
-        if "first" in definition.args:
-            below = self._per_page(Polynomial.constant(ROW_COST) + below, node, definition)
-        return Polynomial.constant(own) + below
+        work = Work(Polynomial.constant(own), SCAN_COST_FIELDS.count((parent.name, name)))
+        if node.selection_set is not None:
+            rows = self._page(node, definition) if "first" in definition.args else None
+            if rows is not None:
+                # The page's rows are read whatever is selected of them; a filter may read all.
+                work += Work(scans=int(any(a.name.value == "filter" for a in node.arguments or ()))) + Work(
+                    Polynomial.constant(ROW_COST)
+                ).times(rows)
+            work += self.selections(node.selection_set, get_named_type(definition.type), rows)  # type: ignore[arg-type]
+        # A list in a connection (its edges) holds a row each.
+        return work.times(page) if _is_list(definition.type) else work
 
-    def _per_page(self, below: Polynomial, node: FieldNode, definition: GraphQLField) -> Polynomial:
+    def _page(self, node: FieldNode, definition: GraphQLField) -> Page:
         fallback = definition.args["first"].default_value
         fallback = fallback if isinstance(fallback, int) else PAGE_SIZE_MAX
         argument = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
         if isinstance(argument, VariableNode):
-            return below.times((argument.name.value, fallback))
+            return (argument.name.value, fallback)
         value = int(argument.value) if isinstance(argument, IntValueNode) else None if argument is None else PAGE_SIZE_MAX
-        return below.scaled(page_size(value, fallback))
+        return page_size(value, fallback)
 
     def _type(self, name: str) -> GraphQLCompositeType:
         return self.schema.get_type(name)  # type: ignore[return-value]
+
+
+def _is_list(type_: GraphQLOutputType) -> bool:
+    return is_list_type(type_.of_type if is_non_null_type(type_) else type_)  # type: ignore[union-attr]
 
 
 def _literal(value: Any) -> Any:

@@ -7,6 +7,7 @@ measured, and one step bigger is refused.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -15,7 +16,8 @@ from graphql import get_introspection_query
 
 from resolvers.rules import METADATA_MAX_BYTES
 from switchboard import http
-from tests.conftest import Api, stored_rows
+from switchboard.settings import Settings
+from tests.conftest import Api, api_client, running_app, stored_rows
 from tests.graphql_ops import twilio
 
 GRAPHQL_JSON = "application/graphql-response+json"
@@ -33,13 +35,11 @@ ISSUE_QUERY = (
 ISSUE_QUERY_COST = 1 + 100 * (7 + 15 * (1 + 100 * 9))
 
 
-def refusal(cost: int | None) -> dict[str, Any]:
-    message = f"The query costs {cost}; at most {MAX_QUERY_COST} is allowed"
+def refusal(cost: int | None, max_cost: int = MAX_QUERY_COST) -> dict[str, Any]:
+    message = f"The query costs {cost}; at most {max_cost} is allowed"
     if cost is None:
-        message = f"The query costs more than {MAX_QUERY_COST}; at most {MAX_QUERY_COST} is allowed"
-    return {
-        "errors": [{"message": message, "extensions": {"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": MAX_QUERY_COST}}]
-    }
+        message = f"The query costs more than {max_cost}; at most {max_cost} is allowed"
+    return {"errors": [{"message": message, "extensions": {"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost}}]}
 
 
 async def post(api: Api, query: str, variables: dict[str, Any] | None = None, *, accept: str = GRAPHQL_JSON) -> Any:
@@ -142,6 +142,36 @@ async def test_a_refused_mutation_writes_nothing(api: Api) -> None:
     response = await post(api, f"mutation {{ {fields} }}")
     assert (response.status_code, response.json()) == (400, refusal(6 * (11 + 1 + 1 + 100 * 23)))
     assert await stored_rows("agents") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "cost"),
+    [
+        # Each count may read every row: 200, once per field, not per page it appears on.
+        pytest.param(
+            "{ " + " ".join(f"a{i}: phoneNumbers(first: 1) {{ totalCount }}" for i in range(15)) + " }",
+            15 * (1 + 4 + 1 + 200),
+            id="counts",
+        ),
+        pytest.param(
+            "{ " + " ".join(f'a{i}: phoneNumbers(first: 1, filter: {{search: "{i}"}}) {{ edges {{ node {{ id }} }} }}' for i in range(15)) + " }",
+            15 * (1 + 200 + 1 * (4 + 3)),
+            id="filtered-pages",
+        ),
+        pytest.param(
+            "{ agents(first: 100) { edges { node { phoneNumbers(first: 1) { totalCount } } } } }",
+            1 + 100 * (4 + 1 + 1 + (1 + 4 + 1)) + 200,
+            id="counts-of-a-page-of-agents",
+        ),
+    ],
+)
+async def test_counts_and_filters_cost_what_they_may_read(settings: Settings, query: str, cost: int) -> None:
+    limited = dataclasses.replace(settings, max_query_cost=cost - 1)
+    async with running_app(limited) as app, api_client(app) as api:
+        response = await post(api, query)
+        assert (response.status_code, response.json()) == (400, refusal(cost, max_cost=cost - 1))
+    async with running_app(dataclasses.replace(settings, max_query_cost=cost)) as app, api_client(app) as api:
+        assert (await post(api, query)).status_code == 200
 
 
 INTROSPECTION_SHAPE = "{ __schema { types { fields { type { fields { type { name } } } } } } }"
