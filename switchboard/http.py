@@ -237,23 +237,26 @@ def rate_limit_exceeded(retry_after: int, message: str = "Rate limit exceeded") 
 class Gate:
     """Who a request acts for, decided before anything of it runs; the same for GraphQL and REST.
 
-    One Authorization header, or 400. A client address that has sent too many
-    requests without a valid key is refused (429) before its key is looked up;
-    each such request counts against its address. A valid key's request costs
-    REQUEST_COST units of the key's rate limit at once, whatever follows.
+    A client address that has sent too many requests without a valid key is
+    refused (429) before its key is looked up; each such request counts
+    against its address, and so does one with two Authorization headers
+    (400). A valid key's request costs REQUEST_COST units of the key's rate
+    limit at once, whatever follows.
     """
 
     def __init__(self, authenticator: api_keys.Authenticator, keys: RateLimiter, addresses: RateLimiter) -> None:
         self.authenticator, self.keys, self.addresses = authenticator, keys, addresses
 
     async def admit(self, request: Request) -> Caller | Denied:
-        count = len(request.headers.getlist("authorization"))
-        if count > 1:
-            return Denied(400, f"Send one Authorization header; this request has {count}", "BAD_REQUEST")
         address = client_address(request)
         retry_after = await self.addresses.allows(address)
         if retry_after is not None:
             return rate_limit_exceeded(retry_after, "Too many requests without a valid API key")
+        count = len(request.headers.getlist("authorization"))
+        if count > 1:
+            # Which one counts would depend on the parser in front; neither does.
+            await self.addresses.take(address, 1)
+            return Denied(400, f"Send one Authorization header; this request has {count}", "BAD_REQUEST")
         token = bearer_token(request)
         organization_id = await self.authenticator.authenticate(token) if token else None
         if token is None or organization_id is None:
