@@ -5,9 +5,9 @@ once (`Documents`, an LRU keyed by its text); a request then only evaluates
 the cached cost with its variables and charges the caller's rate limit.
 Making a plan is work too: a document not in the cache is charged its size.
 
-Length and tokens bound the parser's work, selections the validator's
-(graphql-core compares fields of one name pairwise), depth and aliases the
-shape, and the cost the resolvers' work and the size of the answer.
+Length and tokens bound the parser's work; selections, and a budget for
+comparing fields of one name pairwise, the validator's; depth and aliases the
+shape; the cost the resolvers' work and the size of the answer.
 Introspection fields do not count towards depth (typed clients' introspection
 query nests `ofType` deeply); graphql-core's own rule bounds their nesting,
 and their cost is counted exactly.
@@ -16,7 +16,7 @@ and their cost is counted exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
 from cachetools import LRUCache
@@ -32,11 +32,11 @@ from graphql import (
     SelectionNode,
     parse,
 )
-from graphql.validation.validate import ValidationAbortedError
 from graphql.validation.rules import overlapping_fields_can_be_merged
-from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
-from strawberry.schema.schema import validate_document
+from graphql.validation.validate import ValidationAbortedError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema import Schema as StrawberrySchema
+from strawberry.schema.schema import validate_document
 
 from schema.context import GraphQLContext
 from schema.cost import REQUEST_COST, DocumentCost, document_cost
@@ -56,25 +56,13 @@ DEFAULT_MAX_QUERY_COST = 10_000
 CHARACTERS_PER_UNIT = 10
 DOCUMENT_CACHE_SIZE = 128
 
-# Strawberry's depth and alias limiters make a new rule class per instance;
-# built once, the rules stay the same, and so does the document cache's key.
-_DOCUMENT_RULES = [
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-]
-
-
 # Read by graphql-core each time the rule starts; documented as the knob to turn.
 overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = MAX_FIELD_COMPARISONS
 
 
-def _document_rules() -> AddValidationRules:
-    return AddValidationRules(_DOCUMENT_RULES)
-
-
 def largest_charge(max_cost: int) -> int:
     """The most one request can be charged: its own cost, the parsing of the longest document, the cost limit."""
-    return REQUEST_COST + text_size("x" * MAX_QUERY_LENGTH) + max_cost
+    return REQUEST_COST + math.ceil(MAX_QUERY_LENGTH / CHARACTERS_PER_UNIT) + max_cost
 
 
 def text_size(query: str) -> int:
@@ -109,6 +97,57 @@ def _selections(document: DocumentNode) -> int:
     return count
 
 
+class _Shape:
+    """Depth and aliases, counted through fragments as Strawberry's limiters count them, each fragment once.
+
+    Strawberry's own limiters follow every spread anew: a chain of 40
+    fragments each spreading the next twice, 400 tokens, never finished.
+    """
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.done: dict[str, tuple[int, int]] = {}
+        self.started: set[str] = set()
+
+    def of(self, selections: Iterable[SelectionNode]) -> tuple[int, int]:
+        """The depth of the deepest field below, and the aliases, of a selection set."""
+        depth = aliases = 0
+        for selection in selections:
+            below = (0, 0)
+            if isinstance(selection, FieldNode):
+                aliases += selection.alias is not None
+                if selection.selection_set:
+                    below = self.of(selection.selection_set.selections)
+                    # Introspection fields are not counted towards depth.
+                    below = (0 if selection.name.value.startswith("__") else 1 + below[0], below[1])
+            elif isinstance(selection, InlineFragmentNode):
+                below = self.of(selection.selection_set.selections)
+            elif isinstance(selection, FragmentSpreadNode):
+                below = self.fragment(selection.name.value)
+            depth, aliases = max(depth, below[0]), aliases + below[1]
+        return depth, aliases
+
+    def fragment(self, name: str) -> tuple[int, int]:
+        # Unknown fragments and cycles are validation's to refuse: they count nothing here.
+        if name not in self.done and name in self.fragments and name not in self.started:
+            self.started.add(name)
+            self.done[name] = self.of(self.fragments[name].selection_set.selections)
+        return self.done.get(name, (0, 0))
+
+    def errors(self, document: DocumentNode) -> list[GraphQLError]:
+        errors, aliases = [], 0
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                depth, operation_aliases = self.of(definition.selection_set.selections)
+                aliases += operation_aliases
+                if depth > MAX_DEPTH:
+                    name = definition.name.value if definition.name else "anonymous"
+                    errors.append(GraphQLError(f"'{name}' exceeds maximum operation depth of {MAX_DEPTH}", [definition]))
+        if aliases > MAX_ALIASES:
+            errors.append(GraphQLError(f"{aliases} aliases found. Allowed: {MAX_ALIASES}"))
+        return errors
+
+
 class Documents:
     """Plans of the documents recently seen, each made once: an LRU keyed by the query text."""
 
@@ -120,7 +159,12 @@ class Documents:
         return self._plans.get((query, rules))
 
     def make(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
-        plan = self._plans[(query, rules)] = self._make(schema, query, rules)
+        try:
+            plan = self._make(schema, query, rules)
+        except RecursionError:
+            # Fragments spread within fragments, deeper than the interpreter's stack.
+            plan = Plan(None, [GraphQLError("The document nests too deeply")], text_size(query), None)
+        self._plans[(query, rules)] = plan
         return plan
 
     def _make(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
@@ -134,7 +178,7 @@ class Documents:
         if selections > MAX_SELECTIONS:
             error = GraphQLError(f"The document has {selections} selections; at most {MAX_SELECTIONS} are allowed")
             return Plan(document, [error], size, None)
-        errors = [_named(e) for e in validate_document(schema._schema, document, rules)]
+        errors = [_named(e) for e in validate_document(schema._schema, document, rules)] + _Shape(document).errors(document)
         if errors:
             return Plan(document, errors, size, None)
         return Plan(document, [], size, document_cost(schema._schema, document, self.max_cost))
@@ -225,5 +269,5 @@ class DocumentLimits(SchemaExtension):
 def limit_extensions(max_cost: int) -> list[Callable[[], SchemaExtension]]:
     """The extensions that enforce the limits, as factories: Strawberry builds each afresh per operation."""
     documents = Documents(max_cost)
-    return [_document_rules, lambda: DocumentLimits(documents)]
+    return [lambda: DocumentLimits(documents)]
 

@@ -148,8 +148,6 @@ def graphql_refusal(
     )
 
 
-
-
 def response_media_type(accept: str) -> str:
     """What the client's Accept header prefers; application/json when it names neither type, or nothing."""
     try:

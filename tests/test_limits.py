@@ -204,3 +204,11 @@ async def test_a_larger_rest_body_is_413(api: Api, streamed: bool) -> None:
     )
     assert (response.status_code, response.json()) == (413, {"error": "The request body is too large: at most 64 KiB", "details": []})
     assert await stored_rows("phone_numbers") == []
+
+
+async def test_fragments_spread_twice_down_a_chain_are_weighed_without_following_every_spread(api: Api) -> None:
+    """20 fragments, each spreading the next twice: a million paths in 430 tokens. Depth, aliases and cost are
+    worked out once a fragment (Strawberry's limiters followed every path: seconds at 20, never done at 40)."""
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(20))
+    query = f"{{ ...F0 }} {chain} fragment F20 on Query {{ __typename }}"
+    assert await errors_of(api, query) == (400, [f"The query costs {2**20}; at most 10000 is allowed"])
