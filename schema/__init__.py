@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -16,7 +16,7 @@ from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import api_keys as key_fields
 from schema import phone_numbers as number_fields
-from schema.limits import LIMITS
+from schema.limits import DEFAULT_MAX_QUERY_COST, limit_extensions
 from schema.scopes import ScopeCheck
 
 
@@ -106,14 +106,14 @@ class RecordOperationName(SchemaExtension):
 
 
 @functools.cache
-def create_schema(*, suggestions: bool = True, introspection: bool = True) -> Schema:
-    """The schema, with "Did you mean ...?" hints and introspection each on or off."""
+def create_schema(
+    *, suggestions: bool = True, introspection: bool = True, max_query_cost: int = DEFAULT_MAX_QUERY_COST
+) -> Schema:
+    """The schema, with "Did you mean ...?" hints and introspection each on or off, and a cost limit."""
     extensions: list[Callable[[], SchemaExtension]] = [
-        *LIMITS,
-        # After the rate limit, which may already have refused the operation.
+        *limit_extensions(max_query_cost),
+        # Once the document is valid and charged, before anything runs.
         ScopeCheck,
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
         RecordOperationName,
     ]
     if not introspection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,15 +46,15 @@ class Loaders:
         return [counts[i] for i in ids]
 
 
-def unlimited(cost: int) -> int | None:
+async def unlimited(total: int) -> int | None:
     return None
 
 
 @dataclass
 class GraphQLContext(RequestContext):
-    # Takes an operation's cost from the caller's rate limit: None when
-    # allowed, else the whole seconds to wait.
-    rate_limit: Callable[[int], int | None] = unlimited
+    # Brings what this request has taken from the caller's rate limit up to a
+    # total: None when allowed, else the whole seconds to wait.
+    charge: Callable[[int], Awaitable[int | None]] = unlimited
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

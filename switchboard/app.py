@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from limits.aio.storage import MemoryStorage
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
@@ -17,7 +19,7 @@ from switchboard import health, rest, rest_api_keys
 from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.graphiql import graphiql_html
-from switchboard.http import GraphQLView, RequestLogMiddleware
+from switchboard.http import Gate, GraphQLView, RequestLogMiddleware
 from switchboard.key_changes import KeyChangeListener
 from switchboard.keys import encryption_keys
 from switchboard.limits import BodySizeLimit
@@ -25,15 +27,28 @@ from switchboard.rate_limit import RateLimiter
 from switchboard.settings import Settings
 
 
+def rate_limiters(settings: Settings) -> tuple[RateLimiter, RateLimiter]:
+    """Cost units per API key, for GraphQL and REST alike; requests without a valid key per client address.
+
+    Both in this worker's memory.
+    """
+    storage = MemoryStorage()
+    keys = RateLimiter("key", settings.rate_limit, settings.rate_limit_burst, storage)
+    per_minute = settings.unauthenticated_rate_limit
+    addresses = RateLimiter("address", per_minute / 60, per_minute, storage)
+    return keys, addresses
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     secrets = SecretBox(encryption_keys(settings))
     authenticator = Authenticator(settings.api_key_cache_seconds)
-    # One bucket per key for GraphQL and REST alike, in this worker.
-    rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_burst)
-    schema = create_schema(suggestions=not settings.is_production, introspection=settings.introspection)
+    gate = Gate(authenticator, *rate_limiters(settings))
+    schema = create_schema(
+        suggestions=not settings.is_production, introspection=settings.introspection, max_query_cost=settings.max_query_cost
+    )
     page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
-    graphql = GraphQLView(schema, secrets, authenticator, rate_limiter, settings.policy, graphiql_html=page)
+    graphql = GraphQLView(schema, secrets, gate, settings.policy, graphiql_html=page)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -53,12 +68,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql),
-            *rest.routes(secrets, authenticator, rate_limiter, settings.policy),
-            *rest_api_keys.routes(secrets, authenticator, rate_limiter, settings.policy),
+            *rest.routes(secrets, gate, settings.policy),
+            *rest_api_keys.routes(secrets, gate, settings.policy),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],
-        # Outermost first: refusals below are logged, and carry CORS headers a browser can read.
-        middleware=[Middleware(RequestLogMiddleware), cors(settings), Middleware(BodySizeLimit)],
+        # Outermost first: the client's address is known to all; refusals below are logged, and
+        # carry CORS headers a browser can read.
+        middleware=[
+            Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
+            Middleware(RequestLogMiddleware),
+            cors(settings),
+            Middleware(BodySizeLimit),
+        ],
         lifespan=lifespan,
     )

@@ -4,10 +4,13 @@ and GraphQL-over-HTTP's media types and status codes."""
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -30,12 +33,17 @@ from resolvers import api_keys
 from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
+from schema.cost import REQUEST_COST
 from switchboard.rate_limit import RateLimiter
 
 log = logging.getLogger("switchboard")
 request_log = logging.getLogger("switchboard.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# No answer is sent larger than this; the cost limit keeps queries' far below it.
+MAX_RESPONSE_BYTES = 10_000_000
+# Errors one answer lists at most.
+MAX_ERRORS = 100
 
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -139,19 +147,21 @@ def parse_json(data: str | bytes) -> Any:
 
 
 def graphql_refusal(
-    status: int, message: str, code: str, *, media_type: str = APPLICATION_JSON, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    code: str,
+    *,
+    media_type: str = APPLICATION_JSON,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     """A request refused before any operation ran: a GraphQL response with errors and no data."""
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        {"errors": [{"message": message, "extensions": {"code": code, **(extensions or {})}}]},
         status_code=status,
         headers=headers,
         media_type=media_type,
     )
-
-
-def unauthenticated(message: str) -> Response:
-    return graphql_refusal(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": 'Bearer realm="switchboard"'})
 
 
 def response_media_type(accept: str) -> str:
@@ -196,13 +206,95 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+def client_address(request: Request) -> str:
+    """Whom a request comes from, for the limit on requests without a valid key.
+
+    The socket's peer, or what a trusted proxy put in X-Forwarded-For (the app
+    rewrites `client` for those). An IPv6 client is its /64, which one host
+    usually holds whole; an IPv4-mapped one is its IPv4 address.
+    """
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: api_keys.Principal
+    charge: Callable[[int], Awaitable[int | None]]
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A request refused before it runs; each transport words it its own way."""
+
+    status: int
+    message: str
+    code: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
+def rate_limit_exceeded(retry_after: int, message: str = "Rate limit exceeded") -> Denied:
+    return Denied(
+        429,
+        f"{message}: retry after {retry_after} seconds",
+        "RATE_LIMITED",
+        headers={"Retry-After": str(retry_after)},
+        extensions={"retryAfter": retry_after},
+    )
+
+
+class Gate:
+    """Who a request acts for, decided before anything of it runs; the same for GraphQL and REST.
+
+    A client address that has sent too many requests without a valid key is
+    refused (429) before its key is looked up; each such request counts
+    against its address, and so does one with two Authorization headers
+    (400). A valid key's request costs REQUEST_COST units of the key's rate
+    limit at once, whatever follows.
+    """
+
+    def __init__(self, authenticator: api_keys.Authenticator, keys: RateLimiter, addresses: RateLimiter) -> None:
+        self.authenticator, self.keys, self.addresses = authenticator, keys, addresses
+
+    async def admit(self, request: Request) -> Caller | Denied:
+        address = client_address(request)
+        retry_after = await self.addresses.allows(address)
+        if retry_after is not None:
+            return rate_limit_exceeded(retry_after, "Too many requests without a valid API key")
+        count = len(request.headers.getlist("authorization"))
+        if count > 1:
+            # Which one counts would depend on the parser in front; neither does.
+            await self.addresses.take(address, 1)
+            return Denied(400, f"Send one Authorization header; this request has {count}", "BAD_REQUEST")
+        token = bearer_token(request)
+        principal = await self.authenticator.authenticate(token) if token else None
+        if token is None or principal is None:
+            await self.addresses.take(address, 1)
+            message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
+            return Denied(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": 'Bearer realm="switchboard"'})
+        # Every later charge of the request is the key's too; each comes before the work it pays for.
+        charge = functools.partial(self.keys.take, api_keys.hash_key(token))
+        retry_after = await charge(REQUEST_COST)
+        if retry_after is not None:
+            return rate_limit_exceeded(retry_after)
+        return Caller(principal, charge)
+
+
 class GraphQLView(GraphQL[GraphQLContext, None]):
     def __init__(
         self,
         schema: Any,
         secrets: SecretBox,
-        authenticator: api_keys.Authenticator,
-        rate_limiter: RateLimiter,
+        gate: Gate,
         policy: Policy,
         *,
         graphiql_html: str | None,
@@ -214,8 +306,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             multipart_uploads_enabled=False,
         )
         self.secrets = secrets
-        self.authenticator = authenticator
-        self.rate_limiter = rate_limiter
+        self.gate = gate
         self.policy = policy
         self.graphiql_html = graphiql_html or ""
 
@@ -232,17 +323,17 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             # The explorer page loads without a key; its requests carry one.
             await super().__call__(scope, receive, send)
             return
-        token = bearer_token(request)
-        if token is None:
-            response = unauthenticated("Missing API key: send 'Authorization: Bearer <your API key>'")
-        elif (principal := await self.authenticator.authenticate(token)) is None:
-            response = unauthenticated("Invalid API key")
-        else:
-            scope["state"]["principal"] = principal
-            scope["state"]["organization_id"] = principal.organization_id
-            await super().__call__(scope, receive, send)
+        admission = await self.gate.admit(request)
+        if isinstance(admission, Denied):
+            refusal = graphql_refusal(
+                admission.status, admission.message, admission.code, headers=admission.headers, extensions=admission.extensions
+            )
+            await refusal(scope, receive, send)
             return
-        await response(scope, receive, send)
+        scope["state"]["principal"] = admission.principal
+        scope["state"]["organization_id"] = admission.principal.organization_id
+        scope["state"]["charge"] = admission.charge
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
         if not hasattr(request.state, "principal"):
@@ -253,7 +344,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             secrets=self.secrets,
             request_id=request.state.request_id,
             policy=self.policy,
-            rate_limit=functools.partial(self.rate_limiter.take, bearer_token(request)),
+            charge=request.state.charge,
         )
         # RequestLogMiddleware reads the operation name from it afterwards.
         request.state.request_context = context
@@ -261,18 +352,28 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
 
     async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""
+        media_type = response_media_type(request.headers.get("accept", ""))
         try:
-            return await super().run(request, context, root_value)
+            response = await super().run(request, context, root_value)
         except HTTPException as error:
             status, headers = error.status_code, None
             if isinstance(error.__cause__, InvalidOperationTypeError):
                 status, headers = 405, {"Allow": "POST"}  # a mutation over GET
             elif status == 405:
                 headers = {"Allow": "GET, POST"}
-            media_type = response_media_type(request.headers.get("accept", ""))
             # Strawberry's reasons can quote the request (an unknown operation name).
             reason = withhold_values(error.reason)
             return graphql_refusal(status, reason, HTTPStatus(status).name, media_type=media_type, headers=headers)
+        if len(response.body) > MAX_RESPONSE_BYTES:
+            return self._too_large(request, len(response.body), media_type)
+        return response
+
+    def _too_large(self, request: Request, size: int, media_type: str) -> Response:
+        """The cost limit keeps queries' answers far below MAX_RESPONSE_BYTES; this catches any other."""
+        request_id = request.state.request_id
+        log.error("withheld a response of %d bytes, over %d (request id %s)", size, MAX_RESPONSE_BYTES, request_id)
+        message = f"The response would be {size} bytes; at most {MAX_RESPONSE_BYTES} are sent (request id {request_id})"
+        return graphql_refusal(500, message, "RESPONSE_TOO_LARGE", media_type=media_type)
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -294,6 +395,10 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
         request_error = is_request_error(result)
+        if result.errors and len(result.errors) > MAX_ERRORS:
+            # Every failing field of a large answer would add an error, each with its whole path.
+            left_out = len(result.errors) - MAX_ERRORS + 1
+            result.errors = [*result.errors[: MAX_ERRORS - 1], GraphQLError(f"{left_out} more errors were left out")]
         if result.errors:
             result.errors = [self._public_error(request, error) for error in result.errors]
         body = await super().process_result(request, result)

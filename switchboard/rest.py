@@ -18,16 +18,17 @@ from starlette.routing import Route
 
 from models import PhoneNumber, Provider, SipMode
 from models.secrets import SecretBox
-from resolvers import api_keys, phone_numbers
+from resolvers import phone_numbers
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
 from resolvers.rules import OMITTED, excerpt, parse_uuid
-from switchboard.etags import MalformedEntityTags, etag, parse_if_match
+from schema.cost import MUTATION_COST, page_size
+from schema.cost import ROW_COST as READ_COST
 from switchboard import rest_scopes
-from switchboard.http import bearer_token, parse_json
+from switchboard.etags import MalformedEntityTags, etag, parse_if_match
+from switchboard.http import Denied, Gate, parse_json, rate_limit_exceeded
 from switchboard.openapi import MAX_OFFSET, openapi_document
-from switchboard.rate_limit import RateLimiter
 from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
 
 log = logging.getLogger("switchboard")
@@ -270,35 +271,50 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
 Handler = Callable[[Request, RequestContext], Awaitable[Response]]
 
 
+# A row as REST answers it costs what GraphQL charges for it: reading it, the object and each of its fields.
+ROW_COST = READ_COST + 1 + len(openapi_document()["components"]["schemas"]["PhoneNumber"]["properties"])
+
+
+def _cost(operation_id: str, request: Request) -> int:
+    """What a request costs in the units GraphQL documents are charged, known before it runs."""
+    if operation_id.startswith("list"):  # every list pages by `limit`
+        try:
+            limit: int | None = int(request.query_params.get("limit", ""))
+        except ValueError:
+            limit = None  # refused below, or the default
+        return 1 + page_size(limit, DEFAULT_LIMIT) * ROW_COST
+    if operation_id.startswith("get"):
+        return ROW_COST
+    if operation_id.startswith(("delete", "revoke")):
+        return MUTATION_COST
+    return MUTATION_COST + ROW_COST
+
+
+def _denied(denied: Denied) -> Response:
+    return JSONResponse({"error": denied.message, "details": []}, status_code=denied.status, headers=denied.headers)
+
+
 def _endpoint(
     operations: dict[str, tuple[str, Handler]],
     secrets: SecretBox,
-    authenticator: api_keys.Authenticator,
-    rate_limiter: RateLimiter,
+    gate: Gate,
     policy: Policy,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, charge the key's rate limit one token, check the key's scope, then run the handler of the request's method.
+    """Authenticate, charge the key's rate limit the request's cost, check the key's scope, then run the handler of the request's method.
 
     `operations` maps each method to its OpenAPI operationId and handler;
     Starlette also answers HEAD wherever GET is allowed.
     """
 
     async def endpoint(request: Request) -> Response:
-        token = bearer_token(request)
-        principal = await authenticator.authenticate(token) if token else None
-        if token is None or principal is None:
-            message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
-            return JSONResponse(
-                {"error": message, "details": []}, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="switchboard"'}
-            )
-        retry_after = rate_limiter.take(token, 1)
-        if retry_after is not None:
-            return JSONResponse(
-                {"error": f"Rate limit exceeded: retry after {retry_after} seconds", "details": []},
-                status_code=429,
-                headers={"Retry-After": str(retry_after)},
-            )
+        admission = await gate.admit(request)
+        if isinstance(admission, Denied):
+            return _denied(admission)
+        principal = admission.principal
         operation_id, handler = operations["GET" if request.method == "HEAD" else request.method]
+        retry_after = await admission.charge(_cost(operation_id, request))
+        if retry_after is not None:
+            return _denied(rate_limit_exceeded(retry_after))
         request.state.principal = principal
         request.state.organization_id = principal.organization_id
         if (refused := rest_scopes.forbidden(principal, operation_id)) is not None:
@@ -405,15 +421,13 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
 
-def routes(
-    secrets: SecretBox, authenticator: api_keys.Authenticator, rate_limiter: RateLimiter, policy: Policy
-) -> list[Route]:
+def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
     return [
         Route("/v1/openapi.json", openapi, methods=["GET"]),
         Route(
             "/v1/phone-numbers",
             _endpoint(
-                {"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, authenticator, rate_limiter, policy
+                {"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, gate, policy
             ),
             methods=["GET", "POST"],
         ),
@@ -422,8 +436,7 @@ def routes(
             _endpoint(
                 {"GET": ("getPhoneNumber", read), "PATCH": ("updatePhoneNumber", update), "DELETE": ("deletePhoneNumber", delete)},
                 secrets,
-                authenticator,
-                rate_limiter,
+                gate,
                 policy,
             ),
             methods=["GET", "PATCH", "DELETE"],

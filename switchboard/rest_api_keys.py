@@ -20,9 +20,8 @@ from resolvers import api_keys
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
-from switchboard.http import parse_json
+from switchboard.http import Gate, parse_json
 from switchboard.openapi import MAX_OFFSET
-from switchboard.rate_limit import RateLimiter
 from switchboard.rest import DEFAULT_LIMIT, Refusal, _detail, _endpoint, _invalid, _timestamp
 
 FIELDS = ("name", "scopes", "expiresAt")
@@ -142,16 +141,16 @@ async def revoke(request: Request, ctx: RequestContext) -> Response:
     return JSONResponse({"data": api_key_body(result.api_key)})
 
 
-def routes(secrets: SecretBox, authenticator: api_keys.Authenticator, rate_limiter: RateLimiter, policy: Policy) -> list[Route]:
+def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
     return [
         Route(
             "/v1/api-keys",
-            _endpoint({"GET": ("listApiKeys", list_), "POST": ("createApiKey", create)}, secrets, authenticator, rate_limiter, policy),
+            _endpoint({"GET": ("listApiKeys", list_), "POST": ("createApiKey", create)}, secrets, gate, policy),
             methods=["GET", "POST"],
         ),
         Route(
             "/v1/api-keys/{id}",
-            _endpoint({"DELETE": ("revokeApiKey", revoke)}, secrets, authenticator, rate_limiter, policy),
+            _endpoint({"DELETE": ("revokeApiKey", revoke)}, secrets, gate, policy),
             methods=["DELETE"],
         ),
     ]

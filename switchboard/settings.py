@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from resolvers.context import DEFAULT_MAX_AGENTS, DEFAULT_MAX_PHONE_NUMBERS, Policy
+from schema.limits import DEFAULT_MAX_QUERY_COST, largest_charge
 
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
@@ -18,10 +20,15 @@ DEFAULT_SHUTDOWN_TIMEOUT = 20.0
 DEFAULT_API_KEY_CACHE_SECONDS = 30.0
 # Serves every npm package's files at /<package>@<version>/<file>.
 DEFAULT_GRAPHIQL_CDN = "https://unpkg.com"
-# Per API key and per worker process: operations a second, and how many may come at once.
-DEFAULT_RATE_LIMIT = 50.0
-DEFAULT_RATE_LIMIT_BURST = 500
-MAX_RATE_LIMIT_BURST = 1_000_000
+# Per API key and per worker process, in cost units: a second's worth, and how many
+# may be spent at once (at least what one request may cost).
+DEFAULT_RATE_LIMIT = 5_000.0
+DEFAULT_RATE_LIMIT_BURST = 50_000
+MAX_RATE_LIMIT_BURST = 100_000_000
+MAX_QUERY_COST = 1_000_000
+# Per client address and per worker process: requests a minute without a valid API key.
+DEFAULT_UNAUTHENTICATED_RATE_LIMIT = 60
+MAX_UNAUTHENTICATED_RATE_LIMIT = 1_000_000
 MAX_ROWS_PER_ORGANIZATION = 10_000_000
 # The HTTP server's own limits, per worker process (see switchboard/server.py).
 # Room for a GET carrying the longest query the GraphQL limits accept, percent-encoded.
@@ -57,6 +64,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     rate_limit: float = DEFAULT_RATE_LIMIT
     rate_limit_burst: int = DEFAULT_RATE_LIMIT_BURST
+    max_query_cost: int = DEFAULT_MAX_QUERY_COST
+    unauthenticated_rate_limit: int = DEFAULT_UNAUTHENTICATED_RATE_LIMIT
+    # Proxies whose X-Forwarded-For names the client: addresses or networks (CIDR).
+    trusted_proxies: tuple[str, ...] = ()
     # SIP targets on loopback, link-local and similar addresses: development and tests only.
     allow_local_targets: bool = False
     max_phone_numbers_per_organization: int = DEFAULT_MAX_PHONE_NUMBERS
@@ -81,6 +92,11 @@ class Settings:
                 "processes sharing one SQLite file queue behind each other's write locks. "
                 "For several workers or hosts, set DATABASE_URL to a PostgreSQL database (postgres://...)"
             )
+        if self.rate_limit_burst < (needed := largest_charge(self.max_query_cost)):
+            raise SettingsError(
+                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one request may "
+                f"cost with SWITCHBOARD_MAX_QUERY_COST at {self.max_query_cost}: else some requests could never run"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -102,10 +118,19 @@ class Settings:
             ),
             introspection=_choice(env, "SWITCHBOARD_INTROSPECTION", ("true", "false"), "true") == "true",
             cors_origins=_origins(env, "SWITCHBOARD_CORS_ORIGINS"),
-            rate_limit=_positive(env, "SWITCHBOARD_RATE_LIMIT", "operations per second", DEFAULT_RATE_LIMIT),
+            rate_limit=_positive(env, "SWITCHBOARD_RATE_LIMIT", "cost units per second", DEFAULT_RATE_LIMIT),
             rate_limit_burst=_whole_number(
                 env, "SWITCHBOARD_RATE_LIMIT_BURST", 1, MAX_RATE_LIMIT_BURST, default=DEFAULT_RATE_LIMIT_BURST
             ),
+            max_query_cost=_whole_number(env, "SWITCHBOARD_MAX_QUERY_COST", 1, MAX_QUERY_COST, default=DEFAULT_MAX_QUERY_COST),
+            unauthenticated_rate_limit=_whole_number(
+                env,
+                "SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT",
+                1,
+                MAX_UNAUTHENTICATED_RATE_LIMIT,
+                default=DEFAULT_UNAUTHENTICATED_RATE_LIMIT,
+            ),
+            trusted_proxies=_networks(env, "SWITCHBOARD_TRUSTED_PROXIES"),
             allow_local_targets=_choice(env, "SWITCHBOARD_ALLOW_LOCAL_TARGETS", ("true", "false"), "false") == "true",
             max_phone_numbers_per_organization=_whole_number(
                 env, "SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION", 1, MAX_ROWS_PER_ORGANIZATION, default=DEFAULT_MAX_PHONE_NUMBERS
@@ -192,3 +217,18 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
                 f"comma-separated, or *; got {origin!r}"
             )
     return origins
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, each in its canonical form."""
+    networks = []
+    for item in (i.strip() for i in env.get(name, "").split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32, comma-separated; got {item!r}"
+            ) from None
+    return tuple(networks)

@@ -157,12 +157,12 @@ async def test_a_refused_batch_runs_nothing(api: Api) -> None:
 async def test_a_failure_before_execution_is_masked_and_500_under_graphql_response_json(
     api: Api, monkeypatch: pytest.MonkeyPatch, accept: str, status: int
 ) -> None:
-    import schema.limits
+    import schema.cost
 
-    def fail(*args: object) -> set[str]:
+    def fail(*args: object) -> int:
         raise RuntimeError("SELECT secret FROM somewhere")
 
-    monkeypatch.setattr(schema.limits, "_response_keys", fail)
+    monkeypatch.setattr(schema.cost.DocumentCost, "of", fail)
     response = await api.client.post(
         "/graphql",
         json={"query": "{ __typename }"},

@@ -1,4 +1,4 @@
-"""Limits on a request: query length, tokens, depth, aliases and body size, each at its edge.
+"""Limits on a request: query length, tokens, selections, depth, aliases and body size, each at its edge.
 
 Each refusal is a GraphQL error that names the limit, and nothing runs.
 """
@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TOKENS
+from graphql.language import Lexer, Source, TokenKind
+
+from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELD_COMPARISONS, MAX_QUERY_LENGTH, MAX_SELECTIONS, MAX_TOKENS
 from switchboard.limits import MAX_BODY_BYTES
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import twilio
@@ -20,18 +22,45 @@ GRAPHQL_JSON = "application/graphql-response+json"
 
 
 def nested(depth: int) -> str:
-    """A valid query `depth` fields deep: phoneNumbers > edges > node > agent > phoneNumbers > ..."""
-    chain = ["phoneNumbers", "edges", "node", "agent"]
+    """A valid query `depth` fields deep: phoneNumbers > edges > node > agent > phoneNumbers > ..., one row a page."""
+    chain = ["phoneNumbers(first: 1)", "edges", "node", "agent"]
     selection = "id" if chain[(depth - 1) % 4] in ("node", "agent") else "__typename"
     for level in reversed(range(depth)):
         selection = f"{chain[level % 4]} {{ {selection} }}"
     return f"{{ {selection} }}"
 
 
+def token_count(document: str) -> int:
+    lexer, count = Lexer(Source(document)), 0
+    while lexer.advance().kind != TokenKind.EOF:
+        count += 1
+    return count
+
+
 def tokens(count: int) -> str:
-    """A valid query of exactly `count` tokens (count odd): fragment spreads, then the fragment."""
-    spreads = (count - 9) // 2
-    return "{ " + "...F " * spreads + "} fragment F on Query { __typename }"
+    """A valid document of exactly `count` tokens and 3 selections: a dry run with a long metadata list."""
+    head = 'mutation { createPhoneNumber(input: {number: "+14155550123", provider: {voximplant: {}}, dryRun: true, metadata: {k: ['
+    tail = "]}}) { userErrors { code } } }"
+    return head + "1 " * (count - token_count(head + tail)) + tail
+
+
+NUMBER_FIELDS = ["id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt", "metadata"]
+
+
+def selections(count: int) -> str:
+    """A valid query of exactly `count` selections, no two fields of one name side by side: aliased pages."""
+    pages, left = [], count
+    while left:
+        fields = min(len(NUMBER_FIELDS), left - 3)
+        assert fields > 0, count
+        pages.append(f"a{len(pages)}: phoneNumbers(first: 1) {{ edges {{ node {{ {' '.join(NUMBER_FIELDS[:fields])} }} }} }}")
+        left -= 3 + fields
+    return "{ " + " ".join(pages) + " }"
+
+
+def same_fields(count: int) -> str:
+    """`count` fields of one name, which validation compares pairwise."""
+    return "{ " + "phoneNumbers { totalCount } " * count + "}"
 
 
 def aliases(count: int) -> str:
@@ -58,6 +87,16 @@ async def errors_of(api: Api, query: str, *, accept: str = GRAPHQL_JSON) -> tupl
         pytest.param(tokens(MAX_TOKENS + 1), f"Syntax Error: Document contains more than {MAX_TOKENS} tokens. Parsing aborted.", id="tokens"),
         pytest.param(aliases(MAX_ALIASES + 1), f"{MAX_ALIASES + 1} aliases found. Allowed: {MAX_ALIASES}", id="aliases"),
         pytest.param(
+            selections(MAX_SELECTIONS + 1),
+            f"The document has {MAX_SELECTIONS + 1} selections; at most {MAX_SELECTIONS} are allowed",
+            id="selections",
+        ),
+        pytest.param(
+            same_fields(MAX_SELECTIONS // 2),
+            f"Validation aborted: comparing the fields that share a name took more than {MAX_FIELD_COMPARISONS} steps",
+            id="field-comparisons",
+        ),
+        pytest.param(
             padded(MAX_QUERY_LENGTH + 1),
             f"The query is {MAX_QUERY_LENGTH + 1} characters long; at most {MAX_QUERY_LENGTH} are allowed",
             id="length",
@@ -75,6 +114,8 @@ async def test_a_document_over_a_limit_is_refused(api: Api, query: str, message:
         pytest.param(nested(MAX_DEPTH), id="depth"),
         pytest.param(tokens(MAX_TOKENS), id="tokens"),
         pytest.param(aliases(MAX_ALIASES), id="aliases"),
+        pytest.param(selections(MAX_SELECTIONS), id="selections"),
+        pytest.param(same_fields(20), id="field-comparisons"),
         pytest.param(padded(MAX_QUERY_LENGTH), id="length"),
     ],
 )
@@ -163,3 +204,11 @@ async def test_a_larger_rest_body_is_413(api: Api, streamed: bool) -> None:
     )
     assert (response.status_code, response.json()) == (413, {"error": "The request body is too large: at most 64 KiB", "details": []})
     assert await stored_rows("phone_numbers") == []
+
+
+async def test_fragments_spread_twice_down_a_chain_are_weighed_without_following_every_spread(api: Api) -> None:
+    """20 fragments, each spreading the next twice: a million paths in 430 tokens. Depth, aliases and cost are
+    worked out once a fragment (Strawberry's limiters followed every path: seconds at 20, never done at 40)."""
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(20))
+    query = f"{{ ...F0 }} {chain} fragment F20 on Query {{ __typename }}"
+    assert await errors_of(api, query) == (400, [f"The query costs {2**20}; at most 10000 is allowed"])

@@ -42,13 +42,35 @@ from tests.servers import server_environment, switchboard
         ),
         pytest.param(
             {"SWITCHBOARD_RATE_LIMIT": "0"},
-            "SWITCHBOARD_RATE_LIMIT must be a number of operations per second greater than 0, got '0'",
+            "SWITCHBOARD_RATE_LIMIT must be a number of cost units per second greater than 0, got '0'",
             id="rate-limit-zero",
         ),
         pytest.param(
             {"SWITCHBOARD_RATE_LIMIT_BURST": "0"},
-            "SWITCHBOARD_RATE_LIMIT_BURST must be a whole number from 1 to 1000000, got '0'",
+            "SWITCHBOARD_RATE_LIMIT_BURST must be a whole number from 1 to 100000000, got '0'",
             id="rate-limit-burst-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_RATE_LIMIT_BURST": "11549"},
+            "SWITCHBOARD_RATE_LIMIT_BURST (11549) must be at least 11550, what one request may cost with "
+            "SWITCHBOARD_MAX_QUERY_COST at 10000: else some requests could never run",
+            id="rate-limit-burst-below-max-query-cost",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_MAX_QUERY_COST": "0"},
+            "SWITCHBOARD_MAX_QUERY_COST must be a whole number from 1 to 1000000, got '0'",
+            id="max-query-cost-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT": "many"},
+            "SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT must be a whole number from 1 to 1000000, got 'many'",
+            id="unauthenticated-rate-limit-word",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"},
+            "SWITCHBOARD_TRUSTED_PROXIES must list IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32, "
+            "comma-separated; got 'proxy.internal'",
+            id="trusted-proxies-host-name",
         ),
         pytest.param(
             {"DATABASE_URL": "mysql://root:hunter2@db/switchboard"},
@@ -77,19 +99,25 @@ def test_defaults_and_accepted_values() -> None:
             "SWITCHBOARD_INTROSPECTION": "false",
             "SWITCHBOARD_CORS_ORIGINS": "https://app.example.com, http://localhost:5173",
             "SWITCHBOARD_RATE_LIMIT": "2.5",
-            "SWITCHBOARD_RATE_LIMIT_BURST": "20",
+            "SWITCHBOARD_RATE_LIMIT_BURST": "1570",
+            "SWITCHBOARD_MAX_QUERY_COST": "20",
+            "SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT": "5",
+            "SWITCHBOARD_TRUSTED_PROXIES": "10.1.2.3, 192.168.0.0/16, 2001:DB8::/32",
         }
     )
     assert (settings.database, settings.workers, settings.shutdown_timeout, settings.log_format) == ("postgres", 4, 7.5, "text")
     assert (settings.is_production, settings.introspection) == (True, False)
     assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")
-    assert (settings.rate_limit, settings.rate_limit_burst) == (2.5, 20)
+    assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (2.5, 1570, 20)
+    assert settings.unauthenticated_rate_limit == 5
+    assert settings.trusted_proxies == ("10.1.2.3/32", "192.168.0.0/16", "2001:db8::/32")
 
 
 def test_the_defaults_of_the_limits() -> None:
     settings = Settings.from_env({})
     assert (settings.is_production, settings.introspection, settings.cors_origins) == (False, True, ())
-    assert (settings.rate_limit, settings.rate_limit_burst) == (50, 500)
+    assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (5000, 50000, 10000)
+    assert (settings.unauthenticated_rate_limit, settings.trusted_proxies) == (60, ())
 
 
 def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
