@@ -322,4 +322,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         log_config=log_config(settings),
         # RequestLogMiddleware logs each request, with more than uvicorn knows.
         access_log=False,
+        # The app trusts X-Forwarded-For from SWITCHBOARD_TRUSTED_PROXIES only;
+        # uvicorn's own default would trust it from 127.0.0.1.
+        proxy_headers=False,
     )
