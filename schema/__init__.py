@@ -14,8 +14,10 @@ from strawberry.types import ExecutionContext
 
 from resolvers.context import RequestContext
 from schema import agents as agent_fields
+from schema import nodes as node_fields
 from schema import phone_numbers as number_fields
 from schema.limits import LIMITS
+from schema.node import Node
 
 
 @strawberry.type
@@ -33,6 +35,15 @@ class Query:
     )
     agents: agent_fields.AgentConnection = strawberry.field(
         resolver=agent_fields.agent_list, description="Your organization's agents, newest first. `first` is 1 to 100."
+    )
+    node: Node | None = strawberry.field(
+        resolver=node_fields.node,
+        description="A phone number or agent of your organization, by id; null when absent, another organization's "
+        "or not a UUID.",
+    )
+    nodes: list[Node | None] = strawberry.field(
+        resolver=node_fields.node_list,
+        description="The object of each id, in the order given, null in place of each `node` would answer null.",
     )
 
 

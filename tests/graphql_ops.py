@@ -96,3 +96,7 @@ query Agents($first: Int, $after: String) {
   }
 }
 """
+
+NODE_FIELDS = "__typename id ... on PhoneNumber { number name } ... on Agent { agentName: name createdAt }"
+NODE = f"query Node($id: ID!) {{ node(id: $id) {{ {NODE_FIELDS} }} }}"
+NODES = f"query Nodes($ids: [ID!]!) {{ nodes(ids: $ids) {{ {NODE_FIELDS} }} }}"
