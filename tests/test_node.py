@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
+from resolvers.nodes import MAX_IDS
+from tests.conftest import REPO, Api
 from tests.graphql_ops import AGENT, PHONE_NUMBER
 from tests.helpers import create_agent, create_number, nth_number
 
@@ -176,6 +177,10 @@ async def test_nodes_takes_at_most_100_ids_duplicates_included(api: Api) -> None
                 }
             ],
         }
+
+
+def test_readme_states_the_limit_the_code_applies() -> None:
+    assert f"| `nodes(ids)` | {MAX_IDS} ids, repeats included |" in (REPO / "README.md").read_text()
 
 
 async def test_abstract_types_resolve_in_inline_and_named_fragments(api: Api) -> None:
