@@ -35,9 +35,8 @@ async def owned_by_id(ctx: RequestContext, ids: Collection[uuid.UUID]) -> dict[u
     agents only among the ids that are not numbers.
     """
     found: dict[uuid.UUID, Owned] = {}
-    if ids:
-        found.update((row.id, row) for row in await PhoneNumber.filter(organization_id=ctx.organization_id, id__in=list(ids)))
-    rest = [id for id in ids if id not in found]
-    if rest:
-        found.update((row.id, row) for row in await Agent.filter(organization_id=ctx.organization_id, id__in=rest))
+    for model in (PhoneNumber, Agent):
+        wanted = [id for id in ids if id not in found]
+        if wanted:
+            found.update((row.id, row) for row in await model.filter(organization_id=ctx.organization_id, id__in=wanted))
     return found
