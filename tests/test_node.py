@@ -7,9 +7,12 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from resolvers.nodes import MAX_IDS
-from tests.conftest import REPO, Api
+from resolvers.rules import parse_uuid
+from tests.conftest import REPO, Api, stored_rows
 from tests.graphql_ops import AGENT, PHONE_NUMBER
 from tests.helpers import create_agent, create_number, nth_number
 
@@ -221,6 +224,39 @@ async def test_the_schema_declares_node_as_relay_clients_expect(api: Api) -> Non
     assert fields["nodes"]["args"] == [
         {"name": "ids", "type": {"kind": "NON_NULL", "ofType": {"kind": "LIST", "ofType": {"kind": "NON_NULL", "ofType": {"name": "ID"}}}}}
     ]
+
+
+# Any text at all, ids of both organizations, and the spellings of a UUID that parse.
+MINE, THEIRS = "mine", "theirs"
+any_id = st.one_of(
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=60),
+    st.sampled_from([MINE, THEIRS, *MALFORMED]),
+    st.uuids().map(str),
+    st.tuples(st.sampled_from([MINE, THEIRS]), st.sampled_from([str.upper, lambda i: "{" + i + "}", lambda i: i.replace("-", "")])),
+)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(spec=st.lists(any_id, max_size=12))
+async def test_nodes_answers_any_ids_with_the_organizations_objects_or_null(api: Api, other_key: str, spec: list[Any]) -> None:
+    # Examples share the test's database: the two numbers are made by the first.
+    if not await stored_rows("phone_numbers"):
+        await create_number(api, 1)
+        await create_number(api, 2, key=other_key)
+    by_number = {row["number"]: str(row["id"]) for row in await stored_rows("phone_numbers")}
+    owned = {MINE: by_number[nth_number(1)], THEIRS: by_number[nth_number(2)]}
+
+    def id_of(item: Any) -> str:
+        if isinstance(item, tuple):
+            return item[1](owned[item[0]])
+        return owned.get(item, item)
+
+    ids = [id_of(item) for item in spec]
+    response = await api.post(NODES, {"ids": ids})
+    assert response.status_code == 200 and "errors" not in response.json(), response.text
+    mine = owned[MINE]
+    expected = [{"__typename": "PhoneNumber", "id": mine, "number": nth_number(1)} if str(parse_uuid(id)) == mine else None for id in ids]
+    assert response.json()["data"]["nodes"] == expected
 
 
 # --- batching -----------------------------------------------------------------------
