@@ -15,8 +15,10 @@ from strawberry.types import ExecutionContext
 from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import api_keys as key_fields
+from schema import nodes as node_fields
 from schema import phone_numbers as number_fields
 from schema.limits import DEFAULT_MAX_QUERY_COST, limit_extensions
+from schema.node import Node
 from schema.scopes import ScopeCheck
 
 
@@ -42,6 +44,15 @@ class Query:
     )
     viewer: key_fields.Viewer = strawberry.field(
         resolver=key_fields.viewer, description="The key this request is made with, and its organization."
+    )
+    node: Node | None = strawberry.field(
+        resolver=node_fields.node,
+        description="A phone number or agent of your organization, by id; null when absent, another organization's "
+        "or not a UUID.",
+    )
+    nodes: list[Node | None] = strawberry.field(
+        resolver=node_fields.node_list,
+        description="The object of each id, in the order given, null in place of each `node` would answer null.",
     )
 
 

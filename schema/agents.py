@@ -12,6 +12,7 @@ from resolvers import agents
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from schema.context import GraphQLContext
 from schema.errors import UserError, user_errors
+from schema.node import Node
 from schema.pagination import Edge, PageInfo, edges_and_page_info, page_arguments
 
 if TYPE_CHECKING:
@@ -21,8 +22,7 @@ Info = strawberry.Info[GraphQLContext, None]
 
 
 @strawberry.type(name="Agent", description="A voice-AI agent that phone numbers can be tied to.")
-class Agent:
-    id: strawberry.ID
+class Agent(Node):
     name: str
     created_at: datetime
     row: strawberry.Private[AgentRow]

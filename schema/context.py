@@ -11,7 +11,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from models import Agent
-from resolvers import agents, phone_numbers
+from resolvers import agents, nodes, phone_numbers
 from resolvers.context import RequestContext
 from resolvers.pagination import Page, Position
 
@@ -26,9 +26,15 @@ class Loaders:
         self.agent = DataLoader[uuid.UUID, Agent | None](self._agents)
         self.agent_numbers = DataLoader[AgentPageKey, Page[Any]](self._agent_numbers)
         self.agent_number_count = DataLoader[uuid.UUID, int](self._agent_number_counts)
+        # Every node and nodes field of a request together, at most a page of ids a batch.
+        self.node = DataLoader[uuid.UUID, nodes.Owned | None](self._nodes, max_batch_size=nodes.MAX_IDS)
 
     async def _agents(self, ids: list[uuid.UUID]) -> list[Agent | None]:
         found = await agents.agents_by_id(self.ctx, set(ids))
+        return [found.get(i) for i in ids]
+
+    async def _nodes(self, ids: list[uuid.UUID]) -> list[nodes.Owned | None]:
+        found = await nodes.owned_by_id(self.ctx, ids)
         return [found.get(i) for i in ids]
 
     async def _agent_numbers(self, keys: list[AgentPageKey]) -> list[Page[Any]]:

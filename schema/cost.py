@@ -4,8 +4,8 @@ A unit of cost stands for at most UNIT_BYTES bytes of the answer and about
 one field resolved. Every field costs at least 1 each time it can appear in
 the answer. A field with a `first` argument (a connection) reads a page of
 rows: ROW_COST for each row its page size allows, and its edges count that
-many times. Counts and filtered pages may read every row: SCAN_COST, once per
-field. Fragments are counted wherever they are spread, aliases as the
+many times; `nodes(ids)` reads and answers a row per id. Counts and filtered
+pages may read every row: SCAN_COST, once per field. Fragments are counted wherever they are spread, aliases as the
 separate fields they are, @skip/@include as if the field were kept, every
 member of a union. Mutations cost MUTATION_COST more each: they write.
 
@@ -37,6 +37,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     StringValueNode,
@@ -89,6 +90,8 @@ def page_size(value: Any, fallback: int) -> int:
     """
     if value is None or value is Undefined:
         value = fallback
+    if isinstance(value, list):  # ids: one row each
+        value = len(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -255,6 +258,9 @@ class _Analysis:
                     Polynomial.constant(ROW_COST)
                 ).times(rows)
             work += self.selections(node.selection_set, get_named_type(definition.type), rows)  # type: ignore[arg-type]
+        if "ids" in definition.args:
+            # nodes(ids): a row read and answered for each id.
+            return (work + Work(Polynomial.constant(ROW_COST))).times(self._ids(node))
         # A list in a connection (its edges) holds a row each.
         return work.times(page) if _is_list(definition.type) else work
 
@@ -266,6 +272,13 @@ class _Analysis:
             return (argument.name.value, fallback)
         value = int(argument.value) if isinstance(argument, IntValueNode) else None if argument is None else PAGE_SIZE_MAX
         return page_size(value, fallback)
+
+    def _ids(self, node: FieldNode) -> Page:
+        """As many rows as ids: a literal list's length, a variable's per request, one lone id."""
+        argument = next(a.value for a in node.arguments or () if a.name.value == "ids")
+        if isinstance(argument, VariableNode):
+            return (argument.name.value, PAGE_SIZE_MAX)
+        return page_size(len(argument.values) if isinstance(argument, ListValueNode) else 1, PAGE_SIZE_MAX)
 
     def _type(self, name: str) -> GraphQLCompositeType:
         return self.schema.get_type(name)  # type: ignore[return-value]

@@ -19,6 +19,7 @@ from resolvers.rules import OMITTED
 from schema.agents import Agent
 from schema.context import GraphQLContext
 from schema.errors import UserError, user_errors
+from schema.node import Node
 from schema.pagination import Edge, PageInfo, argument_errors, edges_and_page_info, page_arguments
 
 Provider = strawberry.enum(ProviderValue, name="Provider", description="The telephony provider behind a number.")
@@ -120,8 +121,7 @@ def _config(row: PhoneNumberRow) -> Any:
 
 
 @strawberry.type(name="PhoneNumber", description="A phone number an agent answers and calls from.")
-class PhoneNumber:
-    id: strawberry.ID
+class PhoneNumber(Node):
     name: str | None
     number: str = strawberry.field(description="E.164, e.g. +14155550123.")
     provider: Provider

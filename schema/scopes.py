@@ -37,6 +37,8 @@ ROOT_FIELD_SCOPES: dict[str, ApiKeyScope] = {
     "Query.agent": READ,
     "Query.agents": READ,
     "Query.viewer": READ,
+    "Query.node": READ,
+    "Query.nodes": READ,
     "Query.apiKeys": ADMIN,
     "Mutation.createPhoneNumber": WRITE,
     "Mutation.updatePhoneNumber": WRITE,

@@ -122,3 +122,7 @@ mutation RevokeApiKey($input: RevokeApiKeyInput!) {{
   revokeApiKey(input: $input) {{ apiKey {{ {API_KEY_FIELDS} }} userErrors {{ field message code }} }}
 }}
 """
+
+NODE_FIELDS = "__typename id ... on PhoneNumber { number name } ... on Agent { agentName: name createdAt }"
+NODE = f"query Node($id: ID!) {{ node(id: $id) {{ {NODE_FIELDS} }} }}"
+NODES = f"query Nodes($ids: [ID!]!) {{ nodes(ids: $ids) {{ {NODE_FIELDS} }} }}"

@@ -111,6 +111,7 @@ The agent's numbers, newest first, 2 a page:
 Rotated the auth token of {twilio} alone: Twilio, account AC0123456789abcdef0123456789abcdef, auth token stored.
 Switched {leeds} from IP allowlist to registration: SIP registration, agent-2@sbc.example.com:5060 over UDP, password stored.
 Renamed {paris} "Paris office": Voximplant, application 10451.
+Refetched by id through node: {paris} "Paris office" ({paris_id}): Voximplant, application 10451.
 Deleted {twilio}.
 Deleted {manchester}.
 Deleted {leeds}.

@@ -116,6 +116,26 @@ VARIANTS = [
         15 * (1 + 100 * 12),
         id="aliases",
     ),
+    # nodes(ids) reads and answers a row per id: 4 to read it, the list's own 1, id 1, metadata 17.
+    pytest.param(
+        "query($ids: [ID!]!) { "
+        + " ".join(f"n{i}: nodes(ids: $ids) {{ id ... on PhoneNumber {{ metadata }} }}" for i in range(15))
+        + " }",
+        {"ids": [f"00000000-0000-0000-0000-{i:012d}" for i in range(100)]},
+        15 * 100 * (4 + 1 + 1 + 17),
+        id="nodes-ids-variable",
+    ),
+    pytest.param(
+        "{ "
+        + " ".join(
+            f"n{i}: nodes(ids: [{', '.join(repr(str(k)) for k in range(100))}]) {{ ... on PhoneNumber {{ metadata }} }}"
+            for i in range(5)
+        ).replace("'", '"')
+        + " }",
+        {},
+        5 * 100 * (4 + 1 + 17),
+        id="nodes-ids-literal",
+    ),
 ]
 
 

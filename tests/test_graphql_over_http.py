@@ -49,7 +49,7 @@ async def test_the_response_media_type_follows_accept(api: Api, accept: str | No
 
 REQUEST_ERRORS = [
     pytest.param({"query": "{"}, "Syntax Error: Expected Name, found <EOF>.", id="parse"),
-    pytest.param({"query": "{ nope }"}, "Cannot query field 'nope' on type 'Query'.", id="validation"),
+    pytest.param({"query": "{ missing }"}, "Cannot query field 'missing' on type 'Query'.", id="validation"),
     pytest.param(
         {"query": "query($id: ID!) { phoneNumber(id: $id) { id } }", "variables": {"id": None}},
         "Variable '$id' has invalid value: Expected value of non-null type 'ID!' not to be None.",

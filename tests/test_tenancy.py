@@ -23,6 +23,8 @@ from tests.graphql_ops import (
     LIST_AGENTS,
     LIST_API_KEYS,
     LIST_PHONE_NUMBERS,
+    NODE,
+    NODES,
     PHONE_NUMBER,
     REVOKE_API_KEY,
     UPDATE_AGENT,
@@ -79,6 +81,21 @@ async def case_agent(org: Org) -> None:
 async def case_agents(org: Org) -> None:
     body = await org.as_other(LIST_AGENTS, {})
     assert body["data"]["agents"]["edges"] == [] and body["data"]["agents"]["totalCount"] == 0
+
+
+async def case_node(org: Org) -> None:
+    for foreign in (org.number["id"], org.agent["id"]):
+        await org.same_as_missing(NODE, lambda i: {"id": i}, foreign)
+        assert (await org.as_other(NODE, {"id": foreign}))["data"] == {"node": None}
+
+
+async def case_nodes(org: Org) -> None:
+    for foreign in (org.number["id"], org.agent["id"]):
+        await org.same_as_missing(NODES, lambda i: {"ids": [i, i]}, foreign)
+    # B's own number is found beside A's ids, which stay null.
+    mine = await create_number(org.api, 2, key=org.other_key)
+    body = await org.as_other(NODES, {"ids": [org.number["id"], mine["id"], org.agent["id"]]})
+    assert [node and node["id"] for node in body["data"]["nodes"]] == [None, mine["id"], None]
 
 
 async def case_create_phone_number(org: Org) -> None:
@@ -149,6 +166,8 @@ CASES: dict[str, Callable[[Org], Awaitable[None]]] = {
     "Query.phoneNumbers": case_phone_numbers,
     "Query.agent": case_agent,
     "Query.agents": case_agents,
+    "Query.node": case_node,
+    "Query.nodes": case_nodes,
     "Mutation.createPhoneNumber": case_create_phone_number,
     "Mutation.updatePhoneNumber": case_update_phone_number,
     "Mutation.deletePhoneNumber": case_delete_phone_number,

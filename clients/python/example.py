@@ -2,11 +2,12 @@
 
 An agent, a number for each provider and SIP mode answered by it, a refused
 duplicate, the agent's numbers page by page, updates (a secret rotated
-alone, a mode switched, a rename), then everything it created deleted, also
-when a step failed. The numbers are fresh each run, from ranges set aside
-for fiction that no other example uses, so it runs again and again on one
-organization. Prints what it does, never a secret; clients/README.md shows
-the output. Needs SWITCHBOARD_API_KEY; SWITCHBOARD_URL defaults to
+alone, a mode switched, a rename), the renamed number refetched by its id
+through `node`, then everything it created deleted, also when a step
+failed. The numbers are fresh each run, from ranges set aside for fiction
+that no other example uses, so it runs again and again on one organization.
+Prints what it does, never a secret; clients/README.md shows the output.
+Needs SWITCHBOARD_API_KEY; SWITCHBOARD_URL defaults to
 http://127.0.0.1:8000/graphql.
 """
 
@@ -35,6 +36,7 @@ from switchboard_client import (
     PhoneNumberFilter,
     ProviderInput,
     ProviderUpdateInput,
+    RefetchPhoneNumberNodePhoneNumber,
     SipInput,
     SipIpAllowlistInput,
     SipRegistrationInput,
@@ -179,6 +181,14 @@ async def list_numbers_of(client: SwitchboardClient, agent: Agent) -> None:
         page += 1
 
 
+async def refetch(client: SwitchboardClient, id: str) -> PhoneNumberFields:
+    """The number `id` names, read again through `node`, which answers any object by its id."""
+    node = (await client.refetch_phone_number(id)).node
+    if not isinstance(node, RefetchPhoneNumberNodePhoneNumber):
+        raise Refused(f'node(id: "{id}") answered {f"a {node.typename__}" if node else "null"}, not a phone number')
+    return node
+
+
 async def round_trip(client: SwitchboardClient, created: Created) -> None:
     payload = (await client.create_agent(name="Example receptionist")).create_agent
     agent = saved(payload, payload.agent)
@@ -239,6 +249,8 @@ async def round_trip(client: SwitchboardClient, created: Created) -> None:
         updated = (await client.update_phone_number(input)).update_phone_number
         phone_number = saved(updated, updated.phone_number)
         print(f"{done(phone_number)}: {describe(phone_number)}.")
+
+    print(f"Refetched by id through node: {show(await refetch(client, voximplant.id))}.")
 
 
 async def remove_created(client: SwitchboardClient, created: Created) -> int:

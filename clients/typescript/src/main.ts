@@ -1,9 +1,10 @@
 // The round trip of an integration, leaving nothing behind: an agent, a
 // number for each provider and SIP mode answered by it, a refused duplicate,
 // the agent's numbers page by page, updates (a secret rotated alone, a mode
-// switched, a rename), then everything it created deleted, also when a step
-// failed. The numbers are fresh each run, from ranges set aside for fiction
-// that no other example uses, so it runs again and again on one organization.
+// switched, a rename), the renamed number refetched by its id through `node`,
+// then everything it created deleted, also when a step failed. The numbers
+// are fresh each run, from ranges set aside for fiction that no other example
+// uses, so it runs again and again on one organization.
 // Prints what it does, never a secret. clients/README.md shows the output.
 import {
   CreateAgentDocument,
@@ -11,6 +12,7 @@ import {
   DeleteAgentDocument,
   DeletePhoneNumberDocument,
   PhoneNumbersDocument,
+  RefetchPhoneNumberDocument,
   UpdatePhoneNumberDocument,
   type CreateAgentMutation,
   type CreatePhoneNumberInput,
@@ -122,6 +124,15 @@ async function listNumbersOf(switchboard: Switchboard, agent: Agent): Promise<vo
   }
 }
 
+/** The number `id` names, read again through `node`, which answers any object by its id. */
+async function refetch(switchboard: Switchboard, id: string): Promise<PhoneNumber> {
+  const { node } = await switchboard.execute(RefetchPhoneNumberDocument, { id });
+  if (node?.__typename !== "PhoneNumber") {
+    throw new Error(`node(id: "${id}") answered ${node ? `a ${node.__typename}` : "null"}, not a phone number`);
+  }
+  return node;
+}
+
 async function roundTrip(switchboard: Switchboard, created: Created): Promise<void> {
   const { createAgent } = await switchboard.execute(CreateAgentDocument, { name: "Example receptionist" });
   const agent = saved(createAgent, createAgent.agent);
@@ -177,6 +188,8 @@ async function roundTrip(switchboard: Switchboard, created: Created): Promise<vo
     const phoneNumber = saved(updatePhoneNumber, updatePhoneNumber.phoneNumber);
     console.log(`${done(phoneNumber)}: ${describe(phoneNumber)}.`);
   }
+
+  console.log(`Refetched by id through node: ${show(await refetch(switchboard, voximplant.id))}.`);
 }
 
 /** Deletes what `created` holds, each on its own; the number of deletes that failed. */
