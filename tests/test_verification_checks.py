@@ -16,6 +16,7 @@ import pytest
 from models import PhoneNumber, Provider, SipTransport
 from models.health import HealthState
 from models.secrets import SecretBox
+from resolvers.context import Policy
 from resolvers.errors import Errors
 from resolvers.phone_numbers import SipRegistrationConfigInput, _config_columns
 from resolvers.rules import IPAddress
@@ -42,6 +43,9 @@ from tests.kamailio import (
 )
 from tests.sip_standin import UdpStandin
 from tests.twilio_standin import Account, TwilioStandin, serving
+
+# Kamailio listens on 127.0.0.1, which only development and tests may name.
+LOCAL = Policy(allow_local_targets=True)
 
 pytest_plugins = ("tests.provider_fixtures",)  # the `kamailio` and `certificates` fixtures
 
@@ -494,12 +498,12 @@ async def test_a_stored_number_is_checked_with_its_decrypted_password(
 
         # An update's patch: the given columns over the stored ones, the stored password opened when not given.
         errors = Errors()
-        new_password = _config_columns(errors, SipRegistrationConfigInput(password="pw-Changed-5e6f7a8b"), row)
+        new_password = _config_columns(errors, SipRegistrationConfigInput(password="pw-Changed-5e6f7a8b"), row, LOCAL)
         SWEEP.add_secret("pw-Changed-5e6f7a8b")
         assert not errors and set(new_password) == {"sip_password"}
         changed = await check(target_for_configuration(NUMBER, new_password, current=row, box=box), options(certificates))
         assert changed.state is HealthState.AUTH_FAILED
-        new_transport = _config_columns(errors, SipRegistrationConfigInput(register_transport=SipTransport.TCP), row)
+        new_transport = _config_columns(errors, SipRegistrationConfigInput(register_transport=SipTransport.TCP), row, LOCAL)
         same_password = await check(target_for_configuration(NUMBER, new_transport, current=row, box=box), options(certificates))
         assert same_password.state is HealthState.OK and "over TCP" in same_password.detail
 
@@ -508,7 +512,7 @@ async def test_an_unsaved_configuration_is_checked_as_given(kamailio: Start, cer
     registrar = kamailio(users=USERS)
     errors = Errors()
     config = SipRegistrationConfigInput(username=NUMBER, password=AUTH_PASSWORD, proxy="127.0.0.1", auth_user="authid", port=registrar.port)
-    columns = _config_columns(errors, config, None)
+    columns = _config_columns(errors, config, None, LOCAL)
     assert not errors
     target = target_for_configuration(NUMBER, columns)
     assert target == SipRegistrationTarget(NUMBER, NUMBER, AUTH_PASSWORD, "127.0.0.1", None, "authid", registrar.port, SipTransport.UDP)
