@@ -24,13 +24,17 @@ from graphql import (
     ASTValidationRule,
     DocumentNode,
     FieldNode,
+    FloatValueNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionNode,
+    Visitor,
     parse,
+    visit,
 )
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from graphql.validation.validate import ValidationAbortedError
@@ -49,6 +53,9 @@ MAX_SELECTIONS = 150
 MAX_FIELD_COMPARISONS = 2_000
 MAX_DEPTH = 10
 MAX_ALIASES = 15
+# Python refuses to read an integer of more than 4,300 digits (a guard against
+# quadratic conversion); no Int or JSON number the schema takes needs 100.
+MAX_NUMBER_LENGTH = 100
 DEFAULT_MAX_QUERY_COST = 10_000
 # A document not in the cache costs a unit per this many characters of its
 # text (or per selection, if more): parsing and validating it, whether it then
@@ -178,10 +185,31 @@ class Documents:
         if selections > MAX_SELECTIONS:
             error = GraphQLError(f"The document has {selections} selections; at most {MAX_SELECTIONS} are allowed")
             return Plan(document, [error], size, None)
+        if (longest := _longest_number(document)) > MAX_NUMBER_LENGTH:
+            error = GraphQLError(f"A number in the document has {longest} characters; at most {MAX_NUMBER_LENGTH} are allowed")
+            return Plan(document, [error], size, None)
         errors = [_named(e) for e in validate_document(schema._schema, document, rules)] + _Shape(document).errors(document)
         if errors:
             return Plan(document, errors, size, None)
         return Plan(document, [], size, document_cost(schema._schema, document, self.max_cost))
+
+
+class _Numbers(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.longest = 0
+
+    def enter_int_value(self, node: IntValueNode, *_: object) -> None:
+        self.longest = max(self.longest, len(node.value))
+
+    def enter_float_value(self, node: FloatValueNode, *_: object) -> None:
+        self.longest = max(self.longest, len(node.value))
+
+
+def _longest_number(document: DocumentNode) -> int:
+    numbers = _Numbers()
+    visit(document, numbers)
+    return numbers.longest
 
 
 def _named(error: GraphQLError) -> GraphQLError:

@@ -13,7 +13,15 @@ import pytest
 
 from graphql.language import Lexer, Source, TokenKind
 
-from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELD_COMPARISONS, MAX_QUERY_LENGTH, MAX_SELECTIONS, MAX_TOKENS
+from schema.limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_FIELD_COMPARISONS,
+    MAX_NUMBER_LENGTH,
+    MAX_QUERY_LENGTH,
+    MAX_SELECTIONS,
+    MAX_TOKENS,
+)
 from switchboard.limits import MAX_BODY_BYTES
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import twilio
@@ -101,6 +109,17 @@ async def errors_of(api: Api, query: str, *, accept: str = GRAPHQL_JSON) -> tupl
             f"The query is {MAX_QUERY_LENGTH + 1} characters long; at most {MAX_QUERY_LENGTH} are allowed",
             id="length",
         ),
+        # Python reads no integer of more than 4,300 digits: these were 500s.
+        *(
+            pytest.param(query, f"A number in the document has {length} characters; at most {MAX_NUMBER_LENGTH} are allowed", id=name)
+            for name, query, length in (
+                ("int-argument", "{ phoneNumbers(first: %s) { totalCount } }" % ("1" * 5000), 5000),
+                ("int-in-input", 'mutation { createAgent(input: {name: "a"}) { agent { id } } } query { agents(first: %s) { totalCount } }' % ("9" * (MAX_NUMBER_LENGTH + 1)), MAX_NUMBER_LENGTH + 1),
+                ("int-default", "query($n: Int = %s) { phoneNumbers(first: $n) { totalCount } }" % ("7" * 4301), 4301),
+                ("float", "{ phoneNumbers(first: 1.%s) { totalCount } }" % ("0" * 5000), 5002),
+                ("json-scalar", 'mutation { updatePhoneNumber(input: {id: "x", metadata: {a: %s}}) { userErrors { code } } }' % ("5" * 6000), 6000),
+            )
+        ),
     ],
 )
 async def test_a_document_over_a_limit_is_refused(api: Api, query: str, message: str) -> None:
@@ -117,6 +136,11 @@ async def test_a_document_over_a_limit_is_refused(api: Api, query: str, message:
         pytest.param(selections(MAX_SELECTIONS), id="selections"),
         pytest.param(same_fields(20), id="field-comparisons"),
         pytest.param(padded(MAX_QUERY_LENGTH), id="length"),
+        pytest.param(
+            'mutation { updatePhoneNumber(input: {id: "x", metadata: {a: 1.%s}}) { userErrors { code } } }'
+            % ("0" * (MAX_NUMBER_LENGTH - 2)),
+            id="number-length",
+        ),
     ],
 )
 async def test_a_document_at_a_limit_runs(api: Api, query: str) -> None:
