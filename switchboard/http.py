@@ -267,16 +267,18 @@ class Gate:
 
     async def admit(self, request: Request) -> Caller | Denied:
         address = client_address(request)
-        retry_after = await self.addresses.allows(address)
-        if retry_after is not None:
-            return rate_limit_exceeded(retry_after, "Too many requests without a valid API key")
+        blocked = await self.addresses.allows(address)
         count = len(request.headers.getlist("authorization"))
         if count > 1:
             # Which one counts would depend on the parser in front; neither does.
             await self.addresses.take(address, 1)
             return Denied(400, f"Send one Authorization header; this request has {count}", "BAD_REQUEST")
         token = bearer_token(request)
-        principal = await self.authenticator.authenticate(token) if token else None
+        # A blocked address costs the database nothing: only keys this worker
+        # remembers pass, so its other users' recent keys keep working.
+        principal = await self.authenticator.authenticate(token, look_up=blocked is None) if token else None
+        if principal is None and blocked is not None:
+            return rate_limit_exceeded(blocked, "Too many requests without a valid API key")
         if token is None or principal is None:
             await self.addresses.take(address, 1)
             message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"

@@ -110,6 +110,24 @@ async def test_requests_without_a_valid_key_are_limited_per_address_before_the_l
         assert len(await stored_rows("phone_numbers")) == 1
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_blocked_address_still_serves_keys_the_worker_remembers(limited: Settings, transport: Any) -> None:
+    """Users behind one address (a NAT, an office) keep working while a neighbour floods it with bad keys."""
+    async with running_app(limited) as app:
+        remembered, new = (await issue_key("Acme")).key, (await issue_key("Acme")).key
+        SWEEP.add_secret(remembered)
+        SWEEP.add_secret(new)
+        async with client_from(app, "203.0.113.5") as client:
+            assert (await client.post("/graphql", json={"query": "{ __typename }"}, headers=[bearer(remembered)])).status_code == 200
+            for _ in range(LIMIT):
+                assert (await graphql(client, [bearer(UNKNOWN_KEY)])).status_code == 401
+            await assert_limited(await transport(client, [bearer(UNKNOWN_KEY)]), transport)
+            assert (await transport(client, [bearer(remembered)])).status_code in (200, 201)
+            # A key this worker has not checked yet would need a lookup: refused like any other.
+            await assert_limited(await transport(client, [bearer(new)]), transport)
+        assert len(await stored_rows("phone_numbers")) == 1
+
+
 async def test_requests_with_a_valid_key_do_not_count_against_the_address(limited: Settings) -> None:
     async with running_app(limited) as app:
         key = (await issue_key("Acme")).key
