@@ -8,6 +8,7 @@ where the tests may create databases; without it they are skipped, saying so.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import shutil
@@ -29,7 +30,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from models.secrets import generate_key
 from resolvers.api_keys import issue_key
 from switchboard.app import create_app
-from switchboard.settings import Settings
+from switchboard.settings import MAX_RATE_LIMIT_BURST, Settings
 from tests.secret_sweep import SecretSweep, SweepHandler
 from tests.servers import REPO as REPO  # tests import it from here
 from tests.servers import Servers, switchboard
@@ -154,6 +155,11 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         database_url = request.getfixturevalue("postgres_database")
         run_sync(execute(database_url, TRUNCATE_APP_TABLES))
     return Settings(database_url=database_url, data_dir=tmp_path, encryption_keys=(ENCRYPTION_KEY,))
+
+
+def unthrottled(settings: Settings) -> Settings:
+    """For tests that send thousands of requests in seconds: the key's rate limit is lifted; requests are still charged."""
+    return dataclasses.replace(settings, rate_limit=float(MAX_RATE_LIMIT_BURST), rate_limit_burst=MAX_RATE_LIMIT_BURST)
 
 
 @pytest.fixture

@@ -29,13 +29,15 @@ from typing import Any
 import idna
 import pytest
 import regex
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from models.secrets import SecretBox
 from resolvers.errors import ErrorCode
 from resolvers.phone_numbers import secret_context
-from tests.conftest import ENCRYPTION_KEY, Api, stored_rows
+from switchboard.settings import Settings
+from tests.conftest import ENCRYPTION_KEY, Api, stored_rows, unthrottled
 from tests.graphql_ops import CREATE_PHONE_NUMBER, UPDATE_PHONE_NUMBER, twilio
 from tests.helpers import create_number, nth_number
 from tests.rule_cases import (
@@ -49,13 +51,19 @@ from tests.rule_cases import (
 )
 
 EXAMPLES_PER_MUTATION = 1000  # per database: 2,000 on each of SQLite and PostgreSQL
-FUZZ = settings(
+FUZZ = hypothesis_settings(
     max_examples=EXAMPLES_PER_MUTATION,
     derandomize=True,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return unthrottled(settings)
+
 # Secrets the fuzzer sends start with this, so the session's secret sweep
 # (tests/secret_sweep.py) can look for them without mistaking another field's
 # value for one.

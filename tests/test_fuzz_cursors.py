@@ -14,23 +14,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from switchboard.limits import MAX_BODY_BYTES
-from tests.conftest import Api
+from switchboard.settings import Settings
+from tests.conftest import Api, unthrottled
 from tests.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS
 from tests.helpers import create_agent, create_number
 from tests.test_fuzz import any_json, hostile_text, to_json
 
 EXAMPLES = 500  # per database
-FUZZ = settings(
+FUZZ = hypothesis_settings(
     max_examples=EXAMPLES,
     derandomize=True,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return unthrottled(settings)
+
 AGENT_NUMBERS = "query ($id: ID!, $after: String) { agent(id: $id) { phoneNumbers(first: 1, after: $after) { edges { node { id } } } } }"
 REFUSALS = {
     "after is not a cursor returned by this API",
