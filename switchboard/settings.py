@@ -54,7 +54,8 @@ class Settings:
     workers: int = 1
     # Seconds a stopping server gives requests in flight before it cuts them off.
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
-    log_format: str = "json"
+    # "json" or "text"; None leaves it to switchboard/logs.py: text for a person at a terminal, JSON otherwise.
+    log_format: str | None = None
     # Where `serve` listens; its --host and --port override these.
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -106,7 +107,7 @@ class Settings:
             environment=_choice(env, "SWITCHBOARD_ENV", ("development", "production"), "development"),
             workers=_whole_number(env, "SWITCHBOARD_WORKERS", 1, MAX_WORKERS, default=1),
             shutdown_timeout=_positive(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", "seconds", DEFAULT_SHUTDOWN_TIMEOUT),
-            log_format=_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS, "json"),
+            log_format=_optional_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS),
             host=_host(env, "SWITCHBOARD_HOST"),
             port=_whole_number(env, "SWITCHBOARD_PORT", 1, MAX_PORT, default=DEFAULT_PORT),
             graphiql_cdn=_graphiql_cdn(env.get("SWITCHBOARD_GRAPHIQL_CDN", "")),
@@ -164,6 +165,12 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
     if value not in choices:
         raise SettingsError(f"{name} must be {' or '.join(repr(c) for c in choices)}, got {value!r}")
     return value
+
+
+def _optional_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    if not env.get(name, "").strip():
+        return None
+    return _choice(env, name, choices, choices[0])
 
 
 def _host(env: Mapping[str, str], name: str) -> str:
