@@ -1,22 +1,48 @@
 # `make run` serves the API on SQLite; `make test` runs the whole suite, on
 # SQLite and, when TEST_DATABASE_URL names a PostgreSQL server, on PostgreSQL
-# too. Both create .venv and install the project into it when needed.
+# too. Both create .venv and install into it what they need, when needed:
+# `make run` only what serving needs, `make test` the test tools besides.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# One stamp per install set, all in the one .venv. A larger set touches the
+# stamps of those it includes, so `make run` after `make test` installs
+# nothing, and `make test` after `make run` adds what the tests need.
+RUN_STAMP := $(VENV)/.installed-runtime
+BENCH_STAMP := $(VENV)/.installed-bench
 STAMP := $(VENV)/.installed
+PIP_INSTALL := $(BIN)/python -m pip install --quiet
 
 .PHONY: run test bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --upgrade pip
 
-run: $(STAMP)
-	$(BIN)/switchboard serve
+# What serving needs: pyproject's dependencies, no extras.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing what serving needs into $(VENV)"
+	$(PIP_INSTALL) -e .
+	touch $@
+
+# The benchmark's chart (matplotlib).
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e '.[bench]'
+	touch $@ $(RUN_STAMP)
+
+# Everything the suite drives from Python; it runs the benchmark too.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test,bench]'
+	touch $@ $(BENCH_STAMP) $(RUN_STAMP)
+
+# `make run PORT=8123 HOST=0.0.0.0`; SWITCHBOARD_PORT and SWITCHBOARD_HOST
+# work too. Only values given on make's command line count: an unrelated
+# PORT or HOST in the environment (some shells and platforms set them) does not.
+SERVE_ARGS := $(strip $(if $(filter command line,$(origin HOST)),--host '$(HOST)') $(if $(filter command line,$(origin PORT)),--port '$(PORT)'))
+
+run: $(RUN_STAMP)
+	$(BIN)/switchboard serve $(SERVE_ARGS)
 
 test: $(STAMP) test-deps
 	@if [ -z "$$TEST_DATABASE_URL" ]; then \
@@ -27,10 +53,10 @@ test: $(STAMP) test-deps
 
 # The benchmark: `make bench`, or `make bench BENCH_ARGS="--postgres postgres://postgres@127.0.0.1:5432/test"`.
 # It needs wrk and taskset (apt-get install -y wrk) and two cores.
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-schema: $(STAMP)
+schema: $(RUN_STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql
 
 clean:
@@ -78,7 +104,7 @@ GRAPHIQL_MIRROR ?= graphiql-mirror
 GRAPHIQL_MIRROR_HOST ?= 127.0.0.1
 GRAPHIQL_MIRROR_PORT ?= 8081
 
-graphiql-mirror: $(STAMP) tests/graphiql-cdn/node_modules/$(INSTALLED_FROM)
+graphiql-mirror: $(RUN_STAMP) tests/graphiql-cdn/node_modules/$(INSTALLED_FROM)
 	$(BIN)/python -m switchboard.graphiql_mirror build --packages tests/graphiql-cdn/node_modules $(GRAPHIQL_MIRROR)
 
 serve-graphiql-mirror: graphiql-mirror

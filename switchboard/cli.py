@@ -19,7 +19,7 @@ from resolvers.key_rotation import DEFAULT_BATCH_SIZE, Unrotated, reseal_secrets
 from switchboard import key_commands
 from switchboard.db import migration_lock, tortoise_config
 from switchboard.logs import log_config
-from switchboard.settings import Settings, SettingsError
+from switchboard.settings import DEFAULT_HOST, DEFAULT_PORT, HOST_RULE, MAX_PORT, Settings, SettingsError, is_host
 
 log = logging.getLogger("switchboard")
 
@@ -83,11 +83,17 @@ def _unrotated_report(resealed: int, left: Unrotated, key_id: str) -> str:
     return "\n".join(lines)
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
-    from switchboard.server import serve
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    from switchboard.server import ListenError, listen, serve
 
-    asyncio.run(migrate(settings))
-    serve(settings, host, port)
+    try:
+        # Before migrating: a busy port is told at once, and changes nothing.
+        sock = listen(settings.host if host is None else host, settings.port if port is None else port)
+    except ListenError as error:
+        raise CommandError(str(error)) from None
+    with sock:
+        asyncio.run(migrate(settings))
+        serve(settings, sock)
 
 
 def _organization_name(value: str) -> str:
@@ -95,6 +101,18 @@ def _organization_name(value: str) -> str:
     if not name or len(name) > ORGANIZATION_NAME_MAX_LENGTH:
         raise argparse.ArgumentTypeError(f"organization name must be 1 to {ORGANIZATION_NAME_MAX_LENGTH} characters")
     return name
+
+
+def _host(value: str) -> str:
+    if not is_host(value.strip()):
+        raise argparse.ArgumentTypeError(f"{HOST_RULE}, got {value!r}")
+    return value.strip()
+
+
+def _port(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_PORT}, got {value!r}")
+    return int(value)
 
 
 def _batch_size(value: str) -> int:
@@ -108,8 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="apply pending migrations, then serve /graphql")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host", type=_host, help=f"address to listen on (default: SWITCHBOARD_HOST, or {DEFAULT_HOST}; 0.0.0.0 for every interface)"
+    )
+    serve.add_argument("--port", type=_port, help=f"port to listen on (default: SWITCHBOARD_PORT, or {DEFAULT_PORT})")
 
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")

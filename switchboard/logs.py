@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import sys
+from typing import Any, TextIO
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 
@@ -50,16 +51,32 @@ def _escape_character(character: str) -> str:
     return character.encode("unicode_escape").decode("ascii")
 
 
+def log_format(settings: Settings, stream: TextIO) -> str:
+    """SWITCHBOARD_LOG_FORMAT when set; otherwise text for a person at a terminal in
+    development, and JSON for whatever else reads `stream` (a log collector, a file)."""
+    if settings.log_format is not None:
+        return settings.log_format
+    return "text" if not settings.is_production and stream.isatty() else "json"
+
+
 def log_config(settings: Settings) -> dict[str, Any]:
-    """A `logging.config.dictConfig` dictionary, also handed to uvicorn for its workers."""
+    """A `logging.config.dictConfig` dictionary writing to stderr, also handed to uvicorn
+    for its workers: the format is chosen once, here, for all of them."""
+    chosen = log_format(settings, sys.stderr)
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {settings.log_format: FORMATTERS[settings.log_format]},
+        "formatters": {chosen: FORMATTERS[chosen]},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": settings.log_format, "stream": "ext://sys.stderr"},
+            "stderr": {"class": "logging.StreamHandler", "formatter": chosen, "stream": "ext://sys.stderr"},
         },
         "root": {"handlers": ["stderr"], "level": "INFO"},
-        # uvicorn's loggers keep their own handlers unless told otherwise.
-        "loggers": {name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+        "loggers": {
+            # uvicorn's loggers keep their own handlers unless told otherwise.
+            **{name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+            # Tortoise logs every start and every close of its connections at
+            # INFO ("Tortoise-ORM shutdown", once per command); its warnings
+            # and errors still come through.
+            "tortoise": {"level": "WARNING"},
+        },
     }

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import validators
+
 from resolvers.context import DEFAULT_MAX_AGENTS, DEFAULT_MAX_PHONE_NUMBERS, Policy
 from schema.limits import DEFAULT_MAX_QUERY_COST, largest_charge
 
@@ -16,6 +18,11 @@ DEFAULT_DATA_DIR = Path("data")
 DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
 MAX_WORKERS = 64
 LOG_FORMATS = ("json", "text")
+# Loopback only: serving every interface is a choice made out loud (SWITCHBOARD_HOST=0.0.0.0).
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+MAX_PORT = 65535
+HOST_RULE = "must be an IP address or host name to listen on, such as 127.0.0.1, 0.0.0.0, :: or localhost"
 DEFAULT_SHUTDOWN_TIMEOUT = 20.0
 DEFAULT_API_KEY_CACHE_SECONDS = 30.0
 # Serves every npm package's files at /<package>@<version>/<file>.
@@ -53,7 +60,11 @@ class Settings:
     workers: int = 1
     # Seconds a stopping server gives requests in flight before it cuts them off.
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
-    log_format: str = "json"
+    # "json" or "text"; None leaves it to switchboard/logs.py: text for a person at a terminal, JSON otherwise.
+    log_format: str | None = None
+    # Where `serve` listens; its --host and --port override these.
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     # Where the GraphiQL page loads its scripts from: a CDN of npm packages or a mirror of one.
     graphiql_cdn: str = DEFAULT_GRAPHIQL_CDN
     # How long a worker trusts a key it has checked while notifications tell it of revocations
@@ -111,7 +122,9 @@ class Settings:
             environment=_choice(env, "SWITCHBOARD_ENV", ("development", "production"), "development"),
             workers=_whole_number(env, "SWITCHBOARD_WORKERS", 1, MAX_WORKERS, default=1),
             shutdown_timeout=_positive(env, "SWITCHBOARD_SHUTDOWN_TIMEOUT", "seconds", DEFAULT_SHUTDOWN_TIMEOUT),
-            log_format=_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS, "json"),
+            log_format=_optional_choice(env, "SWITCHBOARD_LOG_FORMAT", LOG_FORMATS),
+            host=_host(env, "SWITCHBOARD_HOST"),
+            port=_whole_number(env, "SWITCHBOARD_PORT", 1, MAX_PORT, default=DEFAULT_PORT),
             graphiql_cdn=_graphiql_cdn(env.get("SWITCHBOARD_GRAPHIQL_CDN", "")),
             api_key_cache_seconds=_positive(
                 env, "SWITCHBOARD_API_KEY_CACHE_SECONDS", "seconds", DEFAULT_API_KEY_CACHE_SECONDS, allow_zero=True
@@ -176,6 +189,28 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
     if value not in choices:
         raise SettingsError(f"{name} must be {' or '.join(repr(c) for c in choices)}, got {value!r}")
     return value
+
+
+def _optional_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    if not env.get(name, "").strip():
+        return None
+    return _choice(env, name, choices, choices[0])
+
+
+def _host(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip() or DEFAULT_HOST
+    if not is_host(value):
+        raise SettingsError(f"{name} {HOST_RULE}, got {value!r}")
+    return value
+
+
+def is_host(value: str) -> bool:
+    """An address `serve` may be told to listen on: an IP address (IPv6 without brackets) or a host name."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return validators.hostname(value, may_have_port=False) is True
+    return True
 
 
 def _whole_number(env: Mapping[str, str], name: str, low: int, high: int, *, default: int) -> int:
