@@ -137,7 +137,8 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
 
 def _whole_number(env: Mapping[str, str], name: str, low: int, high: int, *, default: int) -> int:
     value = env.get(name, "").strip() or str(default)
-    if not value.isdigit() or not low <= int(value) <= high:
+    # ASCII digits only: str.isdigit() also passes "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     return int(value)
 

@@ -15,6 +15,7 @@ from tests.servers import server_environment, switchboard
     [
         pytest.param({"SWITCHBOARD_WORKERS": "0"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '0'", id="workers-zero"),
         pytest.param({"SWITCHBOARD_WORKERS": "two"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got 'two'", id="workers-word"),
+        pytest.param({"SWITCHBOARD_WORKERS": "²"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '²'", id="workers-superscript-digit"),
         pytest.param(
             {"SWITCHBOARD_SHUTDOWN_TIMEOUT": "-1"},
             "SWITCHBOARD_SHUTDOWN_TIMEOUT must be a number of seconds greater than 0, got '-1'",
