@@ -42,7 +42,7 @@ T = TypeVar("T")
 
 # One for the whole run: see tests/secret_sweep.py.
 SWEEP = SecretSweep()
-APP_TABLES = ("organizations", "api_keys", "agents", "phone_numbers", "idempotency_keys")
+APP_TABLES = ("organizations", "api_keys", "agents", "phone_numbers", "idempotency_keys", "audit_events")
 
 
 @pytest.fixture(scope="session", autouse=True)
