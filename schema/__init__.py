@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import api_keys as key_fields
+from schema import audit as audit_fields
 from schema import phone_numbers as number_fields
 from schema.limits import LIMITS
 from schema.scopes import ScopeCheck
@@ -42,6 +43,11 @@ class Query:
     )
     viewer: key_fields.Viewer = strawberry.field(
         resolver=key_fields.viewer, description="The key this request is made with, and its organization."
+    )
+    audit_events: audit_fields.AuditEventConnection = strawberry.field(
+        resolver=audit_fields.audit_event_list,
+        description="Your organization's audit log: every change to its phone numbers, agents and API keys, "
+        "newest first. `first` is 1 to 100.",
     )
 
 

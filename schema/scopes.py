@@ -38,6 +38,7 @@ ROOT_FIELD_SCOPES: dict[str, ApiKeyScope] = {
     "Query.agents": READ,
     "Query.viewer": READ,
     "Query.apiKeys": ADMIN,
+    "Query.auditEvents": ADMIN,
     "Mutation.createPhoneNumber": WRITE,
     "Mutation.updatePhoneNumber": WRITE,
     "Mutation.deletePhoneNumber": WRITE,

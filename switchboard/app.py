@@ -13,7 +13,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
 from schema import create_schema
-from switchboard import health, rest, rest_api_keys
+from switchboard import health, rest, rest_api_keys, rest_audit
 from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.graphiql import graphiql_html
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql),
             *rest.routes(secrets, authenticator, rate_limiter, settings.policy),
             *rest_api_keys.routes(secrets, authenticator, rate_limiter, settings.policy),
+            *rest_audit.routes(secrets, authenticator, rate_limiter, settings.policy),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],

@@ -122,3 +122,18 @@ mutation RevokeApiKey($input: RevokeApiKeyInput!) {{
   revokeApiKey(input: $input) {{ apiKey {{ {API_KEY_FIELDS} }} userErrors {{ field message code }} }}
 }}
 """
+
+AUDIT_EVENT_FIELDS = """
+  id at action targetType targetId requestId
+  actor { type apiKeyId name prefix }
+  changes { field before after secretChanged }
+"""
+
+AUDIT_EVENTS = f"""
+query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {{
+  auditEvents(first: $first, after: $after, filter: $filter) {{
+    pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+    edges {{ cursor node {{ {AUDIT_EVENT_FIELDS} }} }}
+  }}
+}}
+"""
