@@ -14,6 +14,7 @@ from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
 from schema import create_schema
 from switchboard import health, rest, rest_api_keys, rest_audit
+from switchboard.audit_retention import AuditRetention
 from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.graphiql import graphiql_html
@@ -43,9 +44,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             listener = None if settings.is_sqlite else KeyChangeListener(settings.database_url, authenticator)
             if listener is not None:
                 await listener.start()
+            retention = AuditRetention(settings.audit_retention_days)
+            retention.start()
             try:
                 yield
             finally:
+                await retention.stop()
                 if listener is not None:
                     await listener.stop()
                 await authenticator.close()

@@ -23,6 +23,9 @@ DEFAULT_RATE_LIMIT = 50.0
 DEFAULT_RATE_LIMIT_BURST = 500
 MAX_RATE_LIMIT_BURST = 1_000_000
 MAX_ROWS_PER_ORGANIZATION = 10_000_000
+DEFAULT_AUDIT_RETENTION_DAYS = 365
+# A hundred years: "keep everything" without a special value.
+MAX_AUDIT_RETENTION_DAYS = 36_500
 
 
 class SettingsError(ValueError):
@@ -54,6 +57,8 @@ class Settings:
     allow_local_targets: bool = False
     max_phone_numbers_per_organization: int = DEFAULT_MAX_PHONE_NUMBERS
     max_agents_per_organization: int = DEFAULT_MAX_AGENTS
+    # Audit events older than this are deleted by every server, in small batches (switchboard/audit_retention.py).
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -99,6 +104,9 @@ class Settings:
             ),
             max_agents_per_organization=_whole_number(
                 env, "SWITCHBOARD_MAX_AGENTS_PER_ORGANIZATION", 1, MAX_ROWS_PER_ORGANIZATION, default=DEFAULT_MAX_AGENTS
+            ),
+            audit_retention_days=_whole_number(
+                env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", 1, MAX_AUDIT_RETENTION_DAYS, default=DEFAULT_AUDIT_RETENTION_DAYS
             ),
         )
 
