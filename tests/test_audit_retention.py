@@ -25,16 +25,19 @@ from tests.conftest import Api, stored_rows
 from tests.helpers import create_number
 from tests.servers import Servers
 
-NOW = datetime.now(timezone.utc)
+# Every app these tests start sweeps by the default retention, 365 days, in
+# the background: the events they age stay younger, so only the sweeps under
+# test ever delete them.
 
 
-async def events_aged(ages: list[timedelta]) -> list[uuid.UUID]:
-    """Events of Acme made `age` ago each, as a server of that time recorded them."""
+async def events_aged(ages: list[timedelta], now: datetime | None = None) -> list[uuid.UUID]:
+    """Events of Acme made `age` before now each, as a server of that time recorded them."""
+    now = now or datetime.now(timezone.utc)
     organization = await Organization.get(name="Acme")
     events = [
         AuditEvent(
             organization_id=organization.id,
-            created_at=NOW - age,
+            created_at=now - age,
             action=AuditAction.AGENT_CREATED,
             target_type=AuditTargetType.AGENT,
             target_id=uuid.uuid4(),
@@ -55,10 +58,11 @@ async def stored_ids() -> set[str]:
 
 
 async def test_events_before_the_cutoff_go_in_batches_the_rest_stay(api: Api) -> None:
-    old = await events_aged([timedelta(days=400 + n) for n in range(5)])
-    at_the_cutoff = await events_aged([timedelta(days=365)])
-    recent = await events_aged([timedelta(days=364), timedelta(days=1)])
-    cutoff = NOW - timedelta(days=365)
+    now = datetime.now(timezone.utc)
+    old = await events_aged([timedelta(days=100 + n) for n in range(5)], now)
+    at_the_cutoff = await events_aged([timedelta(days=90)], now)
+    recent = await events_aged([timedelta(days=89), timedelta(days=1)], now)
+    cutoff = now - timedelta(days=90)
     kept = await stored_ids() - {str(i) for i in old}
 
     batches = [deleted async for deleted in delete_events_before(cutoff, 2)]
@@ -82,7 +86,7 @@ async def test_a_sweep_deletes_what_is_past_retention_and_says_how_much(api: Api
 async def test_a_sweep_skips_rows_another_sweep_holds_and_never_waits_for_it(api: Api, settings: Settings) -> None:
     if settings.is_sqlite:
         pytest.skip("SQLite serves from one process: there is no other sweep to meet")
-    old = await events_aged([timedelta(days=400 + n) for n in range(6)])
+    old = await events_aged([timedelta(days=100 + n) for n in range(6)])
     held = old[:2]
     other = await connect_postgres(settings.database_url)
     try:
@@ -92,7 +96,7 @@ async def test_a_sweep_skips_rows_another_sweep_holds_and_never_waits_for_it(api
         await other.execute("SELECT id FROM audit_events WHERE id = ANY($1::uuid[]) FOR UPDATE", held)
 
         # A sweep that waited for those rows would never end while they are held.
-        deleted = await asyncio.wait_for(AuditRetention(retention_days=365).sweep(), timeout=60)
+        deleted = await asyncio.wait_for(AuditRetention(retention_days=90).sweep(), timeout=60)
 
         assert deleted == 4
         assert {str(i) for i in held} <= await stored_ids()
