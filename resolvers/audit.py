@@ -11,6 +11,12 @@ value differs, `before` and `after` as JSON, in the API's names. A secret
 never appears: its field reads {before: null, after: null, secretChanged:
 true} whenever its stored ciphertext changed (set, replaced or cleared),
 whatever the values, so the log cannot confirm a guess of a secret either.
+
+Provider checks that store a result record it the same way, in the
+transaction that stores it, when it changes what is known of the number:
+`record_change(ctx, AuditAction.PHONE_NUMBER_VERIFIED, number.id,
+{"health": "OK"}, {"health": "AUTH_FAILED"})` (field names as their GraphQL
+type shows them).
 """
 
 from __future__ import annotations
