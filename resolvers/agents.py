@@ -10,11 +10,11 @@ from datetime import datetime, timezone
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models import Agent, PhoneNumber
-from resolvers import rules
+from models import Agent, AuditAction, PhoneNumber
+from resolvers import audit, rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, UserError
-from resolvers.owned import DeleteResult, LimitReached, claim_room, get_owned, limit_reached, supports_row_locks
+from resolvers.owned import DeleteResult, LimitReached, claim_room, get_owned, limit_reached, locked
 from resolvers.pagination import Page, Position, keyset_page
 
 NAME_MAX_LENGTH = 100
@@ -51,6 +51,7 @@ async def create_agent(ctx: RequestContext, data: CreateAgentInput) -> AgentResu
         async with in_transaction():
             await claim_room(Agent, ctx, ctx.policy.max_agents)
             await agent.save(force_create=True)
+            await audit.record_change(ctx, AuditAction.AGENT_CREATED, agent.id, None, audit.agent_fields(agent))
     except LimitReached:
         return AgentResult(None, [limit_reached(ctx.policy.max_agents, "agents")])
     return AgentResult(agent)
@@ -64,35 +65,49 @@ async def update_agent(ctx: RequestContext, data: UpdateAgentInput) -> AgentResu
     name = _name(errors, data.name)
     if errors:
         return AgentResult(None, errors.items)
-    now = datetime.now(timezone.utc)
-    # Counting the rows written: an agent deleted since it was read is not found, not renamed.
-    if not await Agent.filter(id=agent.id, organization_id=ctx.organization_id).update(name=name, updated_at=now):
-        return AgentResult(None, [_not_found(data.id)])
-    agent.name, agent.updated_at = name, now
+    async with in_transaction():
+        # Locked, so its event's `before` is the name this rename replaces; an
+        # agent deleted since it was read is not found, not renamed.
+        agent = await locked(Agent, ctx, agent.id)
+        if agent is None:
+            return AgentResult(None, [_not_found(data.id)])
+        before = audit.agent_fields(agent)
+        now = datetime.now(timezone.utc)
+        await Agent.filter(id=agent.id, organization_id=ctx.organization_id).update(name=name, updated_at=now)
+        agent.name, agent.updated_at = name, now
+        await audit.record_change(ctx, AuditAction.AGENT_UPDATED, agent.id, before, audit.agent_fields(agent))
     return AgentResult(agent)
 
 
 async def delete_agent(ctx: RequestContext, agent_id: str) -> DeleteResult:
-    """Delete an agent; its numbers stay, untied, each at its next version."""
+    """Delete an agent; its numbers stay, untied, each at its next version.
+
+    Each untied number gets a PHONE_NUMBER_UPDATED event of its own (agentId
+    and version), by the same key in the same transaction as AGENT_DELETED.
+    """
     parsed = rules.parse_uuid(agent_id)
     if parsed is None:
         return DeleteResult(None, [_not_found(agent_id)])
     async with in_transaction():
-        if supports_row_locks():
-            # PostgreSQL: a number being tied to the agent holds FOR KEY SHARE on
-            # it (the foreign-key check) until it commits. FOR UPDATE waits for
-            # those, so the untying below sees them, and makes later ones wait,
-            # then fail on the foreign key. (SQLite: its write lock, taken by
-            # the update below, already keeps every other writer out.)
-            await Agent.filter(id=parsed, organization_id=ctx.organization_id).select_for_update()
+        # PostgreSQL: a number being tied to the agent holds FOR KEY SHARE on
+        # it (the foreign-key check) until it commits. FOR UPDATE waits for
+        # those, so the untying below sees them, and makes later ones wait,
+        # then fail on the foreign key. (SQLite: its write lock, taken first,
+        # keeps every other writer out.)
+        agent = await locked(Agent, ctx, parsed, key=True)
+        if agent is None:
+            return DeleteResult(None, [_not_found(agent_id)])
+        # Locked too, so each event's version is the one its number is untied from.
+        tied = await PhoneNumber.filter(organization_id=ctx.organization_id, agent_id=parsed).select_for_update().only("id", "version")
         # Untied here rather than by the foreign key's ON DELETE SET NULL, which
         # would change the numbers without a new version.
         await PhoneNumber.filter(organization_id=ctx.organization_id, agent_id=parsed).update(
             agent_id=None, version=F("version") + 1, updated_at=datetime.now(timezone.utc)
         )
-        deleted = await Agent.filter(id=parsed, organization_id=ctx.organization_id).delete()
-    if not deleted:
-        return DeleteResult(None, [_not_found(agent_id)])
+        await Agent.filter(id=parsed, organization_id=ctx.organization_id).delete()
+        untied = [(number.id, audit.untied_from_agent(parsed, number.version)) for number in tied]
+        await audit.record_request(ctx, AuditAction.PHONE_NUMBER_UPDATED, untied)
+        await audit.record_change(ctx, AuditAction.AGENT_DELETED, parsed, audit.agent_fields(agent), None)
     return DeleteResult(parsed)
 
 

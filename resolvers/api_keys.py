@@ -24,8 +24,8 @@ from tortoise import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import ApiKey, ApiKeyScope, Organization
-from resolvers import rules, scopes
+from models import ApiKey, ApiKeyScope, AuditAction, Organization
+from resolvers import audit, rules, scopes
 from resolvers.context import Principal, RequestContext
 from resolvers.errors import ErrorCode, Errors, UserError
 from resolvers.pagination import Page, Position, keyset_page
@@ -122,23 +122,26 @@ async def create_api_key(ctx: RequestContext, data: CreateApiKeyInput) -> ApiKey
     checked, errors = _checked(data, utcnow())
     if checked is None:
         return ApiKeyResult(None, errors)
-    row, secret = await _create(ctx.organization_id, checked)
+    async with in_transaction() as connection:
+        row, secret = await _create(ctx.organization_id, checked, connection, audit.actor_of(ctx), ctx.request_id)
     return ApiKeyResult(row, secret=secret)
 
 
-async def issue_key(organization_name: str, data: CreateApiKeyInput | None = None) -> IssuedKey:
+async def issue_key(
+    organization_name: str, data: CreateApiKeyInput | None = None, *, actor: audit.Actor = audit.command_line("create-api-key")
+) -> IssuedKey:
     """Create the organization if needed, then a key for it (by default an ADMIN key, for bootstrapping)."""
     checked, errors = _checked(data or CreateApiKeyInput(DEFAULT_NAME, [ApiKeyScope.ADMIN]), utcnow())
     if checked is None:
         raise InvalidApiKeyInput(errors)
     async with in_transaction() as connection:
         organization, _ = await Organization.get_or_create(name=organization_name, using_db=connection)
-        row, secret = await _create(organization.id, checked, connection)
+        row, secret = await _create(organization.id, checked, connection, actor, None)
     return IssuedKey(organization.id, organization.name, secret, row)
 
 
 async def _create(
-    organization_id: uuid.UUID, data: CreateApiKeyInput, connection: BaseDBAsyncClient | None = None
+    organization_id: uuid.UUID, data: CreateApiKeyInput, connection: BaseDBAsyncClient, actor: audit.Actor, request_id: str | None
 ) -> tuple[ApiKey, str]:
     secret = KEY_PREFIX + secrets.token_urlsafe(KEY_RANDOM_BYTES)
     row = await ApiKey.create(
@@ -150,6 +153,8 @@ async def _create(
         expires_at=data.expires_at,
         using_db=connection,
     )
+    changes = audit.diff(None, audit.api_key_fields(row))
+    await audit.record(actor, organization_id, AuditAction.API_KEY_CREATED, [(row.id, changes)], request_id=request_id, connection=connection)
     return row, secret
 
 
@@ -176,7 +181,7 @@ async def revoke_api_key(ctx: RequestContext, id: str) -> ApiKeyResult:
         problem = _already_revoked(row) or await _last_admin_key(row, now, connection)
         if problem is not None:
             return ApiKeyResult(None, [problem])
-        await _revoke(row, now, connection)
+        await _revoke(row, now, connection, audit.actor_of(ctx), ctx.request_id)
     forget_everywhere_in_process(row.id)
     return ApiKeyResult(row)
 
@@ -190,7 +195,7 @@ async def revoke_key_by_id(key_id: uuid.UUID) -> ApiKeyResult:
         problem = _already_revoked(row)
         if problem is not None:
             return ApiKeyResult(row, [problem])
-        await _revoke(row, utcnow(), connection)
+        await _revoke(row, utcnow(), connection, audit.command_line("revoke-api-key"), None)
     forget_everywhere_in_process(row.id)
     return ApiKeyResult(row)
 
@@ -220,9 +225,12 @@ async def _last_admin_key(row: ApiKey, now: datetime, connection: BaseDBAsyncCli
     )
 
 
-async def _revoke(row: ApiKey, now: datetime, connection: BaseDBAsyncClient) -> None:
+async def _revoke(row: ApiKey, now: datetime, connection: BaseDBAsyncClient, actor: audit.Actor, request_id: str | None) -> None:
+    before = audit.api_key_fields(row)
     await ApiKey.filter(id=row.id).using_db(connection).update(revoked_at=now)
     row.revoked_at = now
+    changes = audit.diff(before, audit.api_key_fields(row))
+    await audit.record(actor, row.organization_id, AuditAction.API_KEY_REVOKED, [(row.id, changes)], request_id=request_id, connection=connection)
     if connection.capabilities.dialect == "postgres":
         # Delivered to every listening worker when this transaction commits, and only then.
         await connection.execute_query("SELECT pg_notify($1, $2)", [CHANGES_CHANNEL, str(row.id)])

@@ -35,11 +35,21 @@ async def get_owned(model: type[OwnedT], ctx: RequestContext, id: str) -> OwnedT
     return await model.get_or_none(id=parsed, organization_id=ctx.organization_id)
 
 
-async def delete_owned(model: type[Model], ctx: RequestContext, id: str, not_found: UserError) -> DeleteResult:
-    parsed = rules.parse_uuid(id)
-    if parsed is None or not await model.filter(id=parsed, organization_id=ctx.organization_id).delete():
-        return DeleteResult(None, [not_found])
-    return DeleteResult(parsed)
+async def locked(model: type[OwnedT], ctx: RequestContext, id: uuid.UUID, *, key: bool = False) -> OwnedT | None:
+    """Inside a transaction: the organization's row, which no other writer changes until the transaction ends.
+
+    PostgreSQL locks the row FOR NO KEY UPDATE, which lets other rows go on
+    referring to it, or with `key` FOR UPDATE, which also waits for those
+    references being made and holds off new ones. SQLite: a write that changes
+    nothing takes the database's write lock first; a read first would begin a
+    snapshot that another connection's commit could leave stale, and the
+    transaction's first write would then fail as busy.
+    """
+    query = model.filter(id=id, organization_id=ctx.organization_id)
+    if supports_row_locks():
+        return await query.select_for_update(no_key=not key).first()
+    await query.update(organization_id=F("organization_id"))
+    return await query.first()
 
 
 # --- limits on rows per organization ----------------------------------------------------

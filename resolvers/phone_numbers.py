@@ -25,13 +25,13 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import Agent, IdempotencyKey, PhoneNumber, Provider, SipMode, SipTransport
+from models import Agent, AuditAction, IdempotencyKey, PhoneNumber, Provider, SipMode, SipTransport
 from models.idempotency import fingerprint, fingerprint_matches, is_legacy_fingerprint
 from models.secrets import SecretBox, SecretDecryptionError
-from resolvers import rules
+from resolvers import audit, rules
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
-from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, delete_owned, get_owned, limit_reached
+from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, get_owned, limit_reached
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
 from resolvers.rules import OMITTED
 
@@ -331,6 +331,11 @@ def secret_context(row_id: uuid.UUID, column: str) -> str:
     return f"phone_numbers:{row_id}:{column}"
 
 
+def audit_fields(row: PhoneNumber) -> audit.Fields:
+    """The number as its audit events show it (see resolvers/audit.py)."""
+    return audit.phone_number_fields(row, spec_of(row).fields, SECRET_COLUMNS)
+
+
 # --- create -------------------------------------------------------------------
 
 
@@ -372,6 +377,7 @@ async def _insert(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberResult:
         async with in_transaction():
             await _claim_room(ctx)
             await row.save(force_create=True)
+            await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
     except LimitReached:
         return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
     except IntegrityError:
@@ -435,6 +441,7 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: 
                 await _claim_room(ctx)
                 await row.save(force_create=True)
                 await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
+                await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
             return PhoneNumberResult(row)
         except LimitReached:
             return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
@@ -601,12 +608,18 @@ async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: d
 
     Only the columns given are written, so the answer (the row read plus the
     change) is exactly the row committed: any other write bumps the version.
+    Only a write that wins records its event, in the same transaction as the write.
     """
     now = datetime.now(timezone.utc)
+    before = audit_fields(row)
     try:
-        written = await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).update(
-            **sealed, version=row.version + 1, updated_at=now
-        )
+        async with in_transaction():
+            written = await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).update(
+                **sealed, version=row.version + 1, updated_at=now
+            )
+            if written:
+                after = audit_fields(_changed(row, sealed, now))
+                await audit.record_change(ctx, AuditAction.PHONE_NUMBER_UPDATED, row.id, before, after)
     except IntegrityError:
         errors = await _refused_write(ctx, row.id, sealed)
         if not errors:
@@ -614,21 +627,24 @@ async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: d
         return PhoneNumberResult(None, errors)
     if not written:
         return None
-    return PhoneNumberResult(_changed(row, sealed, now))
+    return PhoneNumberResult(row)
 
 
 async def delete_phone_number(
     ctx: RequestContext, phone_number_id: str, expected_versions: frozenset[int] | None = None
 ) -> DeleteResult:
-    if expected_versions is None:
-        return await delete_owned(PhoneNumber, ctx, phone_number_id, _not_found(phone_number_id))
+    """Delete the number as read, if no other write came in between: its event shows what was deleted."""
     for _ in range(UPDATE_ATTEMPTS):
         row = await get_phone_number(ctx, phone_number_id)
         if row is None:
             return DeleteResult(None, [_not_found(phone_number_id)])
-        if row.version not in expected_versions:
+        if expected_versions is not None and row.version not in expected_versions:
             return DeleteResult(None, [version_conflict(row, expected_versions)])
-        if await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).delete():
+        async with in_transaction():
+            deleted = await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).delete()
+            if deleted:
+                await audit.record_change(ctx, AuditAction.PHONE_NUMBER_DELETED, row.id, audit_fields(row), None)
+        if deleted:
             return DeleteResult(row.id)
     return DeleteResult(None, [_busy(phone_number_id)])
 

@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import api_keys as key_fields
+from schema import audit as audit_fields
 from schema import nodes as node_fields
 from schema import phone_numbers as number_fields
 from schema.limits import DEFAULT_MAX_QUERY_COST, limit_extensions
@@ -53,6 +54,11 @@ class Query:
     nodes: list[Node | None] = strawberry.field(
         resolver=node_fields.node_list,
         description="The object of each id, in the order given, null in place of each `node` would answer null.",
+    )
+    audit_events: audit_fields.AuditEventConnection = strawberry.field(
+        resolver=audit_fields.audit_event_list,
+        description="Your organization's audit log: every change to its phone numbers, agents and API keys, "
+        "newest first. `first` is 1 to 100.",
     )
 
 

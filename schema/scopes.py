@@ -40,6 +40,7 @@ ROOT_FIELD_SCOPES: dict[str, ApiKeyScope] = {
     "Query.node": READ,
     "Query.nodes": READ,
     "Query.apiKeys": ADMIN,
+    "Query.auditEvents": ADMIN,
     "Mutation.createPhoneNumber": WRITE,
     "Mutation.updatePhoneNumber": WRITE,
     "Mutation.deletePhoneNumber": WRITE,

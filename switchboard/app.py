@@ -15,7 +15,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
 from schema import create_schema
-from switchboard import health, rest, rest_api_keys
+from switchboard import health, rest, rest_api_keys, rest_audit
+from switchboard.audit_retention import AuditRetention
 from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.graphiql import graphiql_html
@@ -58,9 +59,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             listener = None if settings.is_sqlite else KeyChangeListener(settings.database_url, authenticator)
             if listener is not None:
                 await listener.start()
+            retention = AuditRetention(settings.audit_retention_days)
+            retention.start()
             try:
                 yield
             finally:
+                await retention.stop()
                 if listener is not None:
                     await listener.stop()
                 await authenticator.close()
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql),
             *rest.routes(secrets, gate, settings.policy),
             *rest_api_keys.routes(secrets, gate, settings.policy),
+            *rest_audit.routes(secrets, gate, settings.policy),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz(committed_migrations())),
         ],

@@ -22,6 +22,7 @@ REST_OPERATIONS: dict[str, str] = {
     "listApiKeys": "Query.apiKeys",
     "createApiKey": "Mutation.createApiKey",
     "revokeApiKey": "Mutation.revokeApiKey",
+    "listAuditEvents": "Query.auditEvents",
 }
 
 

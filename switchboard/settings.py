@@ -44,6 +44,9 @@ MIN_HEADER_BYTES, MAX_HEADER_BYTES = 1024, 1024 * 1024
 DEFAULT_CLIENT_TIMEOUT = 10.0
 DEFAULT_MAX_CONNECTIONS = 1000
 MAX_CONNECTIONS = 1_000_000
+DEFAULT_AUDIT_RETENTION_DAYS = 365
+# A hundred years: "keep everything" without a special value.
+MAX_AUDIT_RETENTION_DAYS = 36_500
 
 
 class SettingsError(ValueError):
@@ -89,6 +92,8 @@ class Settings:
     client_timeout: float = DEFAULT_CLIENT_TIMEOUT
     # Open connections per worker process; more are answered 503.
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    # Audit events older than this are deleted by every server, in small batches (switchboard/audit_retention.py).
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -156,6 +161,9 @@ class Settings:
             ),
             client_timeout=_positive(env, "SWITCHBOARD_CLIENT_TIMEOUT", "seconds", DEFAULT_CLIENT_TIMEOUT),
             max_connections=_whole_number(env, "SWITCHBOARD_MAX_CONNECTIONS", 1, MAX_CONNECTIONS, default=DEFAULT_MAX_CONNECTIONS),
+            audit_retention_days=_whole_number(
+                env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", 1, MAX_AUDIT_RETENTION_DAYS, default=DEFAULT_AUDIT_RETENTION_DAYS
+            ),
         )
 
     @property
@@ -215,7 +223,8 @@ def is_host(value: str) -> bool:
 
 def _whole_number(env: Mapping[str, str], name: str, low: int, high: int, *, default: int) -> int:
     value = env.get(name, "").strip() or str(default)
-    if not value.isdigit() or not low <= int(value) <= high:
+    # ASCII digits only: str.isdigit() also passes "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     return int(value)
 

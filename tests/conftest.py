@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -43,7 +44,9 @@ T = TypeVar("T")
 
 # One for the whole run: see tests/secret_sweep.py.
 SWEEP = SecretSweep()
-APP_TABLES = ("organizations", "api_keys", "agents", "phone_numbers", "idempotency_keys")
+APP_TABLES = ("organizations", "api_keys", "agents", "phone_numbers", "idempotency_keys", "audit_events")
+# How SecretBox seals a value: version, key id, base64url of nonce and ciphertext.
+SEALED_TOKEN = re.compile(r"v1:[0-9a-f]{8}:[A-Za-z0-9_-]{16,}")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -222,6 +225,9 @@ async def running_app(settings: Settings) -> AsyncIterator[Any]:
         # Whatever the test stored: secrets are only ever there encrypted.
         for table in APP_TABLES:
             SWEEP.add_text("stored table", f"{table} ({settings.database})", repr(await stored_rows(table)))
+        # The sweep finds values the tests sent; the audit log must not hold their ciphertexts either.
+        sealed = SEALED_TOKEN.findall(repr(await stored_rows("audit_events")))
+        assert sealed == [], f"sealed secrets in the audit log: {sealed}"
 
 
 @asynccontextmanager

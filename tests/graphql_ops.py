@@ -126,3 +126,18 @@ mutation RevokeApiKey($input: RevokeApiKeyInput!) {{
 NODE_FIELDS = "__typename id ... on PhoneNumber { number name } ... on Agent { agentName: name createdAt }"
 NODE = f"query Node($id: ID!) {{ node(id: $id) {{ {NODE_FIELDS} }} }}"
 NODES = f"query Nodes($ids: [ID!]!) {{ nodes(ids: $ids) {{ {NODE_FIELDS} }} }}"
+
+AUDIT_EVENT_FIELDS = """
+  id at action targetType targetId requestId
+  actor { type apiKeyId name prefix }
+  changes { field before after secretChanged }
+"""
+
+AUDIT_EVENTS = f"""
+query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {{
+  auditEvents(first: $first, after: $after, filter: $filter) {{
+    pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+    edges {{ cursor node {{ {AUDIT_EVENT_FIELDS} }} }}
+  }}
+}}
+"""

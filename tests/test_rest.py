@@ -341,7 +341,7 @@ async def test_openapi_document(api: Api) -> None:
     assert response.status_code == 200
     document = response.json()
     assert document["openapi"] == "3.1.0"
-    assert set(document["paths"]) == {"/v1/phone-numbers", "/v1/phone-numbers/{id}", "/v1/api-keys", "/v1/api-keys/{id}"}
+    assert set(document["paths"]) == {"/v1/phone-numbers", "/v1/phone-numbers/{id}", "/v1/api-keys", "/v1/api-keys/{id}", "/v1/audit-events"}
     fields = document["components"]["schemas"]["PhoneNumberCreate"]["properties"]
     assert fields["sipUsername"]["maxLength"] == 60 and fields["sipProxy"]["maxLength"] == 100
     assert fields["sipPort"] == {

@@ -22,6 +22,7 @@ from switchboard.rest_scopes import REST_OPERATIONS
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import (
     AGENT,
+    AUDIT_EVENTS,
     CREATE_AGENT,
     CREATE_API_KEY,
     CREATE_PHONE_NUMBER,
@@ -42,7 +43,7 @@ from tests.graphql_ops import (
 
 READ, WRITE, ADMIN = ApiKeyScope.READ, ApiKeyScope.WRITE, ApiKeyScope.ADMIN
 MISSING = "00000000-0000-4000-8000-00000000dead"
-TABLES = ("phone_numbers", "agents", "api_keys")
+TABLES = ("phone_numbers", "agents", "api_keys", "audit_events")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ GRAPHQL_CASES: dict[str, GraphQLCase] = {
     "Query.node": GraphQLCase(READ, NODE, {"id": MISSING}),
     "Query.nodes": GraphQLCase(READ, NODES, {"ids": [MISSING]}),
     "Query.apiKeys": GraphQLCase(ADMIN, LIST_API_KEYS, {}),
+    "Query.auditEvents": GraphQLCase(ADMIN, AUDIT_EVENTS, {}),
     "Mutation.createPhoneNumber": GraphQLCase(WRITE, CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": twilio()}}),
     "Mutation.updatePhoneNumber": GraphQLCase(WRITE, UPDATE_PHONE_NUMBER, {"input": {"id": MISSING, "name": "x"}}),
     "Mutation.deletePhoneNumber": GraphQLCase(WRITE, DELETE_PHONE_NUMBER, {"input": {"id": MISSING}}),
@@ -89,6 +91,7 @@ REST_CASES: dict[str, RestCase] = {
     "listApiKeys": RestCase(ADMIN, "GET", "/v1/api-keys"),
     "createApiKey": RestCase(ADMIN, "POST", "/v1/api-keys", {"name": "ci", "scopes": ["read"]}),
     "revokeApiKey": RestCase(ADMIN, "DELETE", f"/v1/api-keys/{MISSING}"),
+    "listAuditEvents": RestCase(ADMIN, "GET", "/v1/audit-events"),
 }
 
 # What each scope may do, in the words: READ queries; WRITE also

@@ -15,6 +15,7 @@ from tests.servers import server_environment, switchboard
     [
         pytest.param({"SWITCHBOARD_WORKERS": "0"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '0'", id="workers-zero"),
         pytest.param({"SWITCHBOARD_WORKERS": "two"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got 'two'", id="workers-word"),
+        pytest.param({"SWITCHBOARD_WORKERS": "²"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '²'", id="workers-superscript-digit"),
         pytest.param(
             {"SWITCHBOARD_SHUTDOWN_TIMEOUT": "-1"},
             "SWITCHBOARD_SHUTDOWN_TIMEOUT must be a number of seconds greater than 0, got '-1'",
@@ -168,3 +169,16 @@ def test_api_key_cache_seconds(value: str | None, seconds: float) -> None:
 def test_api_key_cache_seconds_refuses_what_is_not_a_duration(value: str) -> None:
     with pytest.raises(SettingsError, match=f"SWITCHBOARD_API_KEY_CACHE_SECONDS must be a number of seconds 0 or more, got '{value}'"):
         Settings.from_env({"SWITCHBOARD_API_KEY_CACHE_SECONDS": value})
+
+
+@pytest.mark.parametrize(("value", "days"), [(None, 365), ("  ", 365), ("1", 1), ("30", 30), ("36500", 36500)])
+def test_audit_retention_days(value: str | None, days: int) -> None:
+    environ = {} if value is None else {"SWITCHBOARD_AUDIT_RETENTION_DAYS": value}
+    assert Settings.from_env(environ).audit_retention_days == days
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "36501", "1y", "7.5", "٣", "²"])
+def test_audit_retention_days_refuses_what_is_not_a_number_of_days(value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"SWITCHBOARD_AUDIT_RETENTION_DAYS": value})
+    assert str(raised.value) == f"SWITCHBOARD_AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500, got {value!r}"

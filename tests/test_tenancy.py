@@ -15,6 +15,7 @@ from schema import schema
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import (
     AGENT,
+    AUDIT_EVENTS,
     CREATE_AGENT,
     CREATE_API_KEY,
     CREATE_PHONE_NUMBER,
@@ -148,6 +149,25 @@ async def case_viewer(org: Org) -> None:
     assert body["data"]["viewer"]["apiKey"]["id"] != await a_key_id(org)
 
 
+async def case_audit_events(org: Org) -> None:
+    mine = (await org.api.gql(AUDIT_EVENTS, {}))["auditEvents"]["edges"]
+    assert {e["node"]["targetId"] for e in mine} >= {org.number["id"], org.agent["id"]}, "A sees its own events"
+    theirs = (await org.as_other(AUDIT_EVENTS, {}))["data"]["auditEvents"]["edges"]
+    a_ids = {e["node"]["id"] for e in mine}
+    assert a_ids.isdisjoint(e["node"]["id"] for e in theirs), "B sees none of A's events"
+    await org.same_as_missing(AUDIT_EVENTS, lambda i: {"filter": {"targetId": i}}, org.number["id"])
+    await org.same_as_missing(AUDIT_EVENTS, lambda i: {"filter": {"actorKeyId": i}}, await a_key_id(org))
+    assert (await org.as_other(AUDIT_EVENTS, {"filter": {"targetId": org.number["id"]}}))["data"]["auditEvents"]["edges"] == []
+    # A cursor of A's list is refused to B, as every list's is.
+    cursor = mine[0]["cursor"]
+    refused = await org.as_other(AUDIT_EVENTS, {"after": cursor})
+    assert refused["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
+    rest = await org.api.client.get(
+        "/v1/audit-events", params={"targetId": org.number["id"]}, headers={"Authorization": f"Bearer {org.other_key}"}
+    )
+    assert rest.json()["data"] == []
+
+
 async def case_create_api_key(org: Org) -> None:
     body = await org.as_other(CREATE_API_KEY, {"input": {"name": "B's key", "scopes": ["READ"]}})
     assert body["data"]["createApiKey"]["userErrors"] == []
@@ -176,6 +196,7 @@ CASES: dict[str, Callable[[Org], Awaitable[None]]] = {
     "Mutation.deleteAgent": case_delete_agent,
     "Query.apiKeys": case_api_keys,
     "Query.viewer": case_viewer,
+    "Query.auditEvents": case_audit_events,
     "Mutation.createApiKey": case_create_api_key,
     "Mutation.revokeApiKey": case_revoke_api_key,
 }
