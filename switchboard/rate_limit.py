@@ -33,7 +33,6 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 
 log = logging.getLogger("switchboard")
 
@@ -124,7 +123,7 @@ class RateLimitStorage:
         if self.is_shared:
             try:
                 await self._ping()
-            except (RedisError, TimeoutError, OSError) as error:
+            except Exception as error:  # whatever Redis or the network did, the worker serves on
                 self._outage(error)
         return self.status()
 
@@ -134,7 +133,9 @@ class RateLimitStorage:
             try:
                 async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
                     return await operation(self.shared)
-            except (StorageError, RedisError, TimeoutError, OSError) as error:
+            # Whatever Redis or the network did, the request is served; a fault of the
+            # operation itself shows again on the memory counters.
+            except Exception as error:
                 self._outage(error)
         return await operation(self.local)
 
@@ -172,7 +173,7 @@ class RateLimitStorage:
             await asyncio.sleep(PROBE_SECONDS)
             try:
                 await self._ping()
-            except (RedisError, TimeoutError, OSError):
+            except Exception:  # still away, however it shows: the next probe tells
                 continue
             self._down = False
             log.info("rate limits: Redis at %s is back; limits are shared again", self.location)
