@@ -34,6 +34,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from switchboard.settings import REDIS_SCHEMES
+
 log = logging.getLogger("switchboard")
 
 T = TypeVar("T")
@@ -75,7 +77,7 @@ class RateLimitStorage:
         self._client: Redis | None = None
         self._down = False
         self._probe: asyncio.Task[None] | None = None
-        if urlsplit(url).scheme in ("redis", "rediss"):
+        if urlsplit(url).scheme in REDIS_SCHEMES:
             self._connect(url)
 
     def _connect(self, url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -69,8 +69,8 @@ class Settings:
     rate_limit_burst: int = DEFAULT_RATE_LIMIT_BURST
     max_query_cost: int = DEFAULT_MAX_QUERY_COST
     unauthenticated_rate_limit: int = DEFAULT_UNAUTHENTICATED_RATE_LIMIT
-    # memory:// or redis(s)://[[user]:password@]host[:port][/db]; the URL may carry a password.
-    rate_limit_storage: str = DEFAULT_RATE_LIMIT_STORAGE
+    # memory:// or redis(s)://[[user]:password@]host[:port][/db]; the URL may carry a password, so no repr shows it.
+    rate_limit_storage: str = field(default=DEFAULT_RATE_LIMIT_STORAGE, repr=False)
     # Proxies whose X-Forwarded-For names the client: addresses or networks (CIDR).
     trusted_proxies: tuple[str, ...] = ()
     # SIP targets on loopback, link-local and similar addresses: development and tests only.

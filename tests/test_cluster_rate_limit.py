@@ -552,7 +552,9 @@ PASSWORD = "sw0rdfish-Sw0rdf1sh"
 )
 def test_rate_limit_storage_accepted_values(value: str | None, stored: str) -> None:
     environ = {} if value is None else {"SWITCHBOARD_RATE_LIMIT_STORAGE": value}
-    assert Settings.from_env(environ).rate_limit_storage == stored
+    settings = Settings.from_env(environ)
+    assert settings.rate_limit_storage == stored
+    assert PASSWORD not in repr(settings)
 
 
 NEITHER = (
