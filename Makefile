@@ -65,11 +65,12 @@ clean:
 # What the system tests drive besides Python, installed here and never by a
 # test (a test only checks it is there, and names this target when not):
 # Debian's packages below, with apt-get and only when missing (Kamailio is the
-# SIP registrar the provider checks are tested against); Node.js 20 or
+# SIP registrar the provider checks are tested against; redis-server runs a
+# Redis a test can stop); Node.js 20 or
 # newer; each npm project's packages, `npm ci` whenever its package-lock.json
 # changed; the Python client's own venv (clients/python/requirements.txt).
 # .ci/run runs it before the suite.
-DEBIAN_PACKAGES := chromium wrk kamailio kamailio-tls-modules
+DEBIAN_PACKAGES := chromium wrk kamailio kamailio-tls-modules redis-server
 NPM_PROJECTS := tests/graphiql-cdn tests/graphql_http_audit clients/typescript
 INSTALLED_FROM := .switchboard-installed-from
 CLIENT_VENV := clients/python/.venv

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from limits.aio.storage import MemoryStorage
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
@@ -24,16 +23,15 @@ from switchboard.http import Gate, GraphQLView, RequestLogMiddleware
 from switchboard.key_changes import KeyChangeListener
 from switchboard.keys import encryption_keys
 from switchboard.limits import BodySizeLimit
-from switchboard.rate_limit import RateLimiter
+from switchboard.rate_limit import RateLimiter, RateLimitStorage
 from switchboard.settings import Settings
 
 
-def rate_limiters(settings: Settings) -> tuple[RateLimiter, RateLimiter]:
+def rate_limiters(settings: Settings, storage: RateLimitStorage) -> tuple[RateLimiter, RateLimiter]:
     """Cost units per API key, for GraphQL and REST alike; requests without a valid key per client address.
 
-    Both in this worker's memory.
+    Both in `storage`: this worker's memory, or Redis shared by every worker.
     """
-    storage = MemoryStorage()
     keys = RateLimiter("key", settings.rate_limit, settings.rate_limit_burst, storage)
     per_minute = settings.unauthenticated_rate_limit
     addresses = RateLimiter("address", per_minute / 60, per_minute, storage)
@@ -44,7 +42,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     secrets = SecretBox(encryption_keys(settings))
     authenticator = Authenticator(settings.api_key_cache_seconds)
-    gate = Gate(authenticator, *rate_limiters(settings))
+    counters = RateLimitStorage(settings.rate_limit_storage)
+    gate = Gate(authenticator, *rate_limiters(settings, counters))
     schema = create_schema(
         suggestions=not settings.is_production, introspection=settings.introspection, max_query_cost=settings.max_query_cost
     )
@@ -61,12 +60,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await listener.start()
             retention = AuditRetention(settings.audit_retention_days)
             retention.start()
+            await counters.start()
             try:
                 yield
             finally:
                 await retention.stop()
                 if listener is not None:
                     await listener.stop()
+                await counters.close()
                 await authenticator.close()
 
     return Starlette(
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *rest_api_keys.routes(secrets, gate, settings.policy),
             *rest_audit.routes(secrets, gate, settings.policy),
             Route("/healthz", health.healthz),
-            Route("/readyz", health.readyz(committed_migrations())),
+            Route("/readyz", health.readyz(committed_migrations(), counters.check)),
         ],
         # Outermost first: the client's address is known to all; refusals below are logged, and
         # carry CORS headers a browser can read.

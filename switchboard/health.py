@@ -19,8 +19,14 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def readyz(committed_migrations: frozenset[str]) -> Callable[[Request], Awaitable[JSONResponse]]:
-    """Ready means the database answers and has every migration this version ships."""
+def readyz(
+    committed_migrations: frozenset[str], rate_limit: Callable[[], Awaitable[str | None]]
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """Ready means the database answers and has every migration this version ships.
+
+    With rate limits kept in Redis, the body says whether they are shared or,
+    Redis unreachable, per process; either way the worker serves, so it is ready.
+    """
 
     async def endpoint(request: Request) -> JSONResponse:
         try:
@@ -31,7 +37,8 @@ def readyz(committed_migrations: frozenset[str]) -> Callable[[Request], Awaitabl
         pending = await pending_migrations(committed_migrations)
         if pending:
             return _unavailable(f"migrations not applied: {', '.join(pending)}; run `switchboard migrate`")
-        return JSONResponse({"status": "ready"})
+        limit = await rate_limit()
+        return JSONResponse({"status": "ready"} if limit is None else {"status": "ready", "rateLimit": limit})
 
     return endpoint
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +37,9 @@ MAX_QUERY_COST = 1_000_000
 DEFAULT_UNAUTHENTICATED_RATE_LIMIT = 60
 MAX_UNAUTHENTICATED_RATE_LIMIT = 1_000_000
 MAX_ROWS_PER_ORGANIZATION = 10_000_000
+# Where rate limit counters are kept: each worker's memory, or Redis, shared by all.
+DEFAULT_RATE_LIMIT_STORAGE = "memory://"
+REDIS_SCHEMES = ("redis", "rediss")
 # The HTTP server's own limits, per worker process (see switchboard/server.py).
 # Room for a GET carrying the longest query the GraphQL limits accept, percent-encoded.
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
@@ -80,6 +83,8 @@ class Settings:
     rate_limit_burst: int = DEFAULT_RATE_LIMIT_BURST
     max_query_cost: int = DEFAULT_MAX_QUERY_COST
     unauthenticated_rate_limit: int = DEFAULT_UNAUTHENTICATED_RATE_LIMIT
+    # memory:// or redis(s)://[[user]:password@]host[:port][/db]; the URL may carry a password, so no repr shows it.
+    rate_limit_storage: str = field(default=DEFAULT_RATE_LIMIT_STORAGE, repr=False)
     # Proxies whose X-Forwarded-For names the client: addresses or networks (CIDR).
     trusted_proxies: tuple[str, ...] = ()
     # SIP targets on loopback, link-local and similar addresses: development and tests only.
@@ -113,6 +118,7 @@ class Settings:
                 f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one request may "
                 f"cost with SWITCHBOARD_MAX_QUERY_COST at {self.max_query_cost}: else some requests could never run"
             )
+        _check_rate_limit_storage(self.rate_limit_storage)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +154,7 @@ class Settings:
                 MAX_UNAUTHENTICATED_RATE_LIMIT,
                 default=DEFAULT_UNAUTHENTICATED_RATE_LIMIT,
             ),
+            rate_limit_storage=env.get("SWITCHBOARD_RATE_LIMIT_STORAGE", "").strip() or DEFAULT_RATE_LIMIT_STORAGE,
             trusted_proxies=_networks(env, "SWITCHBOARD_TRUSTED_PROXIES"),
             allow_local_targets=_choice(env, "SWITCHBOARD_ALLOW_LOCAL_TARGETS", ("true", "false"), "false") == "true",
             max_phone_numbers_per_organization=_whole_number(
@@ -241,6 +248,31 @@ def _positive(env: Mapping[str, str], name: str, unit: str, default: float, *, a
         bound = "0 or more" if allow_zero else "greater than 0"
         raise SettingsError(f"{name} must be a number of {unit} {bound}, got {value!r}")
     return number
+
+
+def _check_rate_limit_storage(url: str) -> None:
+    """memory:// or a Redis URL. Messages quote nothing of the value: a mistyped one may hold a password."""
+    name = "SWITCHBOARD_RATE_LIMIT_STORAGE"
+    example = "redis://[:password@]host[:port][/db] (rediss:// for TLS; / ? # @ in a password percent-encoded)"
+    parts = urlsplit(url)
+    if url == DEFAULT_RATE_LIMIT_STORAGE:
+        return
+    if parts.scheme not in REDIS_SCHEMES or not url.startswith(f"{parts.scheme}://"):
+        raise SettingsError(
+            f"{name} must be memory:// or a Redis URL, {example}; the value set is neither (not shown: it may hold a password)"
+        )
+    if not parts.hostname:
+        raise SettingsError(f"{name}: a {parts.scheme}:// URL names a host, as in {example}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise SettingsError(f"{name}: the port of a {parts.scheme}:// URL is a number from 1 to 65535, as in {example}")
+    if parts.path not in ("", "/") and not (parts.path[1:].isdigit() and parts.path[1:].isascii()):
+        raise SettingsError(f"{name}: the path of a {parts.scheme}:// URL is a database number, as in {example}")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise SettingsError(f"{name} takes no options after ? or #: Switchboard sets Redis' timeouts itself; as in {example}")
 
 
 def _graphiql_cdn(value: str) -> str:
