@@ -2,7 +2,7 @@
 
 Each opens its own connections; the rules are resolvers/api_keys.py's, as
 over the API. A revocation here reaches running servers as one made through
-the API does (see README, "API keys").
+the API does (see docs/api-keys.md).
 """
 
 from __future__ import annotations

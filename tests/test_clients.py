@@ -4,7 +4,7 @@ clients/typescript: GraphQL Code Generator, `tsc --noEmit`, the program run
 with tsx. clients/python: ariadne-codegen in a venv of its own, the example
 run with it. Both print the same round trip, the one clients/README.md
 shows; each runs twice in a row with one key, in an organization that
-already holds the numbers of the README's examples, and leaves it as it was.
+already holds the numbers of the documented examples, and leaves it as it was.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, SWEEP
-from tests.examples import graphiql_example_number, readme_example_numbers
+from tests.examples import documented_example_numbers, graphiql_example_number
 from tests.processes import Server, create_api_key, environment, post, serving
 from tests.tooling import check, client_venv, npm_project
 
@@ -144,9 +144,9 @@ def organization(server: Server, key: str) -> dict[str, Any]:
     return data
 
 
-def create_the_readme_examples(server: Server, key: str) -> None:
-    """What a user who tried every example of README.md and the GraphiQL page has in the organization."""
-    for number in [*readme_example_numbers(), graphiql_example_number()]:
+def create_the_documented_examples(server: Server, key: str) -> None:
+    """What a user who tried every example of README.md, docs/ and the GraphiQL page has in the organization."""
+    for number in [*documented_example_numbers(), graphiql_example_number()]:
         status, body = post(server.url, {"query": CREATE, "variables": {"number": number}}, key)
         assert (status, body) == (200, {"data": {"createPhoneNumber": {"userErrors": []}}}), number
 
@@ -163,7 +163,7 @@ def test_each_example_runs_twice_on_one_organization_and_leaves_it_as_it_was(tmp
     env = environment(tmp_path)
     key = create_api_key(env)
     with serving(env) as server:
-        create_the_readme_examples(server, key)
+        create_the_documented_examples(server, key)
         before = organization(server, key)
         assert (before["phoneNumbers"]["totalCount"], before["agents"]["totalCount"]) == (8, 0)
 
