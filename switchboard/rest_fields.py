@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from models import Provider, SipMode, SipTransport
+from resolvers.phone_numbers import NAME_MAX_LENGTH
 from resolvers.providers import SPECS, ConfigField, Kind, ProviderSpec
 
 # (provider, SIP mode) pairs a configuration field belongs to.
@@ -51,7 +52,7 @@ class RestField:
 
 
 _TOP_LEVEL: tuple[RestField, ...] = (
-    RestField("name", "string", "Display name, trimmed. Null clears it on update.", nullable=True, max_length=100),
+    RestField("name", "string", "Display name, trimmed. Null clears it on update.", nullable=True, max_length=NAME_MAX_LENGTH),
     RestField(
         "number",
         "string",
