@@ -13,7 +13,8 @@ from typing import Any
 
 from models import Provider, SipMode, SipTransport
 from resolvers.phone_numbers import NAME_MAX_LENGTH
-from resolvers.providers import SPECS, ConfigField, Kind, ProviderSpec
+from resolvers.provider_fields import ConfigField, Kind, ProviderSpec
+from resolvers.providers import SPECS
 
 # (provider, SIP mode) pairs a configuration field belongs to.
 Config = tuple[Provider, SipMode | None]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from resolvers import rules
 from resolvers.phone_numbers import NAME_MAX_LENGTH
-from resolvers.providers import SPECS, ConfigField, Kind, ProviderSpec
+from resolvers.provider_fields import ConfigField, Kind, ProviderSpec
+from resolvers.providers import SPECS
 from switchboard.rest_fields import BY_NAME
 
 _HEADER = """\

@@ -25,7 +25,8 @@ from tortoise.fields import CharField, IntField, TextField
 from tortoise.fields.data import CharEnumFieldInstance
 
 from models import PhoneNumber, Provider, SipMode, SipTransport
-from resolvers.providers import SECRET_COLUMNS, SPECS, ConfigField, Kind, ProviderSpec
+from resolvers.provider_fields import ConfigField, Kind, ProviderSpec
+from resolvers.providers import SECRET_COLUMNS, SPECS
 from schema import schema
 from switchboard.openapi import openapi_document
 from switchboard.rest_fields import BY_NAME
