@@ -14,7 +14,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 STAMP := $(VENV)/.installed
 PIP_INSTALL := $(BIN)/python -m pip install --quiet
 
-.PHONY: run test bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
+.PHONY: run test bench schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ bench: $(BENCH_STAMP)
 
 schema: $(RUN_STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql
+
+# docs/rules.md, from the provider specs (resolvers/providers.py).
+rules: $(RUN_STAMP)
+	$(BIN)/switchboard export-rules > docs/rules.md
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

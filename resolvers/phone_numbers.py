@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -30,63 +30,18 @@ from models.idempotency import fingerprint, fingerprint_matches, is_legacy_finge
 from models.secrets import SecretBox, SecretDecryptionError
 from resolvers import audit, rules
 from resolvers.context import Policy, RequestContext
-from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
+from resolvers.errors import ErrorCode, Errors, UserError
 from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, get_owned, limit_reached
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
+from resolvers.providers import CONFIG_COLUMNS, SECRET_COLUMNS, SPECS, ProviderConfigInput, spec_of
 from resolvers.rules import OMITTED
 
-DEFAULT_SIP_PORT = 5060
 NAME_MAX_LENGTH = 100
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # An update that keeps losing the race to other writes of the same number
 # gives up after this many tries, answering CONFLICT.
 UPDATE_ATTEMPTS = 20
-
-
-@dataclass
-class TwilioConfigInput:
-    account_sid: Any = OMITTED
-    auth_token: Any = OMITTED
-
-
-@dataclass
-class SipRegistrationConfigInput:
-    username: Any = OMITTED
-    password: Any = OMITTED
-    proxy: Any = OMITTED
-    outbound_proxy: Any = OMITTED
-    auth_user: Any = OMITTED
-    port: Any = OMITTED
-    register_transport: Any = OMITTED
-
-
-@dataclass
-class SipIpAllowlistConfigInput:
-    ip: Any = OMITTED
-    port: Any = OMITTED
-    protocol: Any = OMITTED
-
-
-@dataclass
-class VoximplantConfigInput:
-    application_id: Any = OMITTED
-    rule_id: Any = OMITTED
-
-
-@dataclass
-class JambonzConfigInput:
-    application_sid: Any = OMITTED
-    carrier_sid: Any = OMITTED
-
-
-ProviderConfigInput = (
-    TwilioConfigInput
-    | SipRegistrationConfigInput
-    | SipIpAllowlistConfigInput
-    | VoximplantConfigInput
-    | JambonzConfigInput
-)
 
 
 @dataclass
@@ -128,166 +83,6 @@ class PhoneNumberResult:
 
 
 # --- provider configurations -------------------------------------------------
-
-# Checks get the operator's policy: whether a SIP target may be a local address depends on it.
-Check = Callable[[Errors, FieldPath, Any, Policy], Any]
-
-
-@dataclass(frozen=True)
-class ConfigField:
-    attr: str  # attribute of the input dataclass
-    name: str  # the field's name in paths
-    column: str  # PhoneNumber column (secrets: before encryption)
-    check: Check
-    default: Any = None  # taken when the field is omitted or null
-
-
-@dataclass(frozen=True)
-class ProviderSpec:
-    provider: Provider
-    sip_mode: SipMode | None
-    path: FieldPath
-    fields: tuple[ConfigField, ...]
-
-
-def _text(label: str, max_length: int, *, required: bool) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-        return rules.text(errors, path, value, label=label, max_length=max_length, required=required)
-
-    return check
-
-
-def _credential(label: str, max_length: int, *, required: bool, strip: bool = True) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-        return rules.credential(errors, path, value, label=label, max_length=max_length, required=required, strip=strip)
-
-    return check
-
-
-def _host(label: str, *, required: bool) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-        return rules.host(
-            errors, path, value, label=label, max_length=100, required=required, allow_local=policy.allow_local_targets
-        )
-
-    return check
-
-
-def _port(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-    return rules.port(errors, path, value, label="SIP port")
-
-
-def _transport(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-    return SipTransport(value)
-
-
-def _account_sid(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-    checked = rules.text(errors, path, value, label="Twilio account SID", max_length=34, required=True)
-    if checked is not None and not rules.TWILIO_ACCOUNT_SID.match(checked):
-        errors.add(
-            path,
-            ErrorCode.INVALID,
-            "Twilio account SID must be 'AC' followed by 32 hexadecimal digits (find it in the Twilio console)",
-        )
-        return None
-    return checked
-
-
-def _ip(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-    return rules.ip_address(
-        errors, path, value, label="PBX IP address", max_length=255, allow_local=policy.allow_local_targets
-    )
-
-
-def _jambonz_sid(label: str) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-        checked = rules.text(errors, path, value, label=label, max_length=64, required=False)
-        if checked is None:
-            return None
-        parsed = rules.parse_uuid(checked)
-        if parsed is None:
-            errors.add(path, ErrorCode.INVALID, f"{label} must be a UUID, as jambonz issues them")
-            return None
-        return str(parsed)
-
-    return check
-
-
-_PORT = ConfigField("port", "port", "sip_port", _port, default=DEFAULT_SIP_PORT)
-
-TWILIO = ProviderSpec(
-    Provider.TWILIO,
-    None,
-    ("provider", "twilio"),
-    (
-        ConfigField("account_sid", "accountSid", "twilio_account_sid", _account_sid),
-        ConfigField("auth_token", "authToken", "twilio_auth_token", _credential("Twilio auth token", 128, required=True, strip=False)),
-    ),
-)
-SIP_REGISTRATION = ProviderSpec(
-    Provider.SIP,
-    SipMode.REGISTRATION,
-    ("provider", "sip", "registration"),
-    (
-        ConfigField("username", "username", "sip_username", _credential("SIP username", 60, required=True)),
-        ConfigField("password", "password", "sip_password", _credential("SIP password", 128, required=True, strip=False)),
-        ConfigField("proxy", "proxy", "sip_proxy", _host("SIP registrar host (proxy)", required=True)),
-        ConfigField("outbound_proxy", "outboundProxy", "sip_outbound_proxy", _host("SIP outbound proxy", required=False)),
-        ConfigField("auth_user", "authUser", "sip_auth_user", _credential("SIP auth user", 60, required=False)),
-        _PORT,
-        ConfigField("register_transport", "registerTransport", "sip_transport", _transport, default=SipTransport.UDP),
-    ),
-)
-SIP_IP_ALLOWLIST = ProviderSpec(
-    Provider.SIP,
-    SipMode.IP_ALLOWLIST,
-    ("provider", "sip", "ipAllowlist"),
-    (
-        ConfigField("ip", "ip", "sip_ip", _ip),
-        _PORT,
-        ConfigField("protocol", "protocol", "sip_transport", _transport, default=SipTransport.UDP),
-    ),
-)
-VOXIMPLANT = ProviderSpec(
-    Provider.VOXIMPLANT,
-    None,
-    ("provider", "voximplant"),
-    (
-        ConfigField(
-            "application_id", "applicationId", "voximplant_application_id", _text("Voximplant application ID", 64, required=False)
-        ),
-        ConfigField("rule_id", "ruleId", "voximplant_rule_id", _text("Voximplant rule ID", 64, required=False)),
-    ),
-)
-JAMBONZ = ProviderSpec(
-    Provider.JAMBONZ,
-    None,
-    ("provider", "jambonz"),
-    (
-        ConfigField("application_sid", "applicationSid", "jambonz_application_sid", _jambonz_sid("jambonz application SID")),
-        ConfigField("carrier_sid", "carrierSid", "jambonz_carrier_sid", _jambonz_sid("jambonz carrier SID")),
-    ),
-)
-
-SPECS: dict[type, ProviderSpec] = {
-    TwilioConfigInput: TWILIO,
-    SipRegistrationConfigInput: SIP_REGISTRATION,
-    SipIpAllowlistConfigInput: SIP_IP_ALLOWLIST,
-    VoximplantConfigInput: VOXIMPLANT,
-    JambonzConfigInput: JAMBONZ,
-}
-
-# Secrets are validated under a plain name and stored under an encrypted one.
-SECRET_COLUMNS: dict[str, str] = {
-    "twilio_auth_token": "twilio_auth_token_encrypted",
-    "sip_password": "sip_password_encrypted",
-}
-# Every configuration column, so that choosing a provider clears the others'.
-CONFIG_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(f.column for spec in SPECS.values() for f in spec.fields))
-
-
-def spec_of(row: PhoneNumber) -> ProviderSpec:
-    return next(s for s in SPECS.values() if (s.provider, s.sip_mode) == (row.provider, row.sip_mode))
 
 
 def _config_columns(

@@ -12,7 +12,7 @@ from models import AuditAction as AuditActionValue
 from models import AuditActorType as AuditActorTypeValue
 from models import AuditEvent as AuditEventRow
 from models import AuditTargetType as AuditTargetTypeValue
-from resolvers import audit, phone_numbers
+from resolvers import audit, providers
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from schema.context import GraphQLContext
 from schema.pagination import (
@@ -53,10 +53,8 @@ class AuditActor:
     prefix: str | None = strawberry.field(description="The key's prefix, e.g. sb_live_ab12; null for the command line.")
 
 
-_CONFIG_FIELDS = list(dict.fromkeys(f.name for spec in phone_numbers.SPECS.values() for f in spec.fields))
-_SECRET_FIELDS = list(
-    dict.fromkeys(f.name for spec in phone_numbers.SPECS.values() for f in spec.fields if f.column in phone_numbers.SECRET_COLUMNS)
-)
+_CONFIG_FIELDS = list(dict.fromkeys(f.name for spec in providers.SPECS.values() for f in spec.fields))
+_SECRET_FIELDS = list(dict.fromkeys(f.name for spec in providers.SPECS.values() for f in spec.fields if f.secret))
 
 
 @strawberry.type(description="One field of the target that the change set to another value.")

@@ -13,7 +13,7 @@ from models import PhoneNumber as PhoneNumberRow
 from models import Provider as ProviderValue
 from models import SipMode as SipModeValue
 from models import SipTransport as SipTransportValue
-from resolvers import phone_numbers
+from resolvers import phone_numbers, providers
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from resolvers.rules import OMITTED
 from schema.agents import Agent
@@ -236,53 +236,45 @@ async def phone_number(info: Info, id: strawberry.ID) -> PhoneNumber | None:
 
 
 # --- inputs -------------------------------------------------------------------
+# Descriptions and defaults of provider fields come from their specs (resolvers/providers.py).
 
-_PORT = "1 to 65535; default 5060."
-_HOST = (
-    "A host name or IP address, without 'sip:', a port or an IPv6 zone ID. At most 100 characters. "
-    "Not localhost nor a loopback, link-local, multicast or other local address (private ranges are fine). "
-    "Stored lower case, without the final dot, internationalised names as IDNA A-labels, IPv4-mapped IPv6 as IPv4."
-)
-_CREDENTIAL = "No control characters (tab and line breaks included), line separators, bidi controls or invisible characters."
+
+def _create_field(spec: providers.ProviderSpec, attr: str) -> Any:
+    """A create input's field: required fields have no default, optional ones are UNSET or the spec's default."""
+    f = providers.field_of(spec, attr)
+    if f.required:
+        return strawberry.field(description=f.graphql_description())
+    return strawberry.field(default=strawberry.UNSET if f.default is None else f.default, description=f.graphql_description())
+
+
+def _update_field(spec: providers.ProviderSpec, attr: str) -> Any:
+    return strawberry.field(description=providers.field_of(spec, attr).graphql_update_description())
+
+
+_TWILIO, _REGISTRATION, _ALLOWLIST = providers.TWILIO, providers.SIP_REGISTRATION, providers.SIP_IP_ALLOWLIST
 
 
 @strawberry.input(description="A Twilio account. Both fields are required.")
 class TwilioInput:
-    account_sid: str = strawberry.field(description="'AC' followed by 32 hexadecimal digits.")
-    auth_token: str = strawberry.field(
-        description="At most 128 characters. Stored encrypted, never returned. " + _CREDENTIAL
-    )
+    account_sid: str = _create_field(_TWILIO, "account_sid")
+    auth_token: str = _create_field(_TWILIO, "auth_token")
 
-    def to_domain(self) -> phone_numbers.TwilioConfigInput:
-        return phone_numbers.TwilioConfigInput(account_sid=self.account_sid, auth_token=self.auth_token)
+    def to_domain(self) -> providers.TwilioConfigInput:
+        return providers.TwilioConfigInput(account_sid=self.account_sid, auth_token=self.auth_token)
 
 
 @strawberry.input(description="Registration mode: Switchboard registers TO your PBX with a username and password.")
 class SipRegistrationInput:
-    username: str = strawberry.field(description="At most 60 characters. " + _CREDENTIAL)
-    password: str = strawberry.field(
-        description="At most 128 characters; spaces are kept. Stored encrypted, never returned. " + _CREDENTIAL
-    )
-    proxy: str = strawberry.field(
-        description="SIP registrar host (e.g. 'pbx.example.com'): the host Switchboard registers TO. " + _HOST
-    )
-    outbound_proxy: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Optional SIP outbound proxy, used when SIP traffic must route through a proxy "
-        "instead of directly to the registrar. " + _HOST,
-    )
-    auth_user: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Optional SIP authentication username, if different from username. At most 60 characters. "
-        + _CREDENTIAL,
-    )
-    port: int | None = strawberry.field(default=5060, description=_PORT)
-    register_transport: SipTransport | None = strawberry.field(
-        default=SipTransportValue.UDP, description="SIP registration transport protocol; default UDP."
-    )
+    username: str = _create_field(_REGISTRATION, "username")
+    password: str = _create_field(_REGISTRATION, "password")
+    proxy: str = _create_field(_REGISTRATION, "proxy")
+    outbound_proxy: str | None = _create_field(_REGISTRATION, "outbound_proxy")
+    auth_user: str | None = _create_field(_REGISTRATION, "auth_user")
+    port: int | None = _create_field(_REGISTRATION, "port")
+    register_transport: SipTransport | None = _create_field(_REGISTRATION, "register_transport")
 
-    def to_domain(self) -> phone_numbers.SipRegistrationConfigInput:
-        return phone_numbers.SipRegistrationConfigInput(
+    def to_domain(self) -> providers.SipRegistrationConfigInput:
+        return providers.SipRegistrationConfigInput(
             username=self.username,
             password=self.password,
             proxy=self.proxy,
@@ -295,18 +287,12 @@ class SipRegistrationInput:
 
 @strawberry.input(description="IP allowlist mode: your PBX/SBC's IP address is allowlisted.")
 class SipIpAllowlistInput:
-    ip: str = strawberry.field(
-        description="IPv4 or IPv6 address of your PBX/SBC, without an IPv6 zone ID. At most 255 characters. "
-        "Not a loopback, link-local, multicast or other local address (private ranges are fine). "
-        "Stored compressed and lower case, IPv4-mapped IPv6 as IPv4."
-    )
-    port: int | None = strawberry.field(default=5060, description=_PORT)
-    protocol: SipTransport | None = strawberry.field(
-        default=SipTransportValue.UDP, description="SIP transport protocol; default UDP."
-    )
+    ip: str = _create_field(_ALLOWLIST, "ip")
+    port: int | None = _create_field(_ALLOWLIST, "port")
+    protocol: SipTransport | None = _create_field(_ALLOWLIST, "protocol")
 
-    def to_domain(self) -> phone_numbers.SipIpAllowlistConfigInput:
-        return phone_numbers.SipIpAllowlistConfigInput(ip=self.ip, port=self.port, protocol=self.protocol)
+    def to_domain(self) -> providers.SipIpAllowlistConfigInput:
+        return providers.SipIpAllowlistConfigInput(ip=self.ip, port=self.port, protocol=self.protocol)
 
 
 @strawberry.input(one_of=True, description="A SIP trunk, in exactly one mode.")
@@ -314,28 +300,28 @@ class SipInput:
     registration: strawberry.Maybe[SipRegistrationInput]
     ip_allowlist: strawberry.Maybe[SipIpAllowlistInput]
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+    def to_domain(self) -> providers.ProviderConfigInput:
         return the_one(self.registration, self.ip_allowlist)
 
 
 @strawberry.input(description="Voximplant routing references; all optional, so {} selects Voximplant. Null clears one.")
 class VoximplantInput:
-    application_id: str | None = strawberry.field(default=strawberry.UNSET, description="At most 64 characters.")
-    rule_id: str | None = strawberry.field(default=strawberry.UNSET, description="At most 64 characters.")
+    application_id: str | None = _create_field(providers.VOXIMPLANT, "application_id")
+    rule_id: str | None = _create_field(providers.VOXIMPLANT, "rule_id")
 
-    def to_domain(self) -> phone_numbers.VoximplantConfigInput:
-        return phone_numbers.VoximplantConfigInput(
+    def to_domain(self) -> providers.VoximplantConfigInput:
+        return providers.VoximplantConfigInput(
             application_id=optional(self.application_id), rule_id=optional(self.rule_id)
         )
 
 
 @strawberry.input(description="jambonz routing references (UUIDs); all optional, so {} selects jambonz. Null clears one.")
 class JambonzInput:
-    application_sid: str | None = strawberry.field(default=strawberry.UNSET)
-    carrier_sid: str | None = strawberry.field(default=strawberry.UNSET)
+    application_sid: str | None = _create_field(providers.JAMBONZ, "application_sid")
+    carrier_sid: str | None = _create_field(providers.JAMBONZ, "carrier_sid")
 
-    def to_domain(self) -> phone_numbers.JambonzConfigInput:
-        return phone_numbers.JambonzConfigInput(
+    def to_domain(self) -> providers.JambonzConfigInput:
+        return providers.JambonzConfigInput(
             application_sid=optional(self.application_sid), carrier_sid=optional(self.carrier_sid)
         )
 
@@ -347,7 +333,7 @@ class ProviderInput:
     voximplant: strawberry.Maybe[VoximplantInput]
     jambonz: strawberry.Maybe[JambonzInput]
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+    def to_domain(self) -> providers.ProviderConfigInput:
         return the_one(self.twilio, self.sip, self.voximplant, self.jambonz)
 
 
@@ -402,27 +388,25 @@ class CreatePhoneNumberInput:
 
 @strawberry.input(description="Omitted fields keep their value; one secret can be rotated alone.")
 class TwilioUpdateInput:
-    account_sid: strawberry.Maybe[str]
-    auth_token: strawberry.Maybe[str]
+    account_sid: strawberry.Maybe[str] = _update_field(_TWILIO, "account_sid")
+    auth_token: strawberry.Maybe[str] = _update_field(_TWILIO, "auth_token")
 
-    def to_domain(self) -> phone_numbers.TwilioConfigInput:
-        return phone_numbers.TwilioConfigInput(account_sid=maybe(self.account_sid), auth_token=maybe(self.auth_token))
+    def to_domain(self) -> providers.TwilioConfigInput:
+        return providers.TwilioConfigInput(account_sid=maybe(self.account_sid), auth_token=maybe(self.auth_token))
 
 
 @strawberry.input(description="Omitted fields keep their value; null clears outboundProxy and authUser.")
 class SipRegistrationUpdateInput:
-    username: strawberry.Maybe[str]
-    password: strawberry.Maybe[str]
-    proxy: strawberry.Maybe[str]
-    outbound_proxy: strawberry.Maybe[str | None]
-    auth_user: strawberry.Maybe[str | None]
-    port: strawberry.Maybe[int | None] = strawberry.field(description="Null restores the default, 5060.")
-    register_transport: strawberry.Maybe[SipTransport | None] = strawberry.field(
-        description="Null restores the default, UDP."
-    )
+    username: strawberry.Maybe[str] = _update_field(_REGISTRATION, "username")
+    password: strawberry.Maybe[str] = _update_field(_REGISTRATION, "password")
+    proxy: strawberry.Maybe[str] = _update_field(_REGISTRATION, "proxy")
+    outbound_proxy: strawberry.Maybe[str | None] = _update_field(_REGISTRATION, "outbound_proxy")
+    auth_user: strawberry.Maybe[str | None] = _update_field(_REGISTRATION, "auth_user")
+    port: strawberry.Maybe[int | None] = _update_field(_REGISTRATION, "port")
+    register_transport: strawberry.Maybe[SipTransport | None] = _update_field(_REGISTRATION, "register_transport")
 
-    def to_domain(self) -> phone_numbers.SipRegistrationConfigInput:
-        return phone_numbers.SipRegistrationConfigInput(
+    def to_domain(self) -> providers.SipRegistrationConfigInput:
+        return providers.SipRegistrationConfigInput(
             username=maybe(self.username),
             password=maybe(self.password),
             proxy=maybe(self.proxy),
@@ -435,12 +419,12 @@ class SipRegistrationUpdateInput:
 
 @strawberry.input(description="Omitted fields keep their value.")
 class SipIpAllowlistUpdateInput:
-    ip: strawberry.Maybe[str]
-    port: strawberry.Maybe[int | None] = strawberry.field(description="Null restores the default, 5060.")
-    protocol: strawberry.Maybe[SipTransport | None] = strawberry.field(description="Null restores the default, UDP.")
+    ip: strawberry.Maybe[str] = _update_field(_ALLOWLIST, "ip")
+    port: strawberry.Maybe[int | None] = _update_field(_ALLOWLIST, "port")
+    protocol: strawberry.Maybe[SipTransport | None] = _update_field(_ALLOWLIST, "protocol")
 
-    def to_domain(self) -> phone_numbers.SipIpAllowlistConfigInput:
-        return phone_numbers.SipIpAllowlistConfigInput(
+    def to_domain(self) -> providers.SipIpAllowlistConfigInput:
+        return providers.SipIpAllowlistConfigInput(
             ip=maybe(self.ip), port=maybe(self.port), protocol=maybe(self.protocol)
         )
 
@@ -450,7 +434,7 @@ class SipUpdateInput:
     registration: strawberry.Maybe[SipRegistrationUpdateInput]
     ip_allowlist: strawberry.Maybe[SipIpAllowlistUpdateInput]
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+    def to_domain(self) -> providers.ProviderConfigInput:
         return the_one(self.registration, self.ip_allowlist)
 
 
@@ -461,7 +445,7 @@ class ProviderUpdateInput:
     voximplant: strawberry.Maybe[VoximplantInput]
     jambonz: strawberry.Maybe[JambonzInput]
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+    def to_domain(self) -> providers.ProviderConfigInput:
         return the_one(self.twilio, self.sip, self.voximplant, self.jambonz)
 
 

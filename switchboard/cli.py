@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    commands.add_parser("export-rules", help="print docs/rules.md, the input rules, from the provider specs")
 
     key = commands.add_parser("create-api-key", help="create an API key (and the organization if needed)")
     key.add_argument("--org", required=True, type=_organization_name, help="organization name")
@@ -167,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         from schema import schema
 
         sys.stdout.write(schema.as_str() + "\n")
+        return
+    if args.command == "export-rules":
+        from switchboard.rules_doc import rules_markdown
+
+        sys.stdout.write(rules_markdown())
         return
     if args.command == "generate-encryption-key":
         print(generate_key())

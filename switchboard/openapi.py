@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from models import AuditAction, AuditActorType, AuditTargetType
+from models import AuditAction, AuditActorType, AuditTargetType, Provider, SipMode
 from resolvers.api_keys import MAX_LIFETIME, NAME_MAX_LENGTH
 from resolvers.pagination import CURSOR_MAX_LENGTH, PAGE_SIZE_MAX
 
@@ -14,6 +14,8 @@ MAX_OFFSET = 2**31 - 1
 from switchboard.rest_fields import FIELDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_PROVIDERS = [p.value for p in Provider]
+_SIP_MODES = [m.value for m in SipMode]
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -139,7 +141,7 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}},
                         {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
-                        {"name": "provider", "in": "query", "schema": {"type": "string", "enum": ["twilio", "sip", "voximplant", "jambonz"]}},
+                        {"name": "provider", "in": "query", "schema": {"type": "string", "enum": _PROVIDERS}},
                         {"name": "agentId", "in": "query", "schema": {"type": "string", "format": "uuid"}},
                     ],
                     "responses": {
@@ -223,8 +225,8 @@ def openapi_document() -> dict[str, Any]:
                         "id": {"type": "string", "format": "uuid"},
                         "name": {"type": ["string", "null"]},
                         "number": {"type": "string", "description": "E.164"},
-                        "provider": {"type": "string", "enum": ["twilio", "sip", "voximplant", "jambonz"]},
-                        "sipMode": {"type": ["string", "null"], "enum": ["registration", "ip_allowlist", None]},
+                        "provider": {"type": "string", "enum": _PROVIDERS},
+                        "sipMode": {"type": ["string", "null"], "enum": [*_SIP_MODES, None]},
                         "agentId": {"type": ["string", "null"], "format": "uuid"},
                         "createdAt": {"type": "string", "format": "date-time"},
                         "updatedAt": {"type": "string", "format": "date-time"},

@@ -22,6 +22,7 @@ from resolvers import phone_numbers
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
+from resolvers.providers import SPECS
 from resolvers.rules import OMITTED, excerpt, parse_uuid
 from schema.cost import MUTATION_COST, page_size
 from schema.cost import ROW_COST as READ_COST
@@ -37,18 +38,14 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IF_MATCH_HEADER = "If-Match"
 DEFAULT_LIMIT = 20
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "object": (dict, list, str, int, float, bool)}
-_INPUTS: dict[Config, type] = {
-    (spec.provider, spec.sip_mode): input_type for input_type, spec in phone_numbers.SPECS.items()
-}
+_INPUTS: dict[Config, type] = {(spec.provider, spec.sip_mode): input_type for input_type, spec in SPECS.items()}
 
 
 def _rest_names() -> dict[FieldPath, str]:
     names: dict[FieldPath, str] = {(f.name,): f.name for f in FIELDS if not f.configs}
-    for rest_field in CONFIG_FIELDS:
-        for config in rest_field.configs:
-            spec = phone_numbers.SPECS[_INPUTS[config]]
-            name = next(f.name for f in spec.fields if f.attr == rest_field.attr)
-            names[spec.path + (name,)] = rest_field.name
+    for spec in SPECS.values():
+        for field in spec.fields:
+            names[spec.path + (field.name,)] = field.rest
     names[("idempotencyKey",)] = IDEMPOTENCY_HEADER
     names[("expectedVersion",)] = IF_MATCH_HEADER
     return names

@@ -1,8 +1,9 @@
 """The REST API's flat fields, as the reference names and documents them.
 
 One table feeds the request parser, the error field names and the OpenAPI
-document, so the three cannot drift apart. The rules themselves are in
-resolvers/: this table only says where each flat field goes.
+document, so the three cannot drift apart. The provider fields are built from
+the provider specs (resolvers/providers.py), which hold their names, limits,
+defaults and descriptions; the rules themselves are in resolvers/ too.
 """
 
 from __future__ import annotations
@@ -10,17 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from models import Provider, SipMode
+from models import Provider, SipMode, SipTransport
+from resolvers.phone_numbers import NAME_MAX_LENGTH
+from resolvers.provider_fields import ConfigField, Kind, ProviderSpec
+from resolvers.providers import SPECS
 
 # (provider, SIP mode) pairs a configuration field belongs to.
 Config = tuple[Provider, SipMode | None]
-TWILIO: Config = (Provider.TWILIO, None)
-SIP_REGISTRATION: Config = (Provider.SIP, SipMode.REGISTRATION)
-SIP_IP_ALLOWLIST: Config = (Provider.SIP, SipMode.IP_ALLOWLIST)
-VOXIMPLANT: Config = (Provider.VOXIMPLANT, None)
-JAMBONZ: Config = (Provider.JAMBONZ, None)
-
-TRANSPORTS = ("udp", "tcp", "tls")
 
 
 @dataclass(frozen=True)
@@ -55,8 +52,8 @@ class RestField:
         return schema
 
 
-FIELDS: tuple[RestField, ...] = (
-    RestField("name", "string", "Display name, trimmed. Null clears it on update.", nullable=True, max_length=100),
+_TOP_LEVEL: tuple[RestField, ...] = (
+    RestField("name", "string", "Display name, trimmed. Null clears it on update.", nullable=True, max_length=NAME_MAX_LENGTH),
     RestField(
         "number",
         "string",
@@ -81,139 +78,38 @@ FIELDS: tuple[RestField, ...] = (
         "characters, 8 KiB serialized. Null clears it on update.",
         nullable=True,
     ),
-    RestField(
-        "twilioAccountSid",
-        "string",
-        "Required if provider is 'twilio'. 'AC' followed by 32 hexadecimal digits.",
-        attr="account_sid",
-        configs=(TWILIO,),
-        max_length=34,
-    ),
-    RestField(
-        "twilioAuthToken",
-        "string",
-        "Required if provider is 'twilio'. Stored encrypted; never returned.",
-        attr="auth_token",
-        configs=(TWILIO,),
-        max_length=128,
-    ),
-    RestField(
-        "sipUsername",
-        "string",
-        "Required if provider is 'sip' and sipMode is 'registration'.",
-        attr="username",
-        configs=(SIP_REGISTRATION,),
-        max_length=60,
-    ),
-    RestField(
-        "sipPassword",
-        "string",
-        "Required if provider is 'sip' and sipMode is 'registration'. Stored encrypted; never returned.",
-        attr="password",
-        configs=(SIP_REGISTRATION,),
-        max_length=128,
-    ),
-    RestField(
-        "sipProxy",
-        "string",
-        "SIP registrar host (e.g. 'pbx.example.com'), without 'sip:' or a port. Required if provider is 'sip' "
-        "and sipMode is 'registration'. In registration mode, this is the host Switchboard registers TO.",
-        attr="proxy",
-        configs=(SIP_REGISTRATION,),
-        max_length=100,
-    ),
-    RestField(
-        "sipOutboundProxy",
-        "string",
-        "Optional SIP outbound proxy. Used when SIP traffic needs to route through a proxy instead of directly "
-        "to the host. Only used in registration mode.",
-        attr="outbound_proxy",
-        configs=(SIP_REGISTRATION,),
-        nullable=True,
-        max_length=100,
-    ),
-    RestField(
-        "sipAuthUser",
-        "string",
-        "Optional SIP authentication username, if different from sipUsername. Only used in registration mode.",
-        attr="auth_user",
-        configs=(SIP_REGISTRATION,),
-        nullable=True,
-        max_length=60,
-    ),
-    RestField(
-        "sipIp",
-        "string",
-        "IP address (IPv4 or IPv6) of your PBX/SBC. Required if provider is 'sip' and sipMode is 'ip_allowlist'.",
-        attr="ip",
-        configs=(SIP_IP_ALLOWLIST,),
-        max_length=255,
-    ),
-    RestField(
-        "sipPort",
-        "integer",
-        "SIP port number. Used in both 'registration' and 'ip_allowlist' modes.",
-        attr="port",
-        configs=(SIP_REGISTRATION, SIP_IP_ALLOWLIST),
-        minimum=1,
-        maximum=65535,
-        default=5060,
-    ),
-    RestField(
-        "sipProtocol",
-        "string",
-        "SIP transport protocol. Used when sipMode is 'ip_allowlist'.",
-        attr="protocol",
-        configs=(SIP_IP_ALLOWLIST,),
-        enum=TRANSPORTS,
-        default="udp",
-    ),
-    RestField(
-        "sipRegisterTransport",
-        "string",
-        "SIP registration transport protocol. Used when sipMode is 'registration'.",
-        attr="register_transport",
-        configs=(SIP_REGISTRATION,),
-        enum=TRANSPORTS,
-        default="udp",
-    ),
-    RestField(
-        "voximplantApplicationId",
-        "string",
-        "Optional Voximplant application ID (a Switchboard extension of the reference).",
-        attr="application_id",
-        configs=(VOXIMPLANT,),
-        nullable=True,
-        max_length=64,
-    ),
-    RestField(
-        "voximplantRuleId",
-        "string",
-        "Optional Voximplant rule ID (a Switchboard extension of the reference).",
-        attr="rule_id",
-        configs=(VOXIMPLANT,),
-        nullable=True,
-        max_length=64,
-    ),
-    RestField(
-        "jambonzApplicationSid",
-        "string",
-        "Optional jambonz application SID, a UUID (a Switchboard extension of the reference).",
-        attr="application_sid",
-        configs=(JAMBONZ,),
-        nullable=True,
-        max_length=64,
-    ),
-    RestField(
-        "jambonzCarrierSid",
-        "string",
-        "Optional jambonz carrier SID, a UUID (a Switchboard extension of the reference).",
-        attr="carrier_sid",
-        configs=(JAMBONZ,),
-        nullable=True,
-        max_length=64,
-    ),
 )
 
+
+def _config_field(fields: list[ConfigField], specs: list[ProviderSpec]) -> RestField:
+    """The flat field of one provider field, or of the same field in several modes (sipPort)."""
+    (field,) = set(fields)  # one declaration, shared by every mode it belongs to
+    (description,) = {spec.rest_description(field) for spec in specs}
+    return RestField(
+        field.rest,
+        "integer" if field.kind is Kind.PORT else "string",
+        description,
+        attr=field.attr,
+        configs=tuple((spec.provider, spec.sip_mode) for spec in specs),
+        nullable=not field.required and field.default is None,
+        max_length=field.max_length,
+        minimum=field.minimum,
+        maximum=field.maximum,
+        enum=tuple(t.value for t in SipTransport) if field.kind is Kind.TRANSPORT else None,
+        default=field.rest_default(),
+    )
+
+
+def _config_fields() -> tuple[RestField, ...]:
+    by_name: dict[str, tuple[list[ConfigField], list[ProviderSpec]]] = {}
+    for spec in SPECS.values():
+        for field in spec.fields:
+            fields, specs = by_name.setdefault(field.rest, ([], []))
+            fields.append(field)
+            specs.append(spec)
+    return tuple(_config_field(fields, specs) for fields, specs in by_name.values())
+
+
+FIELDS: tuple[RestField, ...] = _TOP_LEVEL + _config_fields()
 BY_NAME: dict[str, RestField] = {f.name: f for f in FIELDS}
 CONFIG_FIELDS: tuple[RestField, ...] = tuple(f for f in FIELDS if f.configs)

@@ -25,6 +25,12 @@ def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
     assert result.stdout == (REPO / "schema.graphql").read_text()
 
 
+def test_export_rules_prints_the_committed_rules_page(tmp_path: Path) -> None:
+    result = run("export-rules", env=environment(tmp_path))
+    assert result.returncode == 0
+    assert result.stdout == (REPO / "docs" / "rules.md").read_text()
+
+
 def test_create_api_key_then_serve_on_a_fresh_data_directory(tmp_path: Path) -> None:
     """The README's path: a key with one command, then the server accepts it."""
     env = environment(tmp_path)

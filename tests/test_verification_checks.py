@@ -18,7 +18,8 @@ from models.health import HealthState
 from models.secrets import SecretBox
 from resolvers.context import Policy
 from resolvers.errors import Errors
-from resolvers.phone_numbers import SipRegistrationConfigInput, _config_columns
+from resolvers.phone_numbers import _config_columns
+from resolvers.providers import SipRegistrationConfigInput
 from resolvers.rules import IPAddress
 from resolvers.verification import (
     CheckOptions,
