@@ -110,7 +110,7 @@ GRAPHIQL_MIRROR_HOST ?= 127.0.0.1
 GRAPHIQL_MIRROR_PORT ?= 8081
 
 graphiql-mirror: $(RUN_STAMP) tests/graphiql-cdn/node_modules/$(INSTALLED_FROM)
-	$(BIN)/python -m switchboard.graphiql_mirror build --packages tests/graphiql-cdn/node_modules $(GRAPHIQL_MIRROR)
+	$(BIN)/python -m switchboard.http.graphiql_mirror build --packages tests/graphiql-cdn/node_modules $(GRAPHIQL_MIRROR)
 
 serve-graphiql-mirror: graphiql-mirror
-	$(BIN)/python -m switchboard.graphiql_mirror serve --host $(GRAPHIQL_MIRROR_HOST) --port $(GRAPHIQL_MIRROR_PORT) $(GRAPHIQL_MIRROR)
+	$(BIN)/python -m switchboard.http.graphiql_mirror serve --host $(GRAPHIQL_MIRROR_HOST) --port $(GRAPHIQL_MIRROR_PORT) $(GRAPHIQL_MIRROR)

@@ -2,7 +2,7 @@
 
 Revoking a key tells every process that may have it cached: this process
 directly, the others through PostgreSQL's NOTIFY on CHANGES_CHANNEL, sent in
-the transaction that revokes it (switchboard/key_changes.py listens).
+the transaction that revokes it (switchboard/keys/changes.py listens).
 """
 
 from __future__ import annotations

@@ -14,16 +14,19 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
 from schema import create_schema
-from switchboard import health, rest, rest_api_keys, rest_audit
+from switchboard.http import health
+from switchboard.rest import phone_numbers as rest
+from switchboard.rest import api_keys as rest_api_keys
+from switchboard.rest import audit as rest_audit
 from switchboard.audit_retention import AuditRetention
-from switchboard.cors import cors
+from switchboard.http.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
-from switchboard.graphiql import graphiql_html
-from switchboard.http import Gate, GraphQLView, RequestLogMiddleware
-from switchboard.key_changes import KeyChangeListener
-from switchboard.keys import encryption_keys
-from switchboard.limits import BodySizeLimit
-from switchboard.rate_limit import RateLimiter, RateLimitStorage
+from switchboard.http.graphiql import graphiql_html
+from switchboard.http.view import Gate, GraphQLView, RequestLogMiddleware
+from switchboard.keys.changes import KeyChangeListener
+from switchboard.keys.encryption import encryption_keys
+from switchboard.http.limits import BodySizeLimit
+from switchboard.http.rate_limit import RateLimiter, RateLimitStorage
 from switchboard.settings import Settings
 
 

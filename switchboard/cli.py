@@ -16,7 +16,7 @@ from models import ApiKeyScope
 from models.secrets import SecretBox, SecretDecryptionError, SecretKeyError, generate_key
 from resolvers.api_keys import DEFAULT_NAME, IssuedKey, utcnow
 from resolvers.key_rotation import DEFAULT_BATCH_SIZE, Unrotated, reseal_secrets, unrotated_secrets
-from switchboard import key_commands
+from switchboard.keys import commands as key_commands
 from switchboard.db import migration_lock, tortoise_config
 from switchboard.logs import log_config
 from switchboard.settings import DEFAULT_HOST, DEFAULT_PORT, HOST_RULE, MAX_PORT, Settings, SettingsError, is_host
@@ -84,7 +84,7 @@ def _unrotated_report(resealed: int, left: Unrotated, key_id: str) -> str:
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
-    from switchboard.server import ListenError, listen, serve
+    from switchboard.http.server import ListenError, listen, serve
 
     try:
         # Before migrating: a busy port is told at once, and changes nothing.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from switchboard.graphiql import EXAMPLE_OPERATION
+from switchboard.http.graphiql import EXAMPLE_OPERATION
 from tests.servers import REPO
 
 # The README's quick start first, then the guides in docs/ by name.

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from schema import schema
-from switchboard.openapi import openapi_document
+from switchboard.rest.openapi import openapi_document
 from switchboard.settings import Settings
 from tests.audit_helpers import (
     SECRET,

@@ -15,7 +15,7 @@ import pytest
 from graphql import get_introspection_query
 
 from resolvers.rules import METADATA_MAX_BYTES
-from switchboard import http
+from switchboard.http import view as http
 from switchboard.settings import Settings
 from tests.conftest import Api, api_client, running_app, stored_rows
 from tests.graphql_ops import twilio

@@ -22,7 +22,7 @@ from schema.limits import (
     MAX_SELECTIONS,
     MAX_TOKENS,
 )
-from switchboard.limits import MAX_BODY_BYTES
+from switchboard.http.limits import MAX_BODY_BYTES
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import twilio
 

@@ -17,8 +17,8 @@ from models import ApiKeyScope
 from resolvers.api_keys import CreateApiKeyInput, issue_key
 from schema import schema
 from schema.scopes import ROOT_FIELD_SCOPES, needed_scope
-from switchboard.openapi import openapi_document
-from switchboard.rest_scopes import REST_OPERATIONS
+from switchboard.rest.openapi import openapi_document
+from switchboard.rest.scopes import REST_OPERATIONS
 from tests.conftest import Api, stored_rows
 from tests.graphql_ops import (
     AGENT,
@@ -126,7 +126,7 @@ def test_every_root_field_has_a_case_here() -> None:
 
 
 def test_every_rest_operation_declares_a_scope_and_has_a_case() -> None:
-    assert set(REST_OPERATIONS) == openapi_operations(), "map each REST operation to its GraphQL field in switchboard/rest_scopes.py"
+    assert set(REST_OPERATIONS) == openapi_operations(), "map each REST operation to its GraphQL field in switchboard/rest/scopes.py"
     assert set(REST_CASES) == openapi_operations(), "add a case for each new REST operation"
     assert set(REST_OPERATIONS.values()) <= set(ROOT_FIELD_SCOPES)
 

@@ -26,11 +26,11 @@ from resolvers.providers import SPECS
 from resolvers.rules import OMITTED, excerpt, parse_uuid
 from schema.cost import MUTATION_COST, page_size
 from schema.cost import ROW_COST as READ_COST
-from switchboard import rest_scopes
-from switchboard.etags import MalformedEntityTags, etag, parse_if_match
-from switchboard.http import Denied, Gate, parse_json, rate_limit_exceeded
-from switchboard.openapi import MAX_OFFSET, openapi_document
-from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
+from switchboard.rest import scopes as rest_scopes
+from switchboard.rest.etags import MalformedEntityTags, etag, parse_if_match
+from switchboard.http.view import Denied, Gate, parse_json, rate_limit_exceeded
+from switchboard.rest.openapi import MAX_OFFSET, openapi_document
+from switchboard.rest.fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
 
 log = logging.getLogger("switchboard")
 

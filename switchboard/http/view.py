@@ -34,7 +34,7 @@ from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
 from schema.cost import REQUEST_COST
-from switchboard.rate_limit import RateLimiter
+from switchboard.http.rate_limit import RateLimiter
 
 log = logging.getLogger("switchboard")
 request_log = logging.getLogger("switchboard.request")

@@ -20,7 +20,7 @@ from tortoise import Tortoise
 from models import ApiKey, ApiKeyScope
 from resolvers import api_keys
 from switchboard.db import committed_migrations, pending_migrations, tortoise_config
-from switchboard.rest_api_keys import api_key_body
+from switchboard.rest.api_keys import api_key_body
 from switchboard.settings import Settings
 
 T = TypeVar("T")

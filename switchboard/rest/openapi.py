@@ -11,7 +11,7 @@ from resolvers.pagination import CURSOR_MAX_LENGTH, PAGE_SIZE_MAX
 
 # Offsets beyond this overflow the databases' integers; no organization has that many rows.
 MAX_OFFSET = 2**31 - 1
-from switchboard.rest_fields import FIELDS
+from switchboard.rest.fields import FIELDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _PROVIDERS = [p.value for p in Provider]

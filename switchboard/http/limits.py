@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from switchboard.http import graphql_refusal
+from switchboard.http.view import graphql_refusal
 
 MAX_BODY_BYTES = 64 * 1024
 REST_PREFIX = "/v1/"

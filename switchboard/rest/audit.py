@@ -28,8 +28,8 @@ from resolvers.pagination import (
     encode_cursor,
 )
 from resolvers.rules import excerpt
-from switchboard.http import Gate
-from switchboard.rest import DEFAULT_LIMIT, _detail, _endpoint, _invalid, _timestamp
+from switchboard.http.view import Gate
+from switchboard.rest.phone_numbers import DEFAULT_LIMIT, _detail, _endpoint, _invalid, _timestamp
 
 PARAMETERS = ("limit", "after", "targetId", "actorKeyId", "action", "since", "until")
 ACTIONS = tuple(action.value for action in AuditAction)

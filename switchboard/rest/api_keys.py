@@ -20,9 +20,9 @@ from resolvers import api_keys
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
-from switchboard.http import Gate, parse_json
-from switchboard.openapi import MAX_OFFSET
-from switchboard.rest import DEFAULT_LIMIT, Refusal, _detail, _endpoint, _invalid, _timestamp
+from switchboard.http.view import Gate, parse_json
+from switchboard.rest.openapi import MAX_OFFSET
+from switchboard.rest.phone_numbers import DEFAULT_LIMIT, Refusal, _detail, _endpoint, _invalid, _timestamp
 
 FIELDS = ("name", "scopes", "expiresAt")
 SCOPE_VALUES = tuple(scope.value for scope in ApiKeyScope)
