@@ -7,10 +7,7 @@ from typing import Any
 
 from models import AuditAction, AuditActorType, AuditTargetType
 from resolvers.api_keys import MAX_LIFETIME, NAME_MAX_LENGTH
-from resolvers.pagination import CURSOR_MAX_LENGTH, PAGE_SIZE_MAX
-
-# Offsets beyond this overflow the databases' integers; no organization has that many rows.
-MAX_OFFSET = 2**31 - 1
+from resolvers.pagination import CURSOR_MAX_LENGTH, MAX_OFFSET, PAGE_SIZE_MAX
 from switchboard.rest.fields import FIELDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
