@@ -32,6 +32,8 @@ from models.secrets import SecretBox
 
 PAGE_SIZE_MIN, PAGE_SIZE_MAX = 1, 100
 DEFAULT_PAGE_SIZE = 20
+# Offsets beyond this overflow the databases' integers; no organization has that many rows.
+MAX_OFFSET = 2**31 - 1
 # Cursors made here are at most 92 characters; the rest is room for lists to come.
 CURSOR_MAX_LENGTH = 256
 

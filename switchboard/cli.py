@@ -16,8 +16,8 @@ from models import ApiKeyScope
 from models.secrets import SecretBox, SecretDecryptionError, SecretKeyError, generate_key
 from resolvers.api_keys import DEFAULT_NAME, IssuedKey, utcnow
 from resolvers.key_rotation import DEFAULT_BATCH_SIZE, Unrotated, reseal_secrets, unrotated_secrets
-from switchboard.keys import commands as key_commands
 from switchboard.db import migration_lock, tortoise_config
+from switchboard.keys import commands as key_commands
 from switchboard.logs import log_config
 from switchboard.settings import DEFAULT_HOST, DEFAULT_PORT, HOST_RULE, MAX_PORT, Settings, SettingsError, is_host
 

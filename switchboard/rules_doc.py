@@ -12,7 +12,7 @@ from resolvers import rules
 from resolvers.phone_numbers import NAME_MAX_LENGTH
 from resolvers.provider_fields import ConfigField, Kind, ProviderSpec
 from resolvers.providers import SPECS
-from switchboard.rest_fields import BY_NAME
+from switchboard.rest.fields import BY_NAME
 
 _HEADER = """\
 # Rules

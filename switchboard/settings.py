@@ -40,7 +40,7 @@ MAX_ROWS_PER_ORGANIZATION = 10_000_000
 # Where rate limit counters are kept: each worker's memory, or Redis, shared by all.
 DEFAULT_RATE_LIMIT_STORAGE = "memory://"
 REDIS_SCHEMES = ("redis", "rediss")
-# The HTTP server's own limits, per worker process (see switchboard/http/server.py).
+# The HTTP server's own limits, per worker process (see switchboard/http/protocol.py).
 # Room for a GET carrying the longest query the GraphQL limits accept, percent-encoded.
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 MIN_HEADER_BYTES, MAX_HEADER_BYTES = 1024, 1024 * 1024

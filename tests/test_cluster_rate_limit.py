@@ -39,7 +39,7 @@ from resolvers.api_keys import hash_key, issue_key
 from schema.cost import REQUEST_COST
 from switchboard.http import rate_limit
 from switchboard.http.rate_limit import REDIS_KEY_PREFIX, redis_location
-from switchboard.rest.phone_numbers import ROW_COST
+from switchboard.rest.endpoint import ROW_COST
 from switchboard.settings import Settings, SettingsError
 from tests.conftest import REPO, SWEEP, Api, api_client, running_app
 from tests.servers import Server, Servers, free_port, server_environment, switchboard

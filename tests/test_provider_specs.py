@@ -28,8 +28,8 @@ from models import PhoneNumber, Provider, SipMode, SipTransport
 from resolvers.provider_fields import ConfigField, Kind, ProviderSpec
 from resolvers.providers import SECRET_COLUMNS, SPECS
 from schema import schema
-from switchboard.openapi import openapi_document
-from switchboard.rest_fields import BY_NAME
+from switchboard.rest.openapi import openapi_document
+from switchboard.rest.fields import BY_NAME
 
 SDL = build_schema(schema.as_str())
 DOCUMENT = openapi_document()

@@ -13,7 +13,7 @@ from resolvers.api_keys import issue_key
 from schema.cost import REQUEST_COST
 from schema.limits import largest_charge
 from switchboard.http.rate_limit import RateLimiter, seconds_until_room
-from switchboard.rest.phone_numbers import ROW_COST
+from switchboard.rest.endpoint import ROW_COST
 from switchboard.settings import Settings
 from tests.conftest import SWEEP, Api, api_client, running_app, stored_rows
 

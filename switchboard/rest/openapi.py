@@ -5,44 +5,16 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from models import AuditAction, AuditActorType, AuditTargetType, Provider, SipMode
-from resolvers.api_keys import MAX_LIFETIME, NAME_MAX_LENGTH
-from resolvers.pagination import CURSOR_MAX_LENGTH, PAGE_SIZE_MAX
-
-# Offsets beyond this overflow the databases' integers; no organization has that many rows.
-MAX_OFFSET = 2**31 - 1
+from models import Provider, SipMode
+from resolvers.pagination import MAX_OFFSET, PAGE_SIZE_MAX
+from switchboard.rest import openapi_api_keys, openapi_audit
 from switchboard.rest.fields import FIELDS
+from switchboard.rest.openapi_common import BODY_ERRORS, ID, PAGINATION, data_response, error_response, wrapped
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
 _PROVIDERS = [p.value for p in Provider]
 _SIP_MODES = [m.value for m in SipMode]
 
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
-
-
-def _data_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 _PHONE_NUMBER = {"$ref": "#/components/schemas/PhoneNumber"}
-_PAGINATION = {
-    "type": "object",
-    "required": ["total", "limit", "offset"],
-    "properties": {
-        "total": {"type": "integer", "minimum": 0},
-        "limit": {"type": "integer", "minimum": 1},
-        "offset": {"type": "integer", "minimum": 0},
-    },
-}
-_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "description": "The phone number's id.",
-}
 _ETAG = {
     "ETag": {
         "description": 'The number\'s version as a strong entity tag, e.g. `"3"`: send it back in If-Match to change '
@@ -59,22 +31,7 @@ _IF_MATCH = {
     "number is at one of them now, and is refused with 412 otherwise. Weak tags (`W/\"3\"`) never match; a value "
     "that is not a list of entity tags is refused with 400.",
 }
-_PRECONDITION_FAILED = _error_response("If-Match names none of the number's current ETag: it has changed since; nothing was done")
-_BODY_ERRORS = {
-    "400": _error_response("Validation failed: `details` names each field (or header) and the rule it broke"),
-    "401": _error_response("Missing or invalid API key"),
-    "409": _error_response(
-        "The number already exists in the organization, the Idempotency-Key was used with other input, "
-        "or the organization has as many numbers as it may (SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION)"
-    ),
-    "403": _error_response("The API key lacks the scope this operation needs: `error` names it"),
-    "413": _error_response("The body is larger than 64 KiB"),
-    "415": _error_response("The body is not application/json"),
-    "429": {
-        **_error_response("The API key's rate limit is used up"),
-        "headers": {"Retry-After": {"description": "Seconds until the request can succeed", "schema": {"type": "integer"}}},
-    },
-}
+_PRECONDITION_FAILED = error_response("If-Match names none of the number's current ETag: it has changed since; nothing was done")
 
 
 # What a client can do next with a created number's id.
@@ -131,8 +88,8 @@ def openapi_document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PhoneNumberCreate"}}},
                     },
                     "responses": {
-                        "201": {**_data_response("Created", _wrapped(_PHONE_NUMBER)), "headers": _ETAG, "links": _LINKS},
-                        **_BODY_ERRORS,
+                        "201": {**data_response("Created", wrapped(_PHONE_NUMBER)), "headers": _ETAG, "links": _LINKS},
+                        **BODY_ERRORS,
                     },
                 },
                 "get": {
@@ -145,28 +102,28 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "agentId", "in": "query", "schema": {"type": "string", "format": "uuid"}},
                     ],
                     "responses": {
-                        "200": _data_response("A page of numbers", {"$ref": "#/components/schemas/PhoneNumberList"}),
-                        "400": _BODY_ERRORS["400"],
-                        "401": _BODY_ERRORS["401"],
-                        "403": _BODY_ERRORS["403"],
-                        "429": _BODY_ERRORS["429"],
+                        "200": data_response("A page of numbers", {"$ref": "#/components/schemas/PhoneNumberList"}),
+                        "400": BODY_ERRORS["400"],
+                        "401": BODY_ERRORS["401"],
+                        "403": BODY_ERRORS["403"],
+                        "429": BODY_ERRORS["429"],
                     },
                 },
             },
             "/v1/phone-numbers/{id}": {
-                "parameters": [_ID],
+                "parameters": [ID],
                 "get": {
                     "operationId": "getPhoneNumber",
                     "summary": "Read a phone number",
                     "parameters": [_IF_MATCH],
                     "responses": {
-                        "200": {**_data_response("The number", _wrapped(_PHONE_NUMBER)), "headers": _ETAG},
-                        "400": _error_response("If-Match is not a list of entity tags"),
-                        "401": _BODY_ERRORS["401"],
-                        "403": _BODY_ERRORS["403"],
-                        "404": _error_response("No such number in your organization"),
+                        "200": {**data_response("The number", wrapped(_PHONE_NUMBER)), "headers": _ETAG},
+                        "400": error_response("If-Match is not a list of entity tags"),
+                        "401": BODY_ERRORS["401"],
+                        "403": BODY_ERRORS["403"],
+                        "404": error_response("No such number in your organization"),
                         "412": _PRECONDITION_FAILED,
-                        "429": _BODY_ERRORS["429"],
+                        "429": BODY_ERRORS["429"],
                     },
                 },
                 "patch": {
@@ -183,10 +140,10 @@ def openapi_document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PhoneNumberUpdate"}}},
                     },
                     "responses": {
-                        "200": {**_data_response("The updated number", _wrapped(_PHONE_NUMBER)), "headers": _ETAG},
-                        **_BODY_ERRORS,
-                        "404": _error_response("No such number in your organization"),
-                        "409": _error_response(
+                        "200": {**data_response("The updated number", wrapped(_PHONE_NUMBER)), "headers": _ETAG},
+                        **BODY_ERRORS,
+                        "404": error_response("No such number in your organization"),
+                        "409": error_response(
                             "The number already exists in the organization, or the number kept changing while the "
                             "update was applied (retry)"
                         ),
@@ -199,18 +156,18 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [_IF_MATCH],
                     "responses": {
                         "204": {"description": "Deleted"},
-                        "400": _error_response("If-Match is not a list of entity tags"),
-                        "401": _BODY_ERRORS["401"],
-                        "403": _BODY_ERRORS["403"],
-                        "404": _error_response("No such number in your organization"),
-                        "409": _error_response("The number kept changing while the delete was applied (retry)"),
+                        "400": error_response("If-Match is not a list of entity tags"),
+                        "401": BODY_ERRORS["401"],
+                        "403": BODY_ERRORS["403"],
+                        "404": error_response("No such number in your organization"),
+                        "409": error_response("The number kept changing while the delete was applied (retry)"),
                         "412": _PRECONDITION_FAILED,
-                        "429": _BODY_ERRORS["429"],
+                        "429": BODY_ERRORS["429"],
                     },
                 },
             },
-            **_api_key_paths(),
-            **_audit_paths(),
+            **openapi_api_keys.paths(),
+            **openapi_audit.paths(),
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "API key"}},
@@ -237,11 +194,11 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["data", "pagination"],
                     "properties": {
                         "data": {"type": "array", "items": _PHONE_NUMBER},
-                        "pagination": _PAGINATION,
+                        "pagination": PAGINATION,
                     },
                 },
-                **_api_key_schemas(),
-                **_audit_schemas(),
+                **openapi_api_keys.schemas(),
+                **openapi_audit.schemas(),
                 "Error": {
                     "type": "object",
                     "required": ["error", "details"],
@@ -256,220 +213,6 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                     },
-                },
-            },
-        },
-    }
-
-
-def _wrapped(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": ["data"], "properties": {"data": schema}}
-
-
-# --- /v1/api-keys -----------------------------------------------------------------
-
-_API_KEY = {"$ref": "#/components/schemas/ApiKey"}
-_SCOPES = ["read", "write", "admin"]
-_KEY_ERRORS = {code: _BODY_ERRORS[code] for code in ("401", "403", "429")}
-
-
-def _api_key_paths() -> dict[str, Any]:
-    return {
-        "/v1/api-keys": {
-            "get": {
-                "operationId": "listApiKeys",
-                "summary": "List your organization's API keys, newest first, revoked and expired ones included (ADMIN)",
-                "parameters": [
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
-                ],
-                "responses": {
-                    "200": _data_response("A page of keys", {"$ref": "#/components/schemas/ApiKeyList"}),
-                    "400": _BODY_ERRORS["400"],
-                    **_KEY_ERRORS,
-                },
-            },
-            "post": {
-                "operationId": "createApiKey",
-                "summary": "Create an API key (ADMIN); the answer's `secret` is the only time the key is shown",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiKeyCreate"}}},
-                },
-                "responses": {
-                    "201": {
-                        **_data_response("Created", _wrapped({"$ref": "#/components/schemas/ApiKeyCreated"})),
-                        "links": {"Revoke": {"operationId": "revokeApiKey", "parameters": {"id": "$response.body#/data/id"}}},
-                    },
-                    "400": _BODY_ERRORS["400"],
-                    **_KEY_ERRORS,
-                    "413": _BODY_ERRORS["413"],
-                    "415": _BODY_ERRORS["415"],
-                },
-            },
-        },
-        "/v1/api-keys/{id}": {
-            "parameters": [{**_ID, "description": "The API key's id."}],
-            "delete": {
-                "operationId": "revokeApiKey",
-                "summary": "Revoke an API key (ADMIN): every server refuses it within a second",
-                "responses": {
-                    "200": _data_response("The revoked key", _wrapped(_API_KEY)),
-                    **_KEY_ERRORS,
-                    "404": _error_response("No such key in your organization"),
-                    "409": _error_response("The key is already revoked, or is the organization's last active ADMIN key"),
-                },
-            },
-        },
-    }
-
-
-def _api_key_schemas() -> dict[str, Any]:
-    key_properties: dict[str, Any] = {
-        "id": {"type": "string", "format": "uuid"},
-        "name": {"type": "string"},
-        "prefix": {"type": "string", "description": "The key's first characters: enough to recognise it, not to use it"},
-        "scopes": {"type": "array", "items": {"type": "string", "enum": _SCOPES}},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "expiresAt": {"type": ["string", "null"], "format": "date-time"},
-        "lastUsedAt": {"type": ["string", "null"], "format": "date-time", "description": "Recorded at most once a minute"},
-        "revokedAt": {"type": ["string", "null"], "format": "date-time"},
-    }
-    return {
-        "ApiKey": {"type": "object", "required": list(key_properties), "additionalProperties": False, "properties": key_properties},
-        "ApiKeyCreated": {
-            "type": "object",
-            "required": [*key_properties, "secret"],
-            "additionalProperties": False,
-            "properties": {
-                **key_properties,
-                "secret": {"type": "string", "description": "The key, for `Authorization: Bearer <key>`: shown here only"},
-            },
-        },
-        "ApiKeyCreate": {
-            "type": "object",
-            "required": ["name", "scopes"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {
-                    "type": "string",
-                    "maxLength": NAME_MAX_LENGTH,
-                    "description": f"1 to {NAME_MAX_LENGTH} characters after trimming",
-                },
-                "scopes": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "string", "enum": _SCOPES},
-                    "description": "read: reads; write: read, and changing phone numbers and agents; admin: everything",
-                },
-                "expiresAt": {
-                    "type": ["string", "null"],
-                    "format": "date-time",
-                    "description": f"With a UTC offset, in the future, at most {MAX_LIFETIME.days} days ahead; "
-                    "null or absent: never expires",
-                },
-            },
-        },
-        "ApiKeyList": {
-            "type": "object",
-            "required": ["data", "pagination"],
-            "properties": {
-                "data": {"type": "array", "items": _API_KEY},
-                "pagination": _PAGINATION,
-            },
-        },
-    }
-
-
-# --- /v1/audit-events -------------------------------------------------------------
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-def _audit_paths() -> dict[str, Any]:
-    moment = {"type": "string", "format": "date-time"}
-    return {
-        "/v1/audit-events": {
-            "get": {
-                "operationId": "listAuditEvents",
-                "summary": "Your organization's audit log, newest first (ADMIN)",
-                "description": "Every change to the organization's phone numbers, agents and API keys, one event each. "
-                "Pages by cursor: pass `pagination.nextCursor` as `after` for the next page (null on the last). "
-                "Cursors are GraphQL's, so one from `auditEvents` reads on here too.",
-                "parameters": [
-                    _query("limit", {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}, "Events per page"),
-                    _query("after", {"type": "string", "maxLength": CURSOR_MAX_LENGTH}, "A `nextCursor` this list answered"),
-                    _query("targetId", {"type": "string", "format": "uuid"}, "A phone number's, agent's or API key's id"),
-                    _query("actorKeyId", {"type": "string", "format": "uuid"}, "Changes made with this API key"),
-                    _query("action", {"type": "string", "enum": [a.value for a in AuditAction]}, "One kind of change"),
-                    _query("since", moment, "Made at or after this time, with a UTC offset (send + as %2B)"),
-                    _query("until", moment, "Made before this time, with a UTC offset"),
-                ],
-                "responses": {
-                    "200": _data_response("A page of events", {"$ref": "#/components/schemas/AuditEventList"}),
-                    "400": _BODY_ERRORS["400"],
-                    **_KEY_ERRORS,
-                },
-            },
-        },
-    }
-
-
-def _audit_schemas() -> dict[str, Any]:
-    nullable_string = {"type": ["string", "null"]}
-    change = {
-        "type": "object",
-        "required": ["field", "before", "after", "secretChanged"],
-        "additionalProperties": False,
-        "properties": {
-            "field": {"type": "string", "description": "As GraphQL spells it, e.g. name, provider, authToken"},
-            "before": {"description": "Any JSON value, as GraphQL shows it; null when there was none"},
-            "after": {"description": "Any JSON value; null when there is none"},
-            "secretChanged": {
-                "type": "boolean",
-                "description": "A secret (authToken, password) was set, replaced or cleared; before and after are then null",
-            },
-        },
-    }
-    actor = {
-        "type": "object",
-        "required": ["type", "apiKeyId", "name", "prefix"],
-        "additionalProperties": False,
-        "properties": {
-            "type": {"type": "string", "enum": [t.value for t in AuditActorType]},
-            "apiKeyId": {"type": ["string", "null"], "format": "uuid"},
-            "name": {"type": "string", "description": "The key's name then, or the `switchboard` command"},
-            "prefix": nullable_string,
-        },
-    }
-    event_properties: dict[str, Any] = {
-        "id": {"type": "string", "format": "uuid"},
-        "at": {"type": "string", "format": "date-time"},
-        "action": {"type": "string", "enum": [a.value for a in AuditAction]},
-        "actor": actor,
-        "targetType": {"type": "string", "enum": [t.value for t in AuditTargetType]},
-        "targetId": {"type": "string", "format": "uuid"},
-        "requestId": nullable_string,
-        "changes": {"type": "array", "items": change},
-    }
-    return {
-        "AuditEvent": {
-            "type": "object",
-            "required": list(event_properties),
-            "additionalProperties": False,
-            "properties": event_properties,
-        },
-        "AuditEventList": {
-            "type": "object",
-            "required": ["data", "pagination"],
-            "properties": {
-                "data": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}},
-                "pagination": {
-                    "type": "object",
-                    "required": ["limit", "nextCursor"],
-                    "properties": {"limit": {"type": "integer", "minimum": 1}, "nextCursor": nullable_string},
                 },
             },
         },
