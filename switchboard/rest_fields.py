@@ -26,7 +26,7 @@ TRANSPORTS = ("udp", "tcp", "tls")
 @dataclass(frozen=True)
 class RestField:
     name: str
-    json_type: str  # "string", "integer" or "object"
+    json_type: str  # "string", "integer", "boolean" or "object"
     description: str
     attr: str = ""  # attribute of the resolvers' input dataclass
     configs: tuple[Config, ...] = ()  # empty: a field of every number
@@ -212,6 +212,15 @@ FIELDS: tuple[RestField, ...] = (
         configs=(JAMBONZ,),
         nullable=True,
         max_length=64,
+    ),
+    RestField(
+        "verify",
+        "boolean",
+        "Not stored: when true, the provider configuration the request leaves is checked first (as POST "
+        "/v1/phone-numbers/{id}/verify does), and nothing is saved unless the check answers ok: a 400 whose details "
+        "name `verify` says what was tried and what answered (voximplant and jambonz can't be checked, so they always "
+        "fail it). When ok, the result is stored as the number's `health` with the write. Charged as a verify.",
+        default=False,
     ),
 )
 
