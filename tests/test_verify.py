@@ -476,3 +476,27 @@ async def test_checks_of_one_organization_run_at_most_a_few_at_once(local: Api) 
         results = await asyncio.gather(*checks)
     assert [r["state"] for r in results] == ["UNREACHABLE"] * len(ids)
     assert len(calls()) == len(ids)
+
+
+async def test_a_result_for_a_configuration_changed_meanwhile_is_not_stored(local: Api) -> None:
+    async with UdpStandin(lambda request: []) as silent:
+        provider = {"sip": {"registration": {"username": "alice", "password": PASSWORD, "proxy": "127.0.0.1", "port": silent.port}}}
+        number = await create(local, provider)
+        checking = asyncio.create_task(local.gql(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}}))
+        while not silent.requests:
+            await asyncio.sleep(0.01)
+        change = {"id": number["id"], "provider": {"sip": {"registration": {"port": closed_port()}}}}
+        assert (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": change}))["updatePhoneNumber"]["userErrors"] == []
+        payload = (await checking)["verifyPhoneNumber"]
+    assert payload["health"] is None and [(e["field"], e["code"]) for e in payload["userErrors"]] == [(["input", "id"], "CONFLICT")]
+    assert (await health_of(local, number["id"]))["health"] is None, "health describes the configuration stored"
+    # A rename meanwhile is no reason to drop the result.
+    async with UdpStandin(lambda request: []) as silent:
+        change = {"id": number["id"], "provider": {"sip": {"registration": {"port": silent.port}}}}
+        assert (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": change}))["updatePhoneNumber"]["userErrors"] == []
+        checking = asyncio.create_task(local.gql(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}}))
+        while not silent.requests:
+            await asyncio.sleep(0.01)
+        await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": {"id": number["id"], "name": "renamed"}})
+        payload = (await checking)["verifyPhoneNumber"]
+    assert payload["userErrors"] == [] and payload["health"]["state"] == "UNREACHABLE"
