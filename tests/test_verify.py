@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -300,14 +301,51 @@ async def test_events_list_each_change_once_newest_first(local: Api, twilio: tup
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
 
 
-async def test_events_of_a_page_of_numbers_are_read_in_a_constant_number_of_queries(local: Api) -> None:
-    for n in range(3):
-        number = await create(local, {"jambonz": {}}, number=nth_number(n))
-        await verify(local, number["id"])
-    document = "{ phoneNumbers(first: 10) { edges { node { id health { state } healthEvents(first: 5) { edges { node { to } } } } } } }"
-    edges = (await local.gql(document))["phoneNumbers"]["edges"]
-    assert [e["node"]["health"]["state"] for e in edges] == ["UNSUPPORTED"] * 3
-    assert [[x["node"]["to"] for x in e["node"]["healthEvents"]["edges"]] for e in edges] == [["UNSUPPORTED"]] * 3
+class Queries(logging.Handler):
+    """The SQL statements Tortoise runs while installed, as its db_client logger reports them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(str(record.args[0]) if record.args else record.getMessage())
+
+    def __enter__(self) -> Queries:
+        logger = logging.getLogger("tortoise.db_client")
+        self.level_before = logger.level
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logger = logging.getLogger("tortoise.db_client")
+        logger.removeHandler(self)
+        logger.setLevel(self.level_before)
+
+    def on(self, table: str) -> int:
+        return sum(f'"{table}"' in statement for statement in self.statements)
+
+
+PAGE_WITH_HEALTH = """{ phoneNumbers(first: 10) { edges { node { id
+  health { state } healthEvents(first: 5) { edges { node { to phoneNumber { id } } } } } } } }"""
+
+
+async def test_health_and_events_of_a_page_of_numbers_take_as_many_queries_for_six_numbers_as_for_two(local: Api) -> None:
+    async def read_page() -> tuple[list[Any], int, int]:
+        with Queries() as queries:
+            edges = (await local.gql(PAGE_WITH_HEALTH))["phoneNumbers"]["edges"]
+        return edges, queries.on("phone_number_health"), queries.on("phone_number_health_events")
+
+    for n in range(2):
+        await verify(local, (await create(local, {"jambonz": {}}, number=nth_number(n)))["id"])
+    edges, health_queries, event_queries = await read_page()
+    assert [e["node"]["health"]["state"] for e in edges] == ["UNSUPPORTED"] * 2
+    for n in range(2, 6):
+        await verify(local, (await create(local, {"jambonz": {}}, number=nth_number(n)))["id"])
+    edges, more_health_queries, more_event_queries = await read_page()
+    assert [[x["node"]["to"] for x in e["node"]["healthEvents"]["edges"]] for e in edges] == [["UNSUPPORTED"]] * 6
+    assert (health_queries, event_queries) == (more_health_queries, more_event_queries) == (1, 2)
 
 
 # --- verify: true ----------------------------------------------------------------------------
