@@ -32,6 +32,7 @@ from models import (
     IdempotencyKey,
     PhoneNumber,
     PhoneNumberHealth,
+    PhoneNumberHealthEvent,
     Provider,
     SipMode,
     SipTransport,
@@ -156,7 +157,7 @@ class VerifyResult:
     health: PhoneNumberHealth | None = None
     errors: list[UserError] = field(default_factory=list)
     # The change of state this check recorded, if any: what subscribers are told.
-    event: Any = None
+    event: PhoneNumberHealthEvent | None = None
 
 
 # --- provider configurations -------------------------------------------------
