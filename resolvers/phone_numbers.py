@@ -25,16 +25,28 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import Agent, AuditAction, IdempotencyKey, PhoneNumber, Provider, SipMode, SipTransport
+from models import (
+    Agent,
+    AuditAction,
+    HealthState,
+    IdempotencyKey,
+    PhoneNumber,
+    PhoneNumberHealth,
+    PhoneNumberHealthEvent,
+    Provider,
+    SipMode,
+    SipTransport,
+)
 from models.idempotency import fingerprint, fingerprint_matches, is_legacy_fingerprint
 from models.secrets import SecretBox, SecretDecryptionError
-from resolvers import audit, rules
+from resolvers import audit, health, rules
 from resolvers.context import Policy, RequestContext
-from resolvers.errors import ErrorCode, Errors, UserError
-from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, get_owned, limit_reached
+from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
+from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, get_owned, limit_reached, locked
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
 from resolvers.providers import CONFIG_COLUMNS, SECRET_COLUMNS, SPECS, ProviderConfigInput, spec_of
 from resolvers.rules import OMITTED
+from resolvers.verification import CheckResult, CheckTarget, target_for_configuration, target_for_row
 
 NAME_MAX_LENGTH = 100
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -53,6 +65,8 @@ class CreatePhoneNumberInput:
     metadata: Any = OMITTED
     idempotency_key: Any = OMITTED
     dry_run: bool = False
+    # Check the configuration first; save only if the check answers OK (the result becomes the number's health).
+    verify: bool = False
 
 
 @dataclass
@@ -66,6 +80,7 @@ class UpdatePhoneNumberInput:
     # The versions the client allows the change on; None: whatever the current one.
     expected_versions: frozenset[int] | None = None
     dry_run: bool = False
+    verify: bool = False
 
 
 @dataclass
@@ -76,10 +91,28 @@ class PhoneNumberFilter:
     search: str | None = None
 
 
+@dataclass(frozen=True)
+class HealthPreview:
+    """A dry run's answer: the health the write would leave (None: cleared, or never checked)."""
+
+    health: PhoneNumberHealth | None
+
+
 @dataclass
 class PhoneNumberResult:
     phone_number: PhoneNumber | None
     errors: list[UserError] = field(default_factory=list)
+    # Set for dry runs only; a saved number's health is read from the database.
+    preview: HealthPreview | None = None
+
+
+@dataclass
+class VerifyResult:
+    phone_number: PhoneNumber | None
+    health: PhoneNumberHealth | None = None
+    errors: list[UserError] = field(default_factory=list)
+    # The change of state this check recorded, if any: what subscribers are told.
+    event: PhoneNumberHealthEvent | None = None
 
 
 # --- provider configurations -------------------------------------------------
@@ -157,22 +190,32 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
     row_id = uuid.uuid4()
     row = PhoneNumber(id=row_id, organization_id=ctx.organization_id, **seal_secrets(values, row_id, ctx.secrets))
+    if data.dry_run and await at_limit(PhoneNumber, ctx, ctx.policy.max_phone_numbers):
+        return PhoneNumberResult(None, [_limit_reached(ctx)])
+    checked = None
+    if data.verify:
+        if not data.dry_run and await _number_taken(ctx, number):
+            return PhoneNumberResult(None, [_taken(number)])
+        checked = await health.run_check(ctx, target_for_configuration(number, columns))
+        if checked.state is not HealthState.OK:
+            return PhoneNumberResult(None, [health.verification_failed(checked)])
     if data.dry_run:
-        if await at_limit(PhoneNumber, ctx, ctx.policy.max_phone_numbers):
-            return PhoneNumberResult(None, [_limit_reached(ctx)])
         row.created_at = row.updated_at = datetime.now(timezone.utc)
-        return PhoneNumberResult(row)
+        preview = health.unsaved_health(row.id, ctx.organization_id, checked) if checked else None
+        return PhoneNumberResult(row, preview=HealthPreview(preview))
     if key is None:
-        return await _insert(ctx, row)
-    return await _insert_once(ctx, row, key, values)
+        return await _insert(ctx, row, checked)
+    return await _insert_once(ctx, row, key, values, checked)
 
 
-async def _insert(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberResult:
+async def _insert(ctx: RequestContext, row: PhoneNumber, checked: CheckResult | None) -> PhoneNumberResult:
     try:
-        async with in_transaction():
+        async with in_transaction() as connection:
             await _claim_room(ctx)
             await row.save(force_create=True)
             await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
+            if checked is not None:
+                await health.store_check(ctx, row, checked, connection)
     except LimitReached:
         return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
     except IntegrityError:
@@ -218,7 +261,9 @@ async def _refused_write(ctx: RequestContext, row_id: uuid.UUID, values: dict[st
     return errors
 
 
-async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: dict[str, Any]) -> PhoneNumberResult:
+async def _insert_once(
+    ctx: RequestContext, row: PhoneNumber, key: str, values: dict[str, Any], checked: CheckResult | None
+) -> PhoneNumberResult:
     """Insert the number and claim the key in one transaction.
 
     A concurrent request with the same key blocks on the key's unique index
@@ -226,7 +271,7 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: 
     """
     while True:
         try:
-            async with in_transaction():
+            async with in_transaction() as connection:
                 await IdempotencyKey.create(
                     organization_id=ctx.organization_id,
                     key=key,
@@ -237,6 +282,8 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: 
                 await row.save(force_create=True)
                 await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
                 await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
+                if checked is not None:
+                    await health.store_check(ctx, row, checked, connection)
             return PhoneNumberResult(row)
         except LimitReached:
             return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
@@ -351,6 +398,7 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
     another provider replaces the whole configuration), so a write that lost
     the race is worked out again from the row as it now is.
     """
+    checks: dict[CheckTarget, CheckResult] = {}
     for _ in range(UPDATE_ATTEMPTS):
         row = await get_phone_number(ctx, data.id)
         if row is None:
@@ -360,13 +408,48 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
         errors, changes = await _changes(ctx, data, row)
         if errors:
             return PhoneNumberResult(None, errors.items)
+        checked = None
+        if data.verify:
+            # The configuration the write leaves; checked once, however often the write is retried.
+            target = target_for_configuration(changes.get("number") or row.number, changes, current=row, box=ctx.secrets)
+            if target not in checks:
+                checks[target] = await health.run_check(ctx, target)
+            checked = checks[target]
+            if checked.state is not HealthState.OK:
+                return PhoneNumberResult(None, [health.verification_failed(checked)])
+        reconfigured = reconfigures(row, changes)
         sealed = seal_secrets(changes, row.id, ctx.secrets)
         if data.dry_run:
-            return PhoneNumberResult(_changed(row, sealed, datetime.now(timezone.utc)))
-        written = await _write_unless_changed(ctx, row, sealed)
+            preview = None
+            if checked is not None:
+                preview = HealthPreview(health.unsaved_health(row.id, ctx.organization_id, checked))
+            elif reconfigured:
+                preview = HealthPreview(None)
+            return PhoneNumberResult(_changed(row, sealed, datetime.now(timezone.utc)), preview=preview)
+        written = await _write_unless_changed(ctx, row, sealed, reconfigured=reconfigured, checked=checked)
         if written is not None:
             return written
     return PhoneNumberResult(None, [_busy(data.id)])
+
+
+def reconfigures(row: PhoneNumber, changes: dict[str, Any]) -> bool:
+    """Whether the change sets the number or any of its provider configuration to another value.
+
+    A secret given counts, whatever its value: secrets are not compared.
+    Such a change clears the number's health, which described the old one.
+    """
+    for column, value in changes.items():
+        if column in SECRET_COLUMNS:
+            return True
+        if column in CONFIG_COLUMNS or column in ("number", "provider", "sip_mode"):
+            if getattr(row, column) != value:
+                return True
+    return False
+
+
+def configuration(row: PhoneNumber) -> tuple[Any, ...]:
+    """What a check of the number depends on, as stored (secrets by their ciphertext, new with every write of them)."""
+    return (row.number, row.provider, row.sip_mode, *(getattr(row, SECRET_COLUMNS.get(c, c)) for c in CONFIG_COLUMNS))
 
 
 async def _changes(ctx: RequestContext, data: UpdatePhoneNumberInput, row: PhoneNumber) -> tuple[Errors, dict[str, Any]]:
@@ -398,7 +481,14 @@ def _changed(row: PhoneNumber, sealed: dict[str, Any], now: datetime) -> PhoneNu
     return row
 
 
-async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: dict[str, Any]) -> PhoneNumberResult | None:
+async def _write_unless_changed(
+    ctx: RequestContext,
+    row: PhoneNumber,
+    sealed: dict[str, Any],
+    *,
+    reconfigured: bool = False,
+    checked: CheckResult | None = None,
+) -> PhoneNumberResult | None:
     """Write the change if the row is still at the version read; None if another write came first.
 
     Only the columns given are written, so the answer (the row read plus the
@@ -408,13 +498,17 @@ async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: d
     now = datetime.now(timezone.utc)
     before = audit_fields(row)
     try:
-        async with in_transaction():
+        async with in_transaction() as connection:
             written = await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).update(
                 **sealed, version=row.version + 1, updated_at=now
             )
             if written:
                 after = audit_fields(_changed(row, sealed, now))
                 await audit.record_change(ctx, AuditAction.PHONE_NUMBER_UPDATED, row.id, before, after)
+                if reconfigured:
+                    await health.clear_health(row.id, connection)
+                if checked is not None:
+                    await health.store_check(ctx, row, checked, connection)
     except IntegrityError:
         errors = await _refused_write(ctx, row.id, sealed)
         if not errors:
@@ -423,6 +517,35 @@ async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: d
     if not written:
         return None
     return PhoneNumberResult(row)
+
+
+async def verify_phone_number(ctx: RequestContext, phone_number_id: str) -> VerifyResult:
+    """Check the number's stored configuration now, and store the result as its health.
+
+    The result is stored only if the configuration is still the one checked:
+    a change made meanwhile has cleared the health, which must then describe
+    the new configuration, so the answer is CONFLICT and the caller checks again.
+    """
+    row = await get_phone_number(ctx, phone_number_id)
+    if row is None:
+        return VerifyResult(None, errors=[_not_found(phone_number_id)])
+    result = await health.run_check(ctx, target_for_row(row, ctx.secrets))
+    async with in_transaction() as connection:
+        current = await locked(PhoneNumber, ctx, row.id)
+        if current is None:
+            return VerifyResult(None, errors=[_not_found(phone_number_id)])
+        if configuration(current) != configuration(row):
+            return VerifyResult(None, errors=[_changed_while_checked(row.id)])
+        recorded = await health.store_check(ctx, current, result, connection)
+    return VerifyResult(current, recorded.health, event=recorded.event)
+
+
+def _changed_while_checked(phone_number_id: uuid.UUID) -> UserError:
+    return UserError(
+        ("id",),
+        f"Phone number {phone_number_id}'s provider configuration changed while it was being checked; nothing was stored: verify it again",
+        ErrorCode.CONFLICT,
+    )
 
 
 async def delete_phone_number(

@@ -61,6 +61,14 @@ FRAMING_BYTES = 8
 SCALAR_BYTES = 440
 VALUE_BYTES: Mapping[tuple[str, str], int] = {("PhoneNumber", "metadata"): METADATA_MAX_BYTES}
 MUTATION_COST = 10
+# A provider check (verifyPhoneNumber, or `verify: true` on a create or update,
+# charged as it runs) holds a socket and a task for up to SWITCHBOARD_VERIFY_TIMEOUT
+# and sends traffic to a host the caller chose. Charged as much as 5 full
+# scans, so a key at the default rate limit checks at most 5 numbers a second:
+# enough for anyone verifying their numbers, too slow to use Switchboard to
+# probe other hosts. Monitoring is not charged.
+VERIFY_COST = 1_000
+VERIFY_COST_FIELDS = (("Mutation", "verifyPhoneNumber"),)
 # Receiving and answering any request, GraphQL or REST, whatever it asks: about
 # a millisecond of CPU, what resolving some 50 fields takes.
 REQUEST_COST = 50
@@ -249,6 +257,8 @@ class _Analysis:
         own = weight(key, 2 if node.selection_set else VALUE_BYTES.get((parent.name, name), SCALAR_BYTES))
         if parent is self.schema.mutation_type:
             own += MUTATION_COST
+        if (parent.name, name) in VERIFY_COST_FIELDS:
+            own += VERIFY_COST
         work = Work(Polynomial.constant(own), SCAN_COST_FIELDS.count((parent.name, name)))
         if node.selection_set is not None:
             rows = self._page(node, definition) if "first" in definition.args else None

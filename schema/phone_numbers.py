@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -18,7 +19,10 @@ from resolvers.pagination import DEFAULT_PAGE_SIZE
 from resolvers.rules import OMITTED
 from schema.agents import Agent
 from schema.context import GraphQLContext
+from schema.cost import VERIFY_COST
 from schema.errors import UserError, user_errors
+from schema.health import PhoneNumberHealth, PhoneNumberHealthEventConnection, events_of, health_of
+from schema.limits import rate_limited
 from schema.node import Node
 from schema.pagination import Edge, PageInfo, argument_errors, edges_and_page_info, page_arguments
 
@@ -135,10 +139,27 @@ class PhoneNumber(Node):
         "the number only if nobody else has since."
     )
     row: strawberry.Private[PhoneNumberRow]
+    # A dry run's answer: the health the write would leave, instead of the stored one.
+    preview: strawberry.Private[phone_numbers.HealthPreview | None] = None
 
     @strawberry.field
     def config(self) -> ProviderConfig:
         return _config(self.row)
+
+    @strawberry.field(
+        description="What the last check of the provider configuration found: null until the number is first checked, "
+        "and again once its number or provider configuration changes (until the next check)."
+    )
+    async def health(self, info: Info) -> PhoneNumberHealth | None:
+        if self.preview is not None:
+            return PhoneNumberHealth.from_row(self.preview.health)
+        return await health_of(info, self.row.id)
+
+    @strawberry.field(description="Each change of `health.state`, newest first. `first` is 1 to 100.")
+    async def health_events(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> PhoneNumberHealthEventConnection:
+        return await events_of(info, self.row.id, first, after)
 
     @strawberry.field
     async def agent(self, info: Info) -> Agent | None:
@@ -148,7 +169,7 @@ class PhoneNumber(Node):
         return Agent.from_row(row) if row else None
 
     @classmethod
-    def from_row(cls, row: PhoneNumberRow) -> PhoneNumber:
+    def from_row(cls, row: PhoneNumberRow, preview: phone_numbers.HealthPreview | None = None) -> PhoneNumber:
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,
@@ -161,11 +182,12 @@ class PhoneNumber(Node):
             updated_at=row.updated_at,
             version=row.version,
             row=row,
+            preview=preview,
         )
 
 
-def _phone_number(row: PhoneNumberRow | None) -> PhoneNumber | None:
-    return PhoneNumber.from_row(row) if row else None
+def _phone_number(row: PhoneNumberRow | None, preview: phone_numbers.HealthPreview | None = None) -> PhoneNumber | None:
+    return PhoneNumber.from_row(row, preview) if row else None
 
 
 # --- lists ----------------------------------------------------------------------
@@ -338,6 +360,13 @@ class ProviderInput:
 
 
 _DRY_RUN = "Run every rule, uniqueness and agent lookup included, and answer as if saved, saving nothing."
+_VERIFY = (
+    "Check the provider configuration the write leaves (as verifyPhoneNumber does) before saving anything: unless "
+    "the check answers OK, nothing is saved and the answer is a VERIFICATION_FAILED user error on "
+    '["input", "provider"] saying what was tried and what answered (Voximplant and jambonz can\'t be checked, so '
+    "they always fail it). When OK, the result is stored as the number's `health` with the write. With dryRun, the "
+    "check runs and nothing is saved. Costs as much as verifyPhoneNumber."
+)
 _EXPECTED_VERSION = (
     "The number's `version` as you last read it: if it has changed since, nothing is written and the answer "
     "is a CONFLICT user error. Omit it to apply the change whatever the version."
@@ -368,6 +397,7 @@ class CreatePhoneNumberInput:
         "as given or not: a retry with another secret returns the original number, its secret unchanged.",
     )
     dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
+    verify: bool | None = strawberry.field(default=False, description=_VERIFY)
 
     def to_domain(self) -> phone_numbers.CreatePhoneNumberInput:
         return phone_numbers.CreatePhoneNumberInput(
@@ -378,6 +408,7 @@ class CreatePhoneNumberInput:
             provider=self.provider.to_domain(),
             idempotency_key=optional(self.idempotency_key),
             dry_run=bool(self.dry_run),
+            verify=bool(self.verify),
         )
 
 
@@ -459,6 +490,7 @@ class UpdatePhoneNumberInput:
     provider: strawberry.Maybe[ProviderUpdateInput]
     expected_version: int | None = strawberry.field(default=strawberry.UNSET, description=_EXPECTED_VERSION)
     dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
+    verify: bool | None = strawberry.field(default=False, description=_VERIFY)
 
     def to_domain(self) -> phone_numbers.UpdatePhoneNumberInput:
         return phone_numbers.UpdatePhoneNumberInput(
@@ -470,6 +502,7 @@ class UpdatePhoneNumberInput:
             provider=self.provider.value.to_domain() if self.provider else OMITTED,
             expected_versions=_versions(self.expected_version),
             dry_run=bool(self.dry_run),
+            verify=bool(self.verify),
         )
 
 
@@ -496,6 +529,18 @@ class UpdatePhoneNumberPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input
+class VerifyPhoneNumberInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class VerifyPhoneNumberPayload:
+    phone_number: PhoneNumber | None
+    health: PhoneNumberHealth | None = strawberry.field(description="What this check found, now the number's health.")
+    user_errors: list[UserError]
+
+
 @strawberry.type
 class DeletePhoneNumberPayload:
     deleted_id: strawberry.ID | None
@@ -505,17 +550,52 @@ class DeletePhoneNumberPayload:
 # --- mutations ----------------------------------------------------------------
 
 
+async def charge_check(info: Info) -> None:
+    """A check asked for with `verify: true` costs what verifyPhoneNumber does, taken before it runs.
+
+    verifyPhoneNumber is charged in the document's cost; the flag can come in a variable, so it is charged here.
+    """
+    retry_after = await info.context.charge(VERIFY_COST)
+    if retry_after is not None:
+        raise rate_limited(retry_after)
+
+
+def _forget_health(info: Info, row: PhoneNumberRow | None) -> None:
+    """A write may change the number's health: read it afresh in the rest of the request."""
+    if row is not None:
+        with contextlib.suppress(KeyError):  # not read yet
+            info.context.loaders.health.clear(row.id)
+
+
 async def create_phone_number(info: Info, input: CreatePhoneNumberInput) -> CreatePhoneNumberPayload:
-    result = await phone_numbers.create_phone_number(info.context, input.to_domain())
+    data = input.to_domain()
+    if data.verify:
+        await charge_check(info)
+    result = await phone_numbers.create_phone_number(info.context, data)
+    _forget_health(info, result.phone_number)
     return CreatePhoneNumberPayload(
-        phone_number=_phone_number(result.phone_number), user_errors=user_errors(result.errors)
+        phone_number=_phone_number(result.phone_number, result.preview), user_errors=user_errors(result.errors)
     )
 
 
 async def update_phone_number(info: Info, input: UpdatePhoneNumberInput) -> UpdatePhoneNumberPayload:
-    result = await phone_numbers.update_phone_number(info.context, input.to_domain())
+    data = input.to_domain()
+    if data.verify:
+        await charge_check(info)
+    result = await phone_numbers.update_phone_number(info.context, data)
+    _forget_health(info, result.phone_number)
     return UpdatePhoneNumberPayload(
-        phone_number=_phone_number(result.phone_number), user_errors=user_errors(result.errors)
+        phone_number=_phone_number(result.phone_number, result.preview), user_errors=user_errors(result.errors)
+    )
+
+
+async def verify_phone_number(info: Info, input: VerifyPhoneNumberInput) -> VerifyPhoneNumberPayload:
+    result = await phone_numbers.verify_phone_number(info.context, input.id)
+    _forget_health(info, result.phone_number)
+    return VerifyPhoneNumberPayload(
+        phone_number=_phone_number(result.phone_number),
+        health=PhoneNumberHealth.from_row(result.health),
+        user_errors=user_errors(result.errors),
     )
 
 

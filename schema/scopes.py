@@ -44,6 +44,8 @@ ROOT_FIELD_SCOPES: dict[str, ApiKeyScope] = {
     "Mutation.createPhoneNumber": WRITE,
     "Mutation.updatePhoneNumber": WRITE,
     "Mutation.deletePhoneNumber": WRITE,
+    # Stores the result as the number's health, and connects out on the organization's behalf.
+    "Mutation.verifyPhoneNumber": WRITE,
     "Mutation.createAgent": WRITE,
     "Mutation.updateAgent": WRITE,
     "Mutation.deleteAgent": WRITE,

@@ -44,7 +44,16 @@ T = TypeVar("T")
 
 # One for the whole run: see tests/secret_sweep.py.
 SWEEP = SecretSweep()
-APP_TABLES = ("organizations", "api_keys", "agents", "phone_numbers", "idempotency_keys", "audit_events")
+APP_TABLES = (
+    "organizations",
+    "api_keys",
+    "agents",
+    "phone_numbers",
+    "idempotency_keys",
+    "audit_events",
+    "phone_number_health",
+    "phone_number_health_events",
+)
 # How SecretBox seals a value: version, key id, base64url of nonce and ciphertext.
 SEALED_TOKEN = re.compile(r"v1:[0-9a-f]{8}:[A-Za-z0-9_-]{16,}")
 

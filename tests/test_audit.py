@@ -45,6 +45,7 @@ from tests.graphql_ops import (
     TWILIO_TOKEN,
     UPDATE_AGENT,
     UPDATE_PHONE_NUMBER,
+    VERIFY_PHONE_NUMBER,
     sip_ip_allowlist,
     sip_registration,
     twilio,
@@ -259,6 +260,21 @@ async def delete_number_at_expected_version(run: Run) -> list[Expected]:
     return [Expected("PHONE_NUMBER_DELETED", number["id"], deleted(fields))]
 
 
+async def verify_first_time(run: Run) -> list[Expected]:
+    # Voximplant can't be checked from outside: UNSUPPORTED, with no network in the test.
+    number = await create_number(run.api, 1, provider={"voximplant": {}})
+    await run.mutate(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}})
+    return [Expected("PHONE_NUMBER_VERIFIED", number["id"], [change("health", None, "UNSUPPORTED")])]
+
+
+async def verify_again_same_state(run: Run) -> list[Expected]:
+    # Only a change of state is recorded: a second identical result is not a change.
+    number = await create_number(run.api, 1, provider={"jambonz": {}})
+    await run.api.gql(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}})
+    await run.mutate(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}})
+    return []
+
+
 # --- agents -------------------------------------------------------------------------
 
 
@@ -341,6 +357,7 @@ GRAPHQL_CASES: dict[str, list[Case]] = {
         same_values_again,
     ],
     "Mutation.deletePhoneNumber": [delete_number, delete_number_at_expected_version],
+    "Mutation.verifyPhoneNumber": [verify_first_time, verify_again_same_state],
     "Mutation.createAgent": [create_an_agent],
     "Mutation.updateAgent": [rename_an_agent],
     "Mutation.deleteAgent": [delete_an_agent, delete_an_agent_with_numbers],
@@ -426,6 +443,13 @@ async def rest_delete_number(run: Run) -> list[Expected]:
     return [Expected("PHONE_NUMBER_DELETED", id, deleted(TWILIO_FIELDS))]
 
 
+async def rest_verify_number(run: Run) -> list[Expected]:
+    body = {"number": nth_number(1), "provider": "jambonz"}
+    id = (await run.api.client.post("/v1/phone-numbers", json=body, headers={"Authorization": f"Bearer {run.api.key}"})).json()["data"]["id"]
+    await run.rest("POST", f"/v1/phone-numbers/{id}/verify")
+    return [Expected("PHONE_NUMBER_VERIFIED", id, [change("health", None, "UNSUPPORTED")])]
+
+
 async def rest_create_key(run: Run) -> list[Expected]:
     data = (await run.rest("POST", "/v1/api-keys", {"name": "deploy", "scopes": ["write"]})).json()["data"]
     return [Expected("API_KEY_CREATED", data["id"], created([("name", "deploy"), ("prefix", data["prefix"]), ("scopes", ["WRITE"])]))]
@@ -441,6 +465,7 @@ REST_CASES: dict[str, list[Case]] = {
     "createPhoneNumber": [rest_create_number],
     "updatePhoneNumber": [rest_update_number],
     "deletePhoneNumber": [rest_delete_number],
+    "verifyPhoneNumber": [rest_verify_number],
     "createApiKey": [rest_create_key],
     "revokeApiKey": [rest_revoke_key],
 }

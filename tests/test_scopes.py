@@ -37,6 +37,7 @@ from tests.graphql_ops import (
     REVOKE_API_KEY,
     UPDATE_AGENT,
     UPDATE_PHONE_NUMBER,
+    VERIFY_PHONE_NUMBER,
     VIEWER,
     twilio,
 )
@@ -66,6 +67,7 @@ GRAPHQL_CASES: dict[str, GraphQLCase] = {
     "Mutation.createPhoneNumber": GraphQLCase(WRITE, CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": twilio()}}),
     "Mutation.updatePhoneNumber": GraphQLCase(WRITE, UPDATE_PHONE_NUMBER, {"input": {"id": MISSING, "name": "x"}}),
     "Mutation.deletePhoneNumber": GraphQLCase(WRITE, DELETE_PHONE_NUMBER, {"input": {"id": MISSING}}),
+    "Mutation.verifyPhoneNumber": GraphQLCase(WRITE, VERIFY_PHONE_NUMBER, {"input": {"id": MISSING}}),
     "Mutation.createAgent": GraphQLCase(WRITE, CREATE_AGENT, {"input": {"name": "Receptionist"}}),
     "Mutation.updateAgent": GraphQLCase(WRITE, UPDATE_AGENT, {"input": {"id": MISSING, "name": "x"}}),
     "Mutation.deleteAgent": GraphQLCase(WRITE, DELETE_AGENT, {"input": {"id": MISSING}}),
@@ -88,6 +90,7 @@ REST_CASES: dict[str, RestCase] = {
     "createPhoneNumber": RestCase(WRITE, "POST", "/v1/phone-numbers", {"number": "+14155550123", "provider": "voximplant"}),
     "updatePhoneNumber": RestCase(WRITE, "PATCH", f"/v1/phone-numbers/{MISSING}", {"name": "x"}),
     "deletePhoneNumber": RestCase(WRITE, "DELETE", f"/v1/phone-numbers/{MISSING}"),
+    "verifyPhoneNumber": RestCase(WRITE, "POST", f"/v1/phone-numbers/{MISSING}/verify"),
     "listApiKeys": RestCase(ADMIN, "GET", "/v1/api-keys"),
     "createApiKey": RestCase(ADMIN, "POST", "/v1/api-keys", {"name": "ci", "scopes": ["read"]}),
     "revokeApiKey": RestCase(ADMIN, "DELETE", f"/v1/api-keys/{MISSING}"),

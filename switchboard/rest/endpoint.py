@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from models.secrets import SecretBox
 from resolvers.context import Policy, RequestContext
-from schema.cost import MUTATION_COST, page_size
+from schema.cost import MUTATION_COST, VERIFY_COST, page_size
 from schema.cost import ROW_COST as READ_COST
 from switchboard.http.auth import Denied, Gate, rate_limit_exceeded, scope_denied
 from switchboard.http.bodies import parse_json
@@ -87,6 +87,8 @@ def cost(operation_id: str, request: Request) -> int:
         return 1 + page_size(limit, DEFAULT_LIMIT) * ROW_COST
     if operation_id.startswith("get"):
         return ROW_COST
+    if operation_id == "verifyPhoneNumber":
+        return MUTATION_COST + VERIFY_COST + ROW_COST
     if operation_id.startswith(("delete", "revoke")):
         return MUTATION_COST
     return MUTATION_COST + ROW_COST
@@ -119,6 +121,8 @@ def endpoint(
             return denied_response(rate_limit_exceeded(retry_after))
         if (refused := scope_denied(principal, rest_scope(operation_id), operation_id)) is not None:
             return denied_response(refused)
+        # `"verify": true` is charged once the body is read (phone_numbers._charge_check).
+        request.state.charge = admission.charge
         ctx = RequestContext(
             organization_id=principal.organization_id,
             secrets=secrets,

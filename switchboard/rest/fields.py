@@ -23,7 +23,7 @@ Config = tuple[Provider, SipMode | None]
 @dataclass(frozen=True)
 class RestField:
     name: str
-    json_type: str  # "string", "integer" or "object"
+    json_type: str  # "string", "integer", "boolean" or "object"
     description: str
     attr: str = ""  # attribute of the resolvers' input dataclass
     configs: tuple[Config, ...] = ()  # empty: a field of every number
@@ -77,6 +77,15 @@ _TOP_LEVEL: tuple[RestField, ...] = (
         "Free-form JSON object: at most 50 keys of at most 40 characters, string values of at most 500 "
         "characters, 8 KiB serialized. Null clears it on update.",
         nullable=True,
+    ),
+    RestField(
+        "verify",
+        "boolean",
+        "Not stored: when true, the provider configuration the request leaves is checked first (as POST "
+        "/v1/phone-numbers/{id}/verify does), and nothing is saved unless the check answers ok: a 400 whose details "
+        "name `verify` says what was tried and what answered (voximplant and jambonz can't be checked, so they always "
+        "fail it). When ok, the result is stored as the number's `health` with the write. Charged as a verify.",
+        default=False,
     ),
 )
 

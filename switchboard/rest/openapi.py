@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from models import Provider, SipMode
+from models import HealthState, Provider, SipMode
 from resolvers.pagination import MAX_OFFSET, PAGE_SIZE_MAX
 from switchboard.rest import openapi_api_keys, openapi_audit
 from switchboard.rest.fields import FIELDS
@@ -37,8 +37,18 @@ _PRECONDITION_FAILED = error_response("If-Match names none of the number's curre
 # What a client can do next with a created number's id.
 _LINKS = {
     name: {"operationId": operation, "parameters": {"id": "$response.body#/data/id"}}
-    for name, operation in (("Read", "getPhoneNumber"), ("Update", "updatePhoneNumber"), ("Delete", "deletePhoneNumber"))
+    for name, operation in (
+        ("Read", "getPhoneNumber"),
+        ("Update", "updatePhoneNumber"),
+        ("Delete", "deletePhoneNumber"),
+        ("Verify", "verifyPhoneNumber"),
+    )
 }
+_HEALTH = {"$ref": "#/components/schemas/PhoneNumberHealth"}
+_VERIFY_FAILED = (
+    "; or `verify` was true and the provider check did not answer ok (error `Verification failed`, one detail "
+    "naming `verify` with what was tried and what answered): nothing was saved"
+)
 
 
 def _request_schema(required: list[str]) -> dict[str, Any]:
@@ -90,6 +100,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "201": {**data_response("Created", wrapped(_PHONE_NUMBER)), "headers": _ETAG, "links": _LINKS},
                         **BODY_ERRORS,
+                        "400": error_response(BODY_ERRORS["400"]["description"] + _VERIFY_FAILED),
                     },
                 },
                 "get": {
@@ -142,6 +153,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {**data_response("The updated number", wrapped(_PHONE_NUMBER)), "headers": _ETAG},
                         **BODY_ERRORS,
+                        "400": error_response(BODY_ERRORS["400"]["description"] + _VERIFY_FAILED),
                         "404": error_response("No such number in your organization"),
                         "409": error_response(
                             "The number already exists in the organization, or the number kept changing while the "
@@ -166,6 +178,29 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
+            "/v1/phone-numbers/{id}/verify": {
+                "parameters": [ID],
+                "post": {
+                    "operationId": "verifyPhoneNumber",
+                    "summary": "Check a number's provider configuration now",
+                    "description": "Runs the provider check now, within SWITCHBOARD_VERIFY_TIMEOUT (5 s by default), "
+                    "and stores the result as the number's `health`. SIP registration mode: REGISTER with digest "
+                    "credentials (the check's own binding is removed after); ip_allowlist mode: OPTIONS; Twilio: the "
+                    "account's IncomingPhoneNumbers lookup; voximplant and jambonz: unsupported. No body. Charged "
+                    "more than other requests: it connects to a host outside. The same as GraphQL's verifyPhoneNumber.",
+                    "responses": {
+                        "200": data_response("What the check found, now the number's health", wrapped(_HEALTH)),
+                        "401": BODY_ERRORS["401"],
+                        "403": BODY_ERRORS["403"],
+                        "404": error_response("No such number in your organization"),
+                        "409": error_response(
+                            "The number's provider configuration changed while it was being checked: nothing was "
+                            "stored; verify it again"
+                        ),
+                        "429": BODY_ERRORS["429"],
+                    },
+                },
+            },
             **openapi_api_keys.paths(),
             **openapi_audit.paths(),
         },
@@ -176,7 +211,7 @@ def openapi_document() -> dict[str, Any]:
                 "PhoneNumberUpdate": _request_schema([]),
                 "PhoneNumber": {
                     "type": "object",
-                    "required": ["id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt"],
+                    "required": ["id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt", "health"],
                     "additionalProperties": False,
                     "properties": {
                         "id": {"type": "string", "format": "uuid"},
@@ -187,6 +222,31 @@ def openapi_document() -> dict[str, Any]:
                         "agentId": {"type": ["string", "null"], "format": "uuid"},
                         "createdAt": {"type": "string", "format": "date-time"},
                         "updatedAt": {"type": "string", "format": "date-time"},
+                        "health": {
+                            "anyOf": [_HEALTH, {"type": "null"}],
+                            "description": "What the last provider check found: null until the number is first "
+                            "checked, and again once its number or provider configuration changes.",
+                        },
+                    },
+                },
+                "PhoneNumberHealth": {
+                    "type": "object",
+                    "required": ["state", "detail", "sipStatusCode", "latencyMs", "checkedAt", "since"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "state": {
+                            "type": "string",
+                            "enum": [s.value for s in HealthState],
+                            "description": "ok: the provider accepted the configuration. auth_failed: it refused the "
+                            "credentials. rejected: it answered and refused something else. unreachable: nothing usable "
+                            "answered in time, or the target is not allowed. unsupported: voximplant and jambonz offer "
+                            "nothing to check.",
+                        },
+                        "detail": {"type": "string", "description": "What was tried and what answered. Never holds a secret."},
+                        "sipStatusCode": {"type": ["integer", "null"], "description": "The final SIP response that decided it."},
+                        "latencyMs": {"type": ["integer", "null"], "minimum": 0},
+                        "checkedAt": {"type": "string", "format": "date-time", "description": "When the last check finished."},
+                        "since": {"type": "string", "format": "date-time", "description": "When `state` last changed."},
                     },
                 },
                 "PhoneNumberList": {

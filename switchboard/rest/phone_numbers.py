@@ -14,15 +14,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from models import PhoneNumber, Provider, SipMode
+from models import PhoneNumber, PhoneNumberHealth, Provider, SipMode
 from models.secrets import SecretBox
-from resolvers import phone_numbers
+from resolvers import health, phone_numbers
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import MAX_OFFSET, PAGE_SIZE_MAX
 from resolvers.providers import SPECS
 from resolvers.rules import OMITTED, excerpt, parse_uuid
-from switchboard.http.auth import Gate
+from schema.cost import VERIFY_COST
+from switchboard.http.auth import Gate, rate_limit_exceeded
 from switchboard.rest.endpoint import DEFAULT_LIMIT, Refusal, detail, endpoint, invalid, json_body, timestamp
 from switchboard.rest.etags import MalformedEntityTags, etag, parse_if_match
 from switchboard.rest.fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
@@ -30,7 +31,12 @@ from switchboard.rest.openapi import openapi_document
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IF_MATCH_HEADER = "If-Match"
-_JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "object": (dict, list, str, int, float, bool)}
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "boolean": (bool,),
+    "object": (dict, list, str, int, float, bool),
+}
 _INPUTS: dict[Config, type] = {(spec.provider, spec.sip_mode): input_type for input_type, spec in SPECS.items()}
 
 
@@ -50,7 +56,22 @@ REST_NAMES = _rest_names()
 # --- responses ----------------------------------------------------------------
 
 
-def phone_number_body(row: PhoneNumber) -> dict[str, Any]:
+def health_body(row: PhoneNumberHealth | None) -> dict[str, Any] | None:
+    """What checks found, as GraphQL's PhoneNumberHealth; null until the number is checked."""
+    if row is None or row.state is None:
+        return None
+    assert row.checked_at is not None and row.since is not None
+    return {
+        "state": row.state.value,
+        "detail": row.detail,
+        "sipStatusCode": row.sip_status_code,
+        "latencyMs": row.latency_ms,
+        "checkedAt": timestamp(row.checked_at),
+        "since": timestamp(row.since),
+    }
+
+
+def phone_number_body(row: PhoneNumber, health: PhoneNumberHealth | None) -> dict[str, Any]:
     return {
         "id": str(row.id),
         "name": row.name,
@@ -60,12 +81,16 @@ def phone_number_body(row: PhoneNumber) -> dict[str, Any]:
         "agentId": str(row.agent_id) if row.agent_id else None,
         "createdAt": timestamp(row.created_at),
         "updatedAt": timestamp(row.updated_at),
+        "health": health_body(health),
     }
 
 
 def _refusal_for(errors: list[UserError]) -> Refusal:
     if any(e.field == ("id",) and e.code is ErrorCode.NOT_FOUND for e in errors):
         return Refusal(404, "Not found")
+    failed = [e for e in errors if e.code is ErrorCode.VERIFICATION_FAILED]
+    if failed:
+        return Refusal(400, "Verification failed", [detail("verify", e.message) for e in failed])
     details = [detail(_rest_name(e.field), e.message) for e in errors]
     if any(e.field == ("expectedVersion",) and e.code is ErrorCode.CONFLICT for e in errors):
         return Refusal(412, "Precondition failed", details)
@@ -100,7 +125,7 @@ def _check_shape(body: Mapping[str, Any]) -> list[dict[str, str]]:
         elif value is None:
             if not field.nullable:
                 details.append(detail(name, f"{name} can't be null"))
-        elif not isinstance(value, _JSON_TYPES[field.json_type]) or isinstance(value, bool) and field.json_type != "object":
+        elif not isinstance(value, _JSON_TYPES[field.json_type]) or isinstance(value, bool) and field.json_type not in ("object", "boolean"):
             details.append(detail(name, f"{name} must be {'an' if field.json_type == 'integer' else 'a'} {field.json_type}"))
         elif field.enum is not None and value not in field.enum:
             details.append(detail(name, f"{name} must be one of: {', '.join(field.enum)}"))
@@ -154,6 +179,7 @@ def _create_input(body: dict[str, Any], idempotency_key: str | None) -> phone_nu
         agent_id=_top_level(body, "agentId"),
         metadata=_top_level(body, "metadata"),
         idempotency_key=OMITTED if idempotency_key is None else idempotency_key,
+        verify=body.get("verify") is True,
     )
 
 
@@ -177,6 +203,7 @@ def _update_input(
         metadata=_top_level(body, "metadata"),
         provider=provider,
         expected_versions=expected_versions,
+        verify=body.get("verify") is True,
     )
 
 
@@ -215,27 +242,58 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
 
 # --- endpoints ------------------------------------------------------------------
 
-def _answer(row: PhoneNumber, status_code: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
+async def _health(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberHealth | None:
+    return (await health.health_by_number(ctx, [row.id])).get(row.id)
+
+
+async def _answer(
+    ctx: RequestContext, row: PhoneNumber, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     """A number, with its version as the ETag."""
     headers = {"ETag": etag(row.version), **(headers or {})}
-    return JSONResponse({"data": phone_number_body(row)}, status_code=status_code, headers=headers)
+    return JSONResponse({"data": phone_number_body(row, await _health(ctx, row))}, status_code=status_code, headers=headers)
+
+
+async def _charge_check(request: Request, verify: bool) -> None:
+    """`"verify": true` costs what a verify does, taken before the check runs."""
+    if verify:
+        retry_after = await request.state.charge(VERIFY_COST)
+        if retry_after is not None:
+            raise _RateLimited(retry_after)
+
+
+class _RateLimited(Refusal):
+    def __init__(self, retry_after: int) -> None:
+        denied = rate_limit_exceeded(retry_after)
+        super().__init__(denied.status, denied.message)
+        self.headers = denied.headers
+
+    def response(self) -> JSONResponse:
+        response = super().response()
+        response.headers.update(self.headers)
+        return response
 
 
 async def create(request: Request, ctx: RequestContext) -> Response:
     data = _create_input(await json_body(request, "phone number"), request.headers.get(IDEMPOTENCY_HEADER))
+    await _charge_check(request, data.verify)
     result = await phone_numbers.create_phone_number(ctx, data)
     if result.phone_number is None:
         raise _refusal_for(result.errors)
     row = result.phone_number
-    return _answer(row, 201, {"Location": f"/v1/phone-numbers/{row.id}"})
+    return await _answer(ctx, row, 201, {"Location": f"/v1/phone-numbers/{row.id}"})
 
 
 async def list_(request: Request, ctx: RequestContext) -> Response:
     limit, offset, where = _list_arguments(request.query_params)
     rows = await phone_numbers.list_phone_numbers_by_offset(ctx, limit, offset, where)
     total = await phone_numbers.count_phone_numbers(ctx, where)
+    found = await health.health_by_number(ctx, [r.id for r in rows])
     return JSONResponse(
-        {"data": [phone_number_body(r) for r in rows], "pagination": {"total": total, "limit": limit, "offset": offset}}
+        {
+            "data": [phone_number_body(r, found.get(r.id)) for r in rows],
+            "pagination": {"total": total, "limit": limit, "offset": offset},
+        }
     )
 
 
@@ -269,7 +327,7 @@ def _if_match(request: Request, current: PhoneNumber) -> frozenset[int] | None:
 async def read(request: Request, ctx: RequestContext) -> Response:
     row = await _existing(ctx, request.path_params["id"])
     _if_match(request, row)
-    return _answer(row)
+    return await _answer(ctx, row)
 
 
 async def update(request: Request, ctx: RequestContext) -> Response:
@@ -277,10 +335,18 @@ async def update(request: Request, ctx: RequestContext) -> Response:
     current = await _existing(ctx, id)
     expected_versions = _if_match(request, current)
     data = _update_input(id, await json_body(request, "phone number"), current, expected_versions)
+    await _charge_check(request, data.verify)
     result = await phone_numbers.update_phone_number(ctx, data)
     if result.phone_number is None:
         raise _refusal_for(result.errors)
-    return _answer(result.phone_number)
+    return await _answer(ctx, result.phone_number)
+
+
+async def verify(request: Request, ctx: RequestContext) -> Response:
+    result = await phone_numbers.verify_phone_number(ctx, request.path_params["id"])
+    if result.phone_number is None:
+        raise _refusal_for(result.errors)
+    return JSONResponse({"data": health_body(result.health)})
 
 
 async def delete(request: Request, ctx: RequestContext) -> Response:
@@ -315,6 +381,11 @@ def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
                 policy,
             ),
             methods=["GET", "PATCH", "DELETE"],
+        ),
+        Route(
+            "/v1/phone-numbers/{id}/verify",
+            endpoint({"POST": ("verifyPhoneNumber", verify)}, secrets, gate, policy),
+            methods=["POST"],
         ),
     ]
 

@@ -15,6 +15,7 @@ REST_OPERATIONS: dict[str, str] = {
     "createPhoneNumber": "Mutation.createPhoneNumber",
     "updatePhoneNumber": "Mutation.updatePhoneNumber",
     "deletePhoneNumber": "Mutation.deletePhoneNumber",
+    "verifyPhoneNumber": "Mutation.verifyPhoneNumber",
     "listApiKeys": "Query.apiKeys",
     "createApiKey": "Mutation.createApiKey",
     "revokeApiKey": "Mutation.revokeApiKey",
