@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from switchboard.openapi import openapi_document
+from switchboard.rest.openapi import openapi_document
 from switchboard.settings import Settings
 from resolvers.api_keys import issue_key
 from tests.conftest import SWEEP, Api, api_client, running_app, stored_rows
