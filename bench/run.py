@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -332,7 +332,7 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
     results = {
         "plan": asdict(plan),
         "database": backend,
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "figures": {name: figure.summary() for name, figure in figures.items()}
         | {name: figure.summary() for name, figure in lists.items()},
         "checks": {

@@ -17,7 +17,7 @@ newer reason is the useful one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tortoise import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -40,7 +40,7 @@ class Recorded:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def locked_health(number: PhoneNumber, connection: BaseDBAsyncClient) -> PhoneNumberHealth:

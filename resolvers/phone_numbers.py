@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pypika_tortoise import Order, Table
@@ -348,9 +348,8 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
     columns = _config_columns(errors, data.provider, None, ctx.policy)
     key = _idempotency_key(errors, _given(data.idempotency_key))
 
-    if errors or data.dry_run:
-        if number is not None and await _number_taken(ctx, number):
-            _add_taken(errors, number)
+    if (errors or data.dry_run) and number is not None and await _number_taken(ctx, number):
+        _add_taken(errors, number)
     if errors:
         return PhoneNumberResult(None, errors.items)
 
@@ -365,7 +364,7 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
     if data.dry_run:
         if await at_limit(PhoneNumber, ctx, ctx.policy.max_phone_numbers):
             return PhoneNumberResult(None, [_limit_reached(ctx)])
-        row.created_at = row.updated_at = datetime.now(timezone.utc)
+        row.created_at = row.updated_at = datetime.now(UTC)
         return PhoneNumberResult(row)
     if key is None:
         return await _insert(ctx, row)
@@ -465,7 +464,7 @@ async def _replay(ctx: RequestContext, key: str, values: dict[str, Any]) -> Phon
     record = await IdempotencyKey.get_or_none(organization_id=ctx.organization_id, key=key)
     if record is None:
         return None
-    if record.created_at < datetime.now(timezone.utc) - IDEMPOTENCY_WINDOW:
+    if record.created_at < datetime.now(UTC) - IDEMPOTENCY_WINDOW:
         await IdempotencyKey.filter(id=record.id).delete()
         return None
     row = None
@@ -567,7 +566,7 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
             return PhoneNumberResult(None, errors.items)
         sealed = seal_secrets(changes, row.id, ctx.secrets)
         if data.dry_run:
-            return PhoneNumberResult(_changed(row, sealed, datetime.now(timezone.utc)))
+            return PhoneNumberResult(_changed(row, sealed, datetime.now(UTC)))
         written = await _write_unless_changed(ctx, row, sealed)
         if written is not None:
             return written
@@ -610,7 +609,7 @@ async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: d
     change) is exactly the row committed: any other write bumps the version.
     Only a write that wins records its event, in the same transaction as the write.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     before = audit_fields(row)
     try:
         async with in_transaction():

@@ -47,8 +47,8 @@ from graphql import (
     is_list_type,
     is_non_null_type,
 )
-from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.pyutils import Undefined
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 from resolvers.pagination import PAGE_SIZE_MAX, PAGE_SIZE_MIN
 from resolvers.rules import METADATA_MAX_BYTES

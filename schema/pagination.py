@@ -13,7 +13,6 @@ from graphql import GraphQLError
 from models.secrets import SecretBox
 from resolvers.pagination import InvalidArgument, Position, check_page_size, decode_cursor, encode_cursor
 
-
 NodeT = TypeVar("NodeT")
 
 

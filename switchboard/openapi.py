@@ -8,10 +8,10 @@ from typing import Any
 from models import AuditAction, AuditActorType, AuditTargetType
 from resolvers.api_keys import MAX_LIFETIME, NAME_MAX_LENGTH
 from resolvers.pagination import CURSOR_MAX_LENGTH, PAGE_SIZE_MAX
+from switchboard.rest_fields import FIELDS
 
 # Offsets beyond this overflow the databases' integers; no organization has that many rows.
 MAX_OFFSET = 2**31 - 1
-from switchboard.rest_fields import FIELDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -87,7 +87,7 @@ def _invalid(details: list[dict[str, str]]) -> Refusal:
 
 
 def _timestamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def phone_number_body(row: PhoneNumber) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def _config_input(body: Mapping[str, Any], config: Config) -> tuple[Any, list[di
 
 
 def _top_level(body: Mapping[str, Any], field: str) -> Any:
-    return body[field] if field in body else OMITTED
+    return body.get(field, OMITTED)
 
 
 def _create_input(body: dict[str, Any], idempotency_key: str | None) -> phone_numbers.CreatePhoneNumberInput:

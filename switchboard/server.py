@@ -24,9 +24,9 @@ from http import HTTPStatus
 from typing import Any, cast
 
 import uvicorn
+from uvicorn._types import ASGI3Application
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess

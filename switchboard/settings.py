@@ -244,7 +244,7 @@ def _positive(env: Mapping[str, str], name: str, unit: str, default: float, *, a
         number = float(value)
     except ValueError:
         number = -1.0
-    if not (0 <= number if allow_zero else 0 < number) or number == float("inf"):
+    if not (number >= 0 if allow_zero else number > 0) or number == float("inf"):
         bound = "0 or more" if allow_zero else "greater than 0"
         raise SettingsError(f"{name} must be a number of {unit} {bound}, got {value!r}")
     return number
