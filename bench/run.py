@@ -84,10 +84,10 @@ class Figure:
 
     @property
     def rps(self) -> float:
-        return statistics.median(load.rps for load in self.loads)
+        return float(statistics.median(load.rps for load in self.loads))
 
     def percentile_ms(self, key: str) -> float:
-        return statistics.median(getattr(load, key) for load in self.loads) / 1000
+        return float(statistics.median(getattr(load, key) for load in self.loads)) / 1000
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -160,7 +160,8 @@ def free_port() -> int:
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 # --- the database ---------------------------------------------------------------

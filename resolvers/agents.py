@@ -63,7 +63,7 @@ async def update_agent(ctx: RequestContext, data: UpdateAgentInput) -> AgentResu
         return AgentResult(None, [_not_found(data.id)])
     errors = Errors()
     name = _name(errors, data.name)
-    if errors:
+    if errors or name is None:  # a name is required: None comes with an error
         return AgentResult(None, errors.items)
     async with in_transaction():
         # Locked, so its event's `before` is the name this rename replaces; an

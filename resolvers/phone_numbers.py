@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from pypika_tortoise import Order, Table
 from pypika_tortoise.analytics import RowNumber
+from pypika_tortoise.enums import Order
+from pypika_tortoise.queries import Table
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -33,7 +34,9 @@ from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
 from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, get_owned, limit_reached
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
-from resolvers.rules import OMITTED
+from resolvers.rules import OMITTED, OrOmitted
+
+T = TypeVar("T")
 
 DEFAULT_SIP_PORT = 5060
 NAME_MAX_LENGTH = 100
@@ -46,38 +49,38 @@ UPDATE_ATTEMPTS = 20
 
 @dataclass
 class TwilioConfigInput:
-    account_sid: Any = OMITTED
-    auth_token: Any = OMITTED
+    account_sid: OrOmitted[str] = OMITTED
+    auth_token: OrOmitted[str] = OMITTED
 
 
 @dataclass
 class SipRegistrationConfigInput:
-    username: Any = OMITTED
-    password: Any = OMITTED
-    proxy: Any = OMITTED
-    outbound_proxy: Any = OMITTED
-    auth_user: Any = OMITTED
-    port: Any = OMITTED
-    register_transport: Any = OMITTED
+    username: OrOmitted[str] = OMITTED
+    password: OrOmitted[str] = OMITTED
+    proxy: OrOmitted[str] = OMITTED
+    outbound_proxy: OrOmitted[str | None] = OMITTED
+    auth_user: OrOmitted[str | None] = OMITTED
+    port: OrOmitted[int | None] = OMITTED  # None: the default port
+    register_transport: OrOmitted[SipTransport | None] = OMITTED  # None: the default transport
 
 
 @dataclass
 class SipIpAllowlistConfigInput:
-    ip: Any = OMITTED
-    port: Any = OMITTED
-    protocol: Any = OMITTED
+    ip: OrOmitted[str] = OMITTED
+    port: OrOmitted[int | None] = OMITTED
+    protocol: OrOmitted[SipTransport | None] = OMITTED
 
 
 @dataclass
 class VoximplantConfigInput:
-    application_id: Any = OMITTED
-    rule_id: Any = OMITTED
+    application_id: OrOmitted[str | None] = OMITTED
+    rule_id: OrOmitted[str | None] = OMITTED
 
 
 @dataclass
 class JambonzConfigInput:
-    application_sid: Any = OMITTED
-    carrier_sid: Any = OMITTED
+    application_sid: OrOmitted[str | None] = OMITTED
+    carrier_sid: OrOmitted[str | None] = OMITTED
 
 
 ProviderConfigInput = (
@@ -91,23 +94,24 @@ ProviderConfigInput = (
 
 @dataclass
 class CreatePhoneNumberInput:
-    number: Any
+    number: str | None  # None: not sent (REST), refused as blank
     provider: ProviderConfigInput
-    name: Any = OMITTED
-    agent_id: Any = OMITTED
-    metadata: Any = OMITTED
-    idempotency_key: Any = OMITTED
+    name: OrOmitted[str | None] = OMITTED
+    agent_id: OrOmitted[str | None] = OMITTED
+    # JSON as the caller sent it: rules.metadata checks its shape.
+    metadata: OrOmitted[Any] = OMITTED
+    idempotency_key: OrOmitted[str | None] = OMITTED
     dry_run: bool = False
 
 
 @dataclass
 class UpdatePhoneNumberInput:
     id: str
-    number: Any = OMITTED
-    name: Any = OMITTED
-    agent_id: Any = OMITTED
-    metadata: Any = OMITTED
-    provider: Any = OMITTED  # a ProviderConfigInput when given
+    number: OrOmitted[str] = OMITTED
+    name: OrOmitted[str | None] = OMITTED
+    agent_id: OrOmitted[str | None] = OMITTED
+    metadata: OrOmitted[Any] = OMITTED  # JSON as sent, as on create
+    provider: OrOmitted[ProviderConfigInput] = OMITTED
     # The versions the client allows the change on; None: whatever the current one.
     expected_versions: frozenset[int] | None = None
     dry_run: bool = False
@@ -745,6 +749,7 @@ async def pages_by_agent(
     rows = await PhoneNumber.filter(id__in=ids).order_by("-created_at", "-id") if ids else []
     pages: dict[uuid.UUID, Page[PhoneNumber]] = {agent_id: Page([], False) for agent_id in agent_ids}
     for row in rows:
+        assert row.agent_id is not None  # the query selects numbers of these agents only
         page = pages[row.agent_id]
         if len(page.rows) == first:
             page.has_next_page = True
@@ -768,7 +773,7 @@ async def counts_by_agent(ctx: RequestContext, agent_ids: Iterable[uuid.UUID]) -
 # --- helpers --------------------------------------------------------------------
 
 
-def _given(value: Any) -> Any:
+def _given(value: OrOmitted[T]) -> T | None:
     return None if value is OMITTED else value
 
 

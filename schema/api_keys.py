@@ -76,7 +76,7 @@ class ApiKeyConnection:
     edges: list[Edge[ApiKey]]
     page_info: PageInfo
 
-    @strawberry.field(description="All keys of the organization, revoked and expired ones included.")
+    @strawberry.field(description="All keys of the organization, revoked and expired ones included.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def total_count(self, info: Info) -> int:
         return await api_keys.count_api_keys(info.context)
 

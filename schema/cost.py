@@ -43,6 +43,7 @@ from graphql import (
     StringValueNode,
     VariableNode,
     get_named_type,
+    is_composite_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -281,11 +282,13 @@ class _Analysis:
         return page_size(len(argument.values) if isinstance(argument, ListValueNode) else 1, PAGE_SIZE_MAX)
 
     def _type(self, name: str) -> GraphQLCompositeType:
-        return self.schema.get_type(name)  # type: ignore[return-value]
+        type_ = self.schema.get_type(name)
+        assert is_composite_type(type_), name  # a fragment's type condition, validated before
+        return type_
 
 
 def _is_list(type_: GraphQLOutputType) -> bool:
-    return is_list_type(type_.of_type if is_non_null_type(type_) else type_)  # type: ignore[union-attr]
+    return is_list_type(type_.of_type if is_non_null_type(type_) else type_)
 
 
 def _literal(value: Any) -> Any:
@@ -324,14 +327,14 @@ class _Introspection:
 
     def _value(self, node: FieldNode, key: str, type_: GraphQLOutputType, value: Any) -> int:
         if is_non_null_type(type_):
-            type_ = type_.of_type  # type: ignore[union-attr]
+            type_ = type_.of_type
         if value is None:
             return self._spend(weight(key, len(b"null")))
         if is_list_type(type_):
-            item_type = type_.of_type  # type: ignore[union-attr]
+            item_type = type_.of_type
             return self._spend(weight(key, 2)) + sum(self._value(node, "", item_type, item) for item in value)
         if is_leaf_type(type_):
-            return self._spend(weight(key, len(orjson.dumps(type_.serialize(value)))))  # type: ignore[union-attr]
+            return self._spend(weight(key, len(orjson.dumps(type_.serialize(value)))))
         object_type = get_named_type(type_)
         assert isinstance(object_type, GraphQLObjectType) and node.selection_set is not None
         total = self._spend(weight(key, 2))
@@ -346,7 +349,7 @@ class _Introspection:
         definition = parent.fields[node.name.value]
         # Deprecated entries included: an upper bound whatever the argument says.
         arguments = {name: True for name in definition.args if name == "includeDeprecated"}
-        return self._value(node, key, definition.type, definition.resolve(source, self.info, **arguments))  # type: ignore[misc]
+        return self._value(node, key, definition.type, definition.resolve(source, self.info, **arguments))
 
     def _fields(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> Iterator[FieldNode]:
         for selection in selection_set.selections:

@@ -22,7 +22,7 @@ class Edge(Generic[NodeT]):
     # (secrets, list kind, scope, row): the cursor is signed only when a client asks for it.
     source: strawberry.Private[tuple[SecretBox, str, uuid.UUID, Any]]
 
-    @strawberry.field(description="Opaque; pass it as `after` to read on from this edge.")
+    @strawberry.field(description="Opaque; pass it as `after` to read on from this edge.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     def cursor(self) -> str:
         return encode_cursor(*self.source)
 

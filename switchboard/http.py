@@ -21,6 +21,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
@@ -30,7 +31,7 @@ from strawberry.types.unset import UNSET
 
 from models.secrets import SecretBox
 from resolvers import api_keys
-from resolvers.context import Policy
+from resolvers.context import Policy, Principal
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
 from schema.cost import REQUEST_COST
@@ -177,7 +178,7 @@ def is_request_error(result: ExecutionResult) -> bool:
 
     Field errors carry a path; these errors belong to the request as a whole.
     """
-    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors)
+    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors or ())
 
 
 def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
@@ -189,7 +190,8 @@ def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
     of the key, a rate limit used up or a scope it lacks, are 429 and 403 in
     both, as a missing key is 401.
     """
-    codes = {error.get("extensions", {}).get("code") for error in body.get("errors", [])}
+    errors: list[Any] = body.get("errors") or []  # formatted errors: JSON objects
+    codes = {error.get("extensions", {}).get("code") for error in errors}
     if "RATE_LIMITED" in codes:
         return 429
     if "FORBIDDEN" in codes:
@@ -227,7 +229,7 @@ def client_address(request: Request) -> str:
 
 @dataclass(frozen=True)
 class Caller:
-    principal: api_keys.Principal
+    principal: Principal
     charge: Callable[[int], Awaitable[int | None]]
 
 
@@ -389,13 +391,13 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             raise HTTPException(415, "Unsupported media type: send the body as application/json")
         return await super().parse_http_body(request)
 
-    async def get_sub_response(self, request: Request) -> Response:
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         # Negotiated here, where the request is at hand; create_response reads it.
         sub_response.media_type = response_media_type(request.headers.get("accept", ""))
         return sub_response
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         request_error = is_request_error(result)
         if result.errors and len(result.errors) > MAX_ERRORS:
             # Every failing field of a large answer would add an error, each with its whole path.
@@ -416,7 +418,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         response.status_code = http_status(response_data, media_type)
         response.headers["content-type"] = media_type
         if response.status_code == 429:
-            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
+            errors: list[Any] = response_data.get("errors") or []  # formatted errors: JSON objects
+            response.headers["Retry-After"] = str(errors[0]["extensions"]["retryAfter"])
         return response
 
     def _public_error(self, request: Request, error: GraphQLError) -> GraphQLError:

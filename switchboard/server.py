@@ -369,7 +369,8 @@ def serve(settings: Settings, sock: socket.socket) -> None:
         port=port,
         http=protocol,
         workers=settings.workers,
-        timeout_graceful_shutdown=settings.shutdown_timeout,
+        # uvicorn types it int; it is a timeout for asyncio, where fractions of a second work.
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]
         log_config=log_config(settings),
         # RequestLogMiddleware logs each request, with more than uvicorn knows.
         access_log=False,
