@@ -41,7 +41,10 @@ CREATE_QUERY = (
     "mutation Create($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) "
     "{ phoneNumber { id number } userErrors { field code message } } }"
 )
-LIST_QUERY = "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } edges { node { id number name provider createdAt } } } }"
+LIST_QUERY = (
+    "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } edges { node { id number name "
+    "provider createdAt } } } }"
+)
 TWILIO = {"accountSid": "AC" + "0123456789abcdef" * 2, "authToken": "bench-auth-token-0123456789abcdef"}
 
 
@@ -373,7 +376,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append(f"{'figure':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for name, figure in results["figures"].items():
         lines.append(
-            f"{name:<34} {figure['requests_per_second']:>9.1f} {figure['p50_ms']:>8.2f} {figure['p99_ms']:>8.2f} {figure['non_2xx']:>8}"
+            f"{name:<34} {figure['requests_per_second']:>9.1f} {figure['p50_ms']:>8.2f} "
+            f"{figure['p99_ms']:>8.2f} {figure['non_2xx']:>8}"
         )
     lines += ["", f"{'ratio':<42} {'value':>7}  target"]
     for name, value in results["ratios"].items():

@@ -819,6 +819,7 @@ def version_conflict(row: PhoneNumber, expected_versions: frozenset[int]) -> Use
 def _busy(phone_number_id: str) -> UserError:
     return UserError(
         ("id",),
-        f"Phone number {rules.excerpt(phone_number_id)} changed {UPDATE_ATTEMPTS} times while this request was being applied; retry",
+        f"Phone number {rules.excerpt(phone_number_id)} changed {UPDATE_ATTEMPTS} times while this request "
+        "was being applied; retry",
         ErrorCode.CONFLICT,
     )

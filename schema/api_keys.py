@@ -87,7 +87,8 @@ class CreateApiKeyInput:
     scopes: list[ApiKeyScope] = strawberry.field(description="At least one.")
     expires_at: datetime | None = strawberry.field(
         default=None,
-        description=f"With a UTC offset, in the future, at most {api_keys.MAX_LIFETIME.days} days ahead. Null: never expires.",
+        description=f"With a UTC offset, in the future, at most {api_keys.MAX_LIFETIME.days} days ahead. "
+        "Null: never expires.",
     )
 
 

@@ -119,7 +119,8 @@ def openapi_document() -> dict[str, Any]:
                             "required": False,
                             "schema": {"type": "string", "maxLength": 255},
                             "description": "A retry with the same key and body within 24 hours returns the number the "
-                            "first request created, creating nothing. twilioAuthToken and sipPassword are compared only "
+                            "first request created, creating nothing. twilioAuthToken and sipPassword are "
+                            "compared only "
                             "as given or not: a retry with another secret returns the original number, its secret "
                             "unchanged. Shared with GraphQL's idempotencyKey.",
                         }
@@ -172,7 +173,8 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Update a phone number",
                     "description": "Same fields as create, all optional. Omitted fields keep their value; null clears "
                     "a nullable one. Keeping the provider and SIP mode changes only the fields given (a secret can be "
-                    "rotated alone); another provider or mode needs its required fields and erases the old configuration. "
+                    "rotated alone); another provider or mode needs its required fields and erases the old "
+                    "configuration. "
                     "Send If-Match with the ETag of your last read to apply the change only if nobody has changed the "
                     "number since.",
                     "parameters": [_IF_MATCH],
@@ -427,7 +429,8 @@ def _audit_schemas() -> dict[str, Any]:
             "after": {"description": "Any JSON value; null when there is none"},
             "secretChanged": {
                 "type": "boolean",
-                "description": "A secret (authToken, password) was set, replaced or cleared; before and after are then null",
+                "description": "A secret (authToken, password) was set, replaced or cleared; "
+                "before and after are then null",
             },
         },
     }

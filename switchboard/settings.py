@@ -115,7 +115,8 @@ class Settings:
             )
         if self.rate_limit_burst < (needed := largest_charge(self.max_query_cost)):
             raise SettingsError(
-                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one request may "
+                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one "
+                "request may "
                 f"cost with SWITCHBOARD_MAX_QUERY_COST at {self.max_query_cost}: else some requests could never run"
             )
         _check_rate_limit_storage(self.rate_limit_storage)
@@ -259,7 +260,8 @@ def _check_rate_limit_storage(url: str) -> None:
         return
     if parts.scheme not in REDIS_SCHEMES or not url.startswith(f"{parts.scheme}://"):
         raise SettingsError(
-            f"{name} must be memory:// or a Redis URL, {example}; the value set is neither (not shown: it may hold a password)"
+            f"{name} must be memory:// or a Redis URL, {example}; the value set is neither (not shown: it "
+            "may hold a password)"
         )
     if not parts.hostname:
         raise SettingsError(f"{name}: a {parts.scheme}:// URL names a host, as in {example}")
@@ -305,6 +307,7 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
             networks.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
             raise SettingsError(
-                f"{name} must list IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32, comma-separated; got {item!r}"
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32, "
+                f"comma-separated; got {item!r}"
             ) from None
     return tuple(networks)
