@@ -22,7 +22,7 @@ RUN_LOCK := requirements/runtime.txt
 BENCH_LOCK := requirements/bench.txt
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check lock
+.PHONY: run test bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo --no-cache
+
+# Rewrites the tree as the first two steps of `make check` want it.
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # `make run PORT=8123 HOST=0.0.0.0`; SWITCHBOARD_PORT and SWITCHBOARD_HOST
 # work too. Only values given on make's command line count: an unrelated

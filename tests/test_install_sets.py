@@ -80,8 +80,8 @@ def third_party_imports(*folders: str) -> dict[str, set[str]]:
 def test_serving_pulls_in_no_test_tool_and_no_chart() -> None:
     extras = PROJECT["optional-dependencies"]
     # packaging: a library the tests import, which serving installs too (Strawberry and limits need it).
-    tools = (names(extras["test"]) | names(extras["bench"])) - {"packaging"}
-    assert {"pytest", "hypothesis", "schemathesis", "playwright", "matplotlib"} <= tools
+    tools = (names(extras["test"]) | names(extras["bench"]) | names(extras["dev"])) - {"packaging"}
+    assert {"pytest", "hypothesis", "schemathesis", "playwright", "matplotlib", "ruff", "mypy"} <= tools
     assert closure(PROJECT["dependencies"]) & tools == set()
 
 
