@@ -22,7 +22,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
@@ -74,7 +74,17 @@ def check_page_size(first: int) -> int:
     return first
 
 
-def encode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, row: Any) -> str:
+class Listed(Protocol):
+    """A row of a keyset list, ordered by creation time, then id."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def encode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, row: Listed) -> str:
     body = _body(kind, row.created_at, row.id)
     tag = box.mac(_SCOPE_TAG, body + scope.bytes)[:_TAG_BYTES]
     signature = box.mac(_SIGNING, body + tag)[:_MAC_BYTES]

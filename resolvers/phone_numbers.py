@@ -273,7 +273,7 @@ JAMBONZ = ProviderSpec(
     ),
 )
 
-SPECS: dict[type, ProviderSpec] = {
+SPECS: dict[type[ProviderConfigInput], ProviderSpec] = {
     TwilioConfigInput: TWILIO,
     SipRegistrationConfigInput: SIP_REGISTRATION,
     SipIpAllowlistConfigInput: SIP_IP_ALLOWLIST,

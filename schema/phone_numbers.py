@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Protocol, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -22,7 +22,7 @@ from models import Provider as ProviderValue
 from models import SipMode as SipModeValue
 from models import SipTransport as SipTransportValue
 from resolvers import phone_numbers
-from resolvers.pagination import DEFAULT_PAGE_SIZE
+from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
 from resolvers.rules import OMITTED, OrOmitted
 from schema.agents import Agent
 from schema.context import GraphQLContext
@@ -234,7 +234,13 @@ class PhoneNumberConnection:
 
     @classmethod
     def build(
-        cls, info: Info, kind: str, scope: uuid.UUID, page: Any, after: str | None, where: Any
+        cls,
+        info: Info,
+        kind: str,
+        scope: uuid.UUID,
+        page: Page[PhoneNumberRow],
+        after: str | None,
+        where: phone_numbers.PhoneNumberFilter | uuid.UUID,
     ) -> PhoneNumberConnection:
         edges, page_info = edges_and_page_info(
             info.context.secrets, kind, scope, page.rows, page.has_next_page, after, PhoneNumber.from_row

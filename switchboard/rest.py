@@ -22,7 +22,7 @@ from resolvers import phone_numbers
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import PAGE_SIZE_MAX
-from resolvers.rules import OMITTED, excerpt, parse_uuid
+from resolvers.rules import OMITTED, OrOmitted, excerpt, parse_uuid
 from schema.cost import MUTATION_COST, page_size
 from schema.cost import ROW_COST as READ_COST
 from switchboard import rest_scopes
@@ -37,7 +37,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IF_MATCH_HEADER = "If-Match"
 DEFAULT_LIMIT = 20
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "object": (dict, list, str, int, float, bool)}
-_INPUTS: dict[Config, type] = {
+_INPUTS: dict[Config, type[phone_numbers.ProviderConfigInput]] = {
     (spec.provider, spec.sip_mode): input_type for input_type, spec in phone_numbers.SPECS.items()
 }
 
@@ -178,7 +178,9 @@ def _where(config: Config) -> str:
     return f"provider '{provider.value}'" + (f" in sipMode '{mode.value}'" if mode else "")
 
 
-def _config_input(body: Mapping[str, Any], config: Config) -> tuple[Any, list[dict[str, str]]]:
+def _config_input(
+    body: Mapping[str, Any], config: Config
+) -> tuple[phone_numbers.ProviderConfigInput, list[dict[str, str]]]:
     details = [
         _detail(f.name, f"{f.name} does not apply to {_where(config)}")
         for f in CONFIG_FIELDS
@@ -216,7 +218,7 @@ def _update_input(
     details = _check_shape(body)
     if details:
         raise _invalid(details)
-    provider: Any = OMITTED
+    provider: OrOmitted[phone_numbers.ProviderConfigInput] = OMITTED
     if any(name in body for name in ("provider", "sipMode", *(f.name for f in CONFIG_FIELDS))):
         config, details = _target(body, current)
         provider, not_applicable = _config_input(body, config)
