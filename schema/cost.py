@@ -245,6 +245,7 @@ class _Analysis:
             return Work(Polynomial.constant(weight(key, SCALAR_BYTES)))
         if name in ("__schema", "__type"):
             return Work(Polynomial.constant(self.introspection.root(node)))
+        # A validated document selects fields of object and interface types only; unions have only __typename.
         definition: GraphQLField = parent.fields[name]  # type: ignore[union-attr]
         # An object's own bytes are its key and braces; its fields count below.
         own = weight(key, 2 if node.selection_set else VALUE_BYTES.get((parent.name, name), SCALAR_BYTES))
@@ -258,6 +259,7 @@ class _Analysis:
                 work += Work(scans=int(any(a.name.value == "filter" for a in node.arguments or ()))) + Work(
                     Polynomial.constant(ROW_COST)
                 ).times(rows)
+            # A field with a selection set has a composite type (validated); graphql-core types it as any named type.
             work += self.selections(node.selection_set, get_named_type(definition.type), rows)  # type: ignore[arg-type]
         if "ids" in definition.args:
             # nodes(ids): a row read and answered for each id.

@@ -339,6 +339,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         scope["state"]["charge"] = admission.charge
         await super().__call__(scope, receive, send)
 
+    # override: Strawberry's takes Request | WebSocket; this view has no WebSocket route.
     async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
         if not hasattr(request.state, "principal"):
             return None  # the explorer page, which runs no operation
@@ -354,6 +355,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         request.state.request_context = context
         return context
 
+    # override: Strawberry's takes Request | WebSocket and answers either; here only HTTP requests come.
     async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""
         media_type = response_media_type(request.headers.get("accept", ""))
