@@ -21,7 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pypika_tortoise import Order, Table
 from pypika_tortoise.analytics import RowNumber
@@ -58,7 +58,7 @@ class Recorded:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def locked_health(number: PhoneNumber, connection: BaseDBAsyncClient) -> PhoneNumberHealth:

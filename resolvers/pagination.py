@@ -21,7 +21,7 @@ import re
 import struct
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
@@ -43,7 +43,7 @@ _SCOPE_TAG = "cursor-scope"
 _TAG_BYTES = 8
 _MAC_BYTES = 16
 _POSITION = struct.Struct(">q16s")  # microseconds since the epoch, row id
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 

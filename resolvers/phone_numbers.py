@@ -13,11 +13,12 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from pypika_tortoise import Order, Table
 from pypika_tortoise.analytics import RowNumber
+from pypika_tortoise.enums import Order
+from pypika_tortoise.queries import Table
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -41,13 +42,14 @@ from models.idempotency import fingerprint, fingerprint_matches, is_legacy_finge
 from models.secrets import SecretBox, SecretDecryptionError
 from resolvers import audit, health, rules
 from resolvers.context import Policy, RequestContext
-from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
+from resolvers.errors import ErrorCode, Errors, UserError
 from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, get_owned, limit_reached, locked
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
 from resolvers.providers import CONFIG_COLUMNS, SECRET_COLUMNS, SPECS, ProviderConfigInput, spec_of
-from resolvers.rules import OMITTED
+from resolvers.rules import OMITTED, OrOmitted
 from resolvers.verification import CheckResult, CheckTarget, target_for_configuration, target_for_row
 
+T = TypeVar("T")
 NAME_MAX_LENGTH = 100
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -58,12 +60,13 @@ UPDATE_ATTEMPTS = 20
 
 @dataclass
 class CreatePhoneNumberInput:
-    number: Any
+    number: str | None  # None: not sent (REST), refused as blank
     provider: ProviderConfigInput
-    name: Any = OMITTED
-    agent_id: Any = OMITTED
-    metadata: Any = OMITTED
-    idempotency_key: Any = OMITTED
+    name: OrOmitted[str | None] = OMITTED
+    agent_id: OrOmitted[str | None] = OMITTED
+    # JSON as the caller sent it: rules.metadata checks its shape.
+    metadata: OrOmitted[Any] = OMITTED
+    idempotency_key: OrOmitted[str | None] = OMITTED
     dry_run: bool = False
     # Check the configuration first; save only if the check answers OK (the result becomes the number's health).
     verify: bool = False
@@ -72,11 +75,11 @@ class CreatePhoneNumberInput:
 @dataclass
 class UpdatePhoneNumberInput:
     id: str
-    number: Any = OMITTED
-    name: Any = OMITTED
-    agent_id: Any = OMITTED
-    metadata: Any = OMITTED
-    provider: Any = OMITTED  # a ProviderConfigInput when given
+    number: OrOmitted[str] = OMITTED
+    name: OrOmitted[str | None] = OMITTED
+    agent_id: OrOmitted[str | None] = OMITTED
+    metadata: OrOmitted[Any] = OMITTED  # JSON as sent, as on create
+    provider: OrOmitted[ProviderConfigInput] = OMITTED
     # The versions the client allows the change on; None: whatever the current one.
     expected_versions: frozenset[int] | None = None
     dry_run: bool = False
@@ -176,9 +179,8 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
     columns = _config_columns(errors, data.provider, None, ctx.policy)
     key = _idempotency_key(errors, _given(data.idempotency_key))
 
-    if errors or data.dry_run:
-        if number is not None and await _number_taken(ctx, number):
-            _add_taken(errors, number)
+    if (errors or data.dry_run) and number is not None and await _number_taken(ctx, number):
+        _add_taken(errors, number)
     if errors:
         return PhoneNumberResult(None, errors.items)
 
@@ -200,7 +202,7 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
         if checked.state is not HealthState.OK:
             return PhoneNumberResult(None, [health.verification_failed(checked)])
     if data.dry_run:
-        row.created_at = row.updated_at = datetime.now(timezone.utc)
+        row.created_at = row.updated_at = datetime.now(UTC)
         preview = health.unsaved_health(row.id, ctx.organization_id, checked) if checked else None
         return PhoneNumberResult(row, preview=HealthPreview(preview))
     if key is None:
@@ -307,7 +309,7 @@ async def _replay(ctx: RequestContext, key: str, values: dict[str, Any]) -> Phon
     record = await IdempotencyKey.get_or_none(organization_id=ctx.organization_id, key=key)
     if record is None:
         return None
-    if record.created_at < datetime.now(timezone.utc) - IDEMPOTENCY_WINDOW:
+    if record.created_at < datetime.now(UTC) - IDEMPOTENCY_WINDOW:
         await IdempotencyKey.filter(id=record.id).delete()
         return None
     row = None
@@ -425,7 +427,7 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
                 preview = HealthPreview(health.unsaved_health(row.id, ctx.organization_id, checked))
             elif reconfigured:
                 preview = HealthPreview(None)
-            return PhoneNumberResult(_changed(row, sealed, datetime.now(timezone.utc)), preview=preview)
+            return PhoneNumberResult(_changed(row, sealed, datetime.now(UTC)), preview=preview)
         written = await _write_unless_changed(ctx, row, sealed, reconfigured=reconfigured, checked=checked)
         if written is not None:
             return written
@@ -495,7 +497,7 @@ async def _write_unless_changed(
     change) is exactly the row committed: any other write bumps the version.
     Only a write that wins records its event, in the same transaction as the write.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     before = audit_fields(row)
     try:
         async with in_transaction() as connection:
@@ -664,6 +666,7 @@ async def pages_by_agent(
     rows = await PhoneNumber.filter(id__in=ids).order_by("-created_at", "-id") if ids else []
     pages: dict[uuid.UUID, Page[PhoneNumber]] = {agent_id: Page([], False) for agent_id in agent_ids}
     for row in rows:
+        assert row.agent_id is not None  # the query selects numbers of these agents only
         page = pages[row.agent_id]
         if len(page.rows) == first:
             page.has_next_page = True
@@ -687,7 +690,7 @@ async def counts_by_agent(ctx: RequestContext, agent_ids: Iterable[uuid.UUID]) -
 # --- helpers --------------------------------------------------------------------
 
 
-def _given(value: Any) -> Any:
+def _given(value: OrOmitted[T]) -> T | None:
     return None if value is OMITTED else value
 
 
@@ -733,6 +736,7 @@ def version_conflict(row: PhoneNumber, expected_versions: frozenset[int]) -> Use
 def _busy(phone_number_id: str) -> UserError:
     return UserError(
         ("id",),
-        f"Phone number {rules.excerpt(phone_number_id)} changed {UPDATE_ATTEMPTS} times while this request was being applied; retry",
+        f"Phone number {rules.excerpt(phone_number_id)} changed {UPDATE_ATTEMPTS} times while this request "
+        "was being applied; retry",
         ErrorCode.CONFLICT,
     )

@@ -41,7 +41,8 @@ class Query:
     )
     api_keys: key_fields.ApiKeyConnection = strawberry.field(
         resolver=key_fields.api_key_list,
-        description="Your organization's API keys, newest first, revoked and expired ones included. `first` is 1 to 100.",
+        description="Your organization's API keys, newest first, revoked and expired ones included. `first` "
+        "is 1 to 100.",
     )
     viewer: key_fields.Viewer = strawberry.field(
         resolver=key_fields.viewer, description="The key this request is made with, and its organization."

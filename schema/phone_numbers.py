@@ -5,18 +5,26 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.unset import UnsetType
 
+from models import (
+    JambonzColumns,
+    SipIpAllowlistColumns,
+    SipRegistrationColumns,
+    TwilioColumns,
+    VoximplantColumns,
+)
 from models import PhoneNumber as PhoneNumberRow
 from models import Provider as ProviderValue
 from models import SipMode as SipModeValue
 from models import SipTransport as SipTransportValue
 from resolvers import phone_numbers, providers
-from resolvers.pagination import DEFAULT_PAGE_SIZE
-from resolvers.rules import OMITTED
+from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
+from resolvers.rules import OMITTED, OrOmitted
 from schema.agents import Agent
 from schema.context import GraphQLContext
 from schema.cost import VERIFY_COST
@@ -26,32 +34,55 @@ from schema.limits import rate_limited
 from schema.node import Node
 from schema.pagination import Edge, PageInfo, argument_errors, edges_and_page_info, page_arguments
 
-Provider = strawberry.enum(ProviderValue, name="Provider", description="The telephony provider behind a number.")
-SipMode = strawberry.enum(
+Provider = Annotated[
+    ProviderValue, strawberry.enum(name="Provider", description="The telephony provider behind a number.")
+]
+SipMode = Annotated[
     SipModeValue,
-    name="SipMode",
-    description="REGISTRATION: Switchboard registers to your PBX with a username and password. "
-    "IP_ALLOWLIST: your PBX's IP address is allowlisted.",
-)
-SipTransport = strawberry.enum(SipTransportValue, name="SipTransport", description="SIP transport protocol.")
+    strawberry.enum(
+        name="SipMode",
+        description="REGISTRATION: Switchboard registers to your PBX with a username and password. "
+        "IP_ALLOWLIST: your PBX's IP address is allowlisted.",
+    ),
+]
+SipTransport = Annotated[
+    SipTransportValue, strawberry.enum(name="SipTransport", description="SIP transport protocol.")
+]
 
 Info = strawberry.Info[GraphQLContext, None]
 
 
-def maybe(value: strawberry.Maybe[Any]) -> Any:
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Given(Protocol[T_co]):
+    """What `strawberry.Maybe` holds when a field was sent (`Some`), read-only so that it is covariant."""
+
+    @property
+    def value(self) -> T_co: ...
+
+
+class ProviderChoice(Protocol):
+    """A member of a @oneOf provider input."""
+
+    def to_domain(self) -> phone_numbers.ProviderConfigInput: ...
+
+
+def maybe(value: Given[T] | None) -> OrOmitted[T]:
     """A `strawberry.Maybe` field: absent is OMITTED, null is None."""
     return OMITTED if value is None else value.value
 
 
-def the_one(*members: strawberry.Maybe[Any]) -> Any:
+def the_one(*members: Given[ProviderChoice] | None) -> phone_numbers.ProviderConfigInput:
     """The domain input of the member a @oneOf input was given (the schema guarantees exactly one)."""
     (chosen,) = (member for member in members if member is not None)
     return chosen.value.to_domain()
 
 
-def optional(value: Any) -> Any:
-    """A plain optional field: absent is OMITTED, null is None."""
-    return OMITTED if value is strawberry.UNSET else value
+def optional(value: T | UnsetType) -> OrOmitted[T]:
+    """A plain optional field (default UNSET): absent is OMITTED, null is None."""
+    return OMITTED if isinstance(value, UnsetType) else value
 
 
 # --- provider configurations as read back (secrets are never returned) -------
@@ -99,29 +130,26 @@ ProviderConfig = Annotated[
 ]
 
 
-def _config(row: PhoneNumberRow) -> Any:
-    match (row.provider, row.sip_mode):
-        case (ProviderValue.TWILIO, _):
-            return TwilioConfig(
-                account_sid=row.twilio_account_sid, auth_token_set=row.twilio_auth_token_encrypted is not None
-            )
-        case (ProviderValue.SIP, SipModeValue.REGISTRATION):
+def _config(row: PhoneNumberRow) -> ProviderConfig:
+    match row.provider_columns():
+        case TwilioColumns() as twilio:
+            return TwilioConfig(account_sid=twilio.account_sid, auth_token_set=twilio.auth_token_set)
+        case SipRegistrationColumns() as sip:
             return SipRegistrationConfig(
-                username=row.sip_username,
-                proxy=row.sip_proxy,
-                outbound_proxy=row.sip_outbound_proxy,
-                auth_user=row.sip_auth_user,
-                port=row.sip_port,
-                register_transport=row.sip_transport,
-                password_set=row.sip_password_encrypted is not None,
+                username=sip.username,
+                proxy=sip.proxy,
+                outbound_proxy=sip.outbound_proxy,
+                auth_user=sip.auth_user,
+                port=sip.port,
+                register_transport=sip.transport,
+                password_set=sip.password_set,
             )
-        case (ProviderValue.SIP, SipModeValue.IP_ALLOWLIST):
-            return SipIpAllowlistConfig(ip=row.sip_ip, port=row.sip_port, protocol=row.sip_transport)
-        case (ProviderValue.VOXIMPLANT, _):
-            return VoximplantConfig(application_id=row.voximplant_application_id, rule_id=row.voximplant_rule_id)
-        case (ProviderValue.JAMBONZ, _):
-            return JambonzConfig(application_sid=row.jambonz_application_sid, carrier_sid=row.jambonz_carrier_sid)
-    raise ValueError(f"phone number {row.id} has an unknown provider configuration")
+        case SipIpAllowlistColumns() as sip:
+            return SipIpAllowlistConfig(ip=sip.ip, port=sip.port, protocol=sip.protocol)
+        case VoximplantColumns() as voximplant:
+            return VoximplantConfig(application_id=voximplant.application_id, rule_id=voximplant.rule_id)
+        case JambonzColumns() as jambonz:
+            return JambonzConfig(application_sid=jambonz.application_sid, carrier_sid=jambonz.carrier_sid)
 
 
 @strawberry.type(name="PhoneNumber", description="A phone number an agent answers and calls from.")
@@ -177,7 +205,7 @@ class PhoneNumber(Node):
             provider=row.provider,
             sip_mode=row.sip_mode,
             agent_id=strawberry.ID(str(row.agent_id)) if row.agent_id else None,
-            metadata=row.metadata,
+            metadata=None if row.metadata is None else JSON(row.metadata),
             created_at=row.created_at,
             updated_at=row.updated_at,
             version=row.version,
@@ -220,7 +248,7 @@ class PhoneNumberConnection:
     page_info: PageInfo
     where: strawberry.Private[phone_numbers.PhoneNumberFilter | uuid.UUID]
 
-    @strawberry.field(description="All numbers matching the filter, on every page.")
+    @strawberry.field(description="All numbers matching the filter, on every page.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def total_count(self, info: Info) -> int:
         if isinstance(self.where, uuid.UUID):
             return await info.context.loaders.agent_number_count.load(self.where)
@@ -228,7 +256,13 @@ class PhoneNumberConnection:
 
     @classmethod
     def build(
-        cls, info: Info, kind: str, scope: uuid.UUID, page: Any, after: str | None, where: Any
+        cls,
+        info: Info,
+        kind: str,
+        scope: uuid.UUID,
+        page: Page[PhoneNumberRow],
+        after: str | None,
+        where: phone_numbers.PhoneNumberFilter | uuid.UUID,
     ) -> PhoneNumberConnection:
         edges, page_info = edges_and_page_info(
             info.context.secrets, kind, scope, page.rows, page.has_next_page, after, PhoneNumber.from_row

@@ -126,7 +126,8 @@ class Settings:
             )
         if self.rate_limit_burst < (needed := largest_charge(self.max_query_cost)):
             raise SettingsError(
-                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one request may "
+                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one "
+                "request may "
                 f"cost with SWITCHBOARD_MAX_QUERY_COST at {self.max_query_cost}: else some requests could never run"
             )
         _check_rate_limit_storage(self.rate_limit_storage)
@@ -269,7 +270,7 @@ def _positive(env: Mapping[str, str], name: str, unit: str, default: float, *, a
         number = float(value)
     except ValueError:
         number = -1.0
-    if not (0 <= number if allow_zero else 0 < number) or number == float("inf"):
+    if not (number >= 0 if allow_zero else number > 0) or number == float("inf"):
         bound = "0 or more" if allow_zero else "greater than 0"
         raise SettingsError(f"{name} must be a number of {unit} {bound}, got {value!r}")
     return number
@@ -284,7 +285,8 @@ def _check_rate_limit_storage(url: str) -> None:
         return
     if parts.scheme not in REDIS_SCHEMES or not url.startswith(f"{parts.scheme}://"):
         raise SettingsError(
-            f"{name} must be memory:// or a Redis URL, {example}; the value set is neither (not shown: it may hold a password)"
+            f"{name} must be memory:// or a Redis URL, {example}; the value set is neither (not shown: it "
+            "may hold a password)"
         )
     if not parts.hostname:
         raise SettingsError(f"{name}: a {parts.scheme}:// URL names a host, as in {example}")
@@ -361,6 +363,7 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
             networks.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
             raise SettingsError(
-                f"{name} must list IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32, comma-separated; got {item!r}"
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32, "
+                f"comma-separated; got {item!r}"
             ) from None
     return tuple(networks)

@@ -15,8 +15,8 @@ import re
 import shutil
 import threading
 import uuid
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -35,6 +35,7 @@ from switchboard.settings import MAX_RATE_LIMIT_BURST, Settings
 from tests.secret_sweep import SecretSweep, SweepHandler
 from tests.servers import REPO as REPO  # tests import it from here
 from tests.servers import Servers, switchboard
+
 ENCRYPTION_KEY = generate_key()
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ("sqlite", "postgres")

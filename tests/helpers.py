@@ -12,6 +12,7 @@ from tests.conftest import SWEEP, Api
 from tests.graphql_ops import CREATE_AGENT, CREATE_PHONE_NUMBER, twilio
 from tests.servers import Server
 
+
 # Valid numbers of one block, for tests that need many distinct ones.
 def nth_number(n: int) -> str:
     return f"+1415555{n:04d}"

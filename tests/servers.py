@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from switchboard.settings import Settings
+
 REPO = Path(__file__).resolve().parent.parent
 SWITCHBOARD = [sys.executable, "-m", "switchboard.cli"]
 STARTUP_SECONDS = 60
@@ -114,8 +116,6 @@ class Servers:
     def stop_all(self) -> None:
         """Kill whatever is left of every server, workers included."""
         for server in self.started:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(server.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             server.process.wait(timeout=30)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -61,7 +61,7 @@ def z(value: str | None) -> str | None:
     """A time as events spell it: UTC, with Z."""
     if value is None:
         return None
-    return datetime.fromisoformat(value).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromisoformat(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Run:
@@ -76,7 +76,7 @@ class Run:
     async def _mark(self) -> None:
         assert self.seen is None, "one checked call per case"
         self.seen = {event["id"] for event in await all_events(self.api)}
-        self.started = datetime.now(timezone.utc)
+        self.started = datetime.now(UTC)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api.key}", "X-Request-ID": self.request_id}
@@ -315,7 +315,7 @@ async def delete_an_agent_with_numbers(run: Run) -> list[Expected]:
 
 
 async def create_a_key(run: Run) -> list[Expected]:
-    expires_at = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    expires_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     input = {"name": "dashboard", "scopes": ["WRITE", "READ"], "expiresAt": expires_at}
     key = (await run.mutate(CREATE_API_KEY, {"input": input}))["apiKey"]
     fields = [("name", "dashboard"), ("prefix", key["prefix"]), ("scopes", ["READ", "WRITE"]), ("expiresAt", z(key["expiresAt"]))]
@@ -413,7 +413,7 @@ async def test_each_mutation_records_exactly_its_events(api: Api, mutation: str,
 
     expected = await case(run)
 
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     events = await run.new_events()
     assert without_ids_and_times(events) == without_ids_and_times(expected_events(run, actor, expected))
     assert_made_during(run, events, finished=finished)

@@ -14,7 +14,6 @@ import pytest
 from models import ApiKey
 from resolvers.api_keys import issue_key
 from switchboard.settings import Settings
-
 from tests.conftest import Api, running_app, stored_rows
 from tests.graphql_ops import CREATE_PHONE_NUMBER, twilio
 

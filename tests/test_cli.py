@@ -6,7 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ async def test_create_list_and_revoke_keys_from_the_command_line(settings: Setti
         ("dashboard", ["read"], "active", reader[:12]),
         ("default", ["admin"], "active", admin[:12]),
     ]
-    expires_in = datetime.fromisoformat(keys[0]["expiresAt"]) - datetime.now(timezone.utc)
+    expires_in = datetime.fromisoformat(keys[0]["expiresAt"]) - datetime.now(UTC)
     assert timedelta(days=89, hours=23) < expires_in <= timedelta(days=90)
     table = run("list-api-keys", "--org", "Initech", env=env).stdout
     assert table.splitlines()[0].split() == ["ID", "NAME", "PREFIX", "SCOPES", "STATUS", "CREATED", "EXPIRES", "LAST", "USED"]

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api, stored_rows
-from tests.rule_cases import BOUNDARY_CASES, RULE_CASES, RuleCase, graphql_input
 from tests.graphql_ops import (
     CREATE_AGENT,
     CREATE_PHONE_NUMBER,
@@ -20,6 +19,7 @@ from tests.graphql_ops import (
     sip_registration,
     twilio,
 )
+from tests.rule_cases import BOUNDARY_CASES, RULE_CASES, RuleCase, graphql_input
 
 NUMBER = "+14155550123"
 

@@ -9,7 +9,7 @@ from asgi_lifespan import LifespanManager
 
 from switchboard.app import create_app
 from switchboard.settings import Settings
-from tests.conftest import REPO, ENCRYPTION_KEY, Api
+from tests.conftest import ENCRYPTION_KEY, REPO, Api
 
 
 async def get(settings: Settings, path: str) -> httpx.Response:

@@ -1,7 +1,8 @@
 """What each make target installs: `make run` only what serving needs, the test tools and the
-benchmark's chart in extras of their own, all in one .venv that only ever grows.
+benchmark's chart in extras of their own, all in one .venv that only ever grows, each set from
+its lock file in requirements/ (exact versions, hashes required).
 
-Nothing is installed here: pyproject.toml is read, the installed packages'
+Nothing is installed here: pyproject.toml and the locks are read, the installed packages'
 metadata followed, and make only asked what it would do (`make -n`).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,8 +79,9 @@ def third_party_imports(*folders: str) -> dict[str, set[str]]:
 
 def test_serving_pulls_in_no_test_tool_and_no_chart() -> None:
     extras = PROJECT["optional-dependencies"]
-    tools = names(extras["test"]) | names(extras["bench"])
-    assert {"pytest", "hypothesis", "schemathesis", "playwright", "matplotlib"} <= tools
+    # packaging: a library the tests import, which serving installs too (Strawberry and limits need it).
+    tools = (names(extras["test"]) | names(extras["bench"]) | names(extras["dev"])) - {"packaging"}
+    assert {"pytest", "hypothesis", "schemathesis", "playwright", "matplotlib", "ruff", "mypy"} <= tools
     assert closure(PROJECT["dependencies"]) & tools == set()
 
 
@@ -100,6 +103,79 @@ def test_the_benchmark_imports_only_what_make_bench_installs() -> None:
     assert missing == {}
 
 
+def test_every_imported_distribution_is_declared_where_it_is_used() -> None:
+    """Not only pulled in by another package: a distribution the code imports is named in pyproject.toml."""
+    extras = PROJECT["optional-dependencies"]
+    runtime = names(PROJECT["dependencies"])
+    declared = {
+        RUNTIME_PACKAGES: runtime,
+        ("bench",): runtime | names(extras["bench"]),
+        ("tests",): runtime | names(extras["bench"]) | names(extras["test"]),
+    }
+    undeclared = {
+        folders: {d: sorted(m) for d, m in third_party_imports(*folders).items() if d not in names_ok}
+        for folders, names_ok in declared.items()
+    }
+    assert undeclared == {RUNTIME_PACKAGES: {}, ("bench",): {}, ("tests",): {}}
+
+
+# --- lock files -----------------------------------------------------------------
+
+LOCKS = {
+    "requirements/runtime.txt": ((), PROJECT["dependencies"]),
+    "requirements/bench.txt": (("bench",), [*PROJECT["dependencies"], *PROJECT["optional-dependencies"]["bench"]]),
+    "requirements/test.txt": (
+        ("test", "bench", "dev"),
+        [*PROJECT["dependencies"], *(r for e in ("test", "bench", "dev") for r in PROJECT["optional-dependencies"][e])],
+    ),
+}
+PIN = re.compile(r"^([A-Za-z0-9._-]+)(\[[^\]]*\])?==([^ ;\\]+)")
+
+
+def pins(lock: str) -> dict[str, set[str]]:
+    """Name -> the versions a lock pins (two where a marker splits them, e.g. by Python version)."""
+    found: dict[str, set[str]] = {}
+    for line in (REPO / lock).read_text().splitlines():
+        match = PIN.match(line)
+        if match:
+            found.setdefault(canonicalize_name(match[1]), set()).add(match[3])
+    return found
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_each_lock_pins_every_requirement_of_its_set_within_pyproject_s_range(lock: str) -> None:
+    """A requirement added to or narrowed in pyproject.toml without `make lock` fails here."""
+    pinned = pins(lock)
+    wrong = {}
+    for line in LOCKS[lock][1]:
+        requirement = Requirement(line)
+        versions = pinned.get(canonicalize_name(requirement.name), set())
+        if not versions or not all(requirement.specifier.contains(v, prereleases=True) for v in versions):
+            wrong[requirement.name] = sorted(versions) or "not in the lock"
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_every_pin_has_hashes_and_the_smaller_locks_agree_with_the_test_lock(lock: str) -> None:
+    text = (REPO / lock).read_text()
+    entries = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2])
+    assert entries and all("--hash=sha256:" in entry for entry in entries if PIN.match(entry))
+    everything = pins("requirements/test.txt")
+    assert {name: v for name, v in pins(lock).items() if everything.get(name) != v} == {}
+
+
+def test_the_locks_say_how_they_were_made() -> None:
+    """The command in each lock's header is the one `make lock` runs for it."""
+    dry_run = subprocess.run(["make", "-n", "lock"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert dry_run.returncode == 0, dry_run.stderr
+    compiles = {
+        line.split(" -o ")[1]: line for line in dry_run.stdout.splitlines() if " pip compile " in line
+    }
+    assert set(compiles) == set(LOCKS)
+    for lock, command in compiles.items():
+        header = (REPO / lock).read_text().splitlines()[1].removeprefix("#    uv ")
+        assert " ".join(command.split("uv ", 1)[1].replace(" --quiet", "").split()) == header
+
 # --- make ---------------------------------------------------------------------
 
 STAMPS = (".venv/.installed-runtime", ".venv/.installed-bench", ".venv/.installed")
@@ -117,9 +193,10 @@ TEST_DEPS_FILES = (
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """The Makefile and pyproject.toml in a directory of their own, with no .venv yet."""
+    """The Makefile, pyproject.toml and the locks in a directory of their own, with no .venv yet."""
     shutil.copy(REPO / "Makefile", tmp_path)
     shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copytree(REPO / "requirements", tmp_path / "requirements")
     for name in TEST_DEPS_FILES:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, tmp_path / name)
@@ -135,29 +212,35 @@ def installs(checkout: Path, target: str) -> list[str]:
 
 
 def installed(checkout: Path, *stamps: str) -> None:
-    """As if make had made `stamps`, after pyproject.toml last changed."""
+    """As if make had made `stamps`, after pyproject.toml and the locks last changed."""
     (checkout / ".venv/bin").mkdir(parents=True, exist_ok=True)
     (checkout / ".venv/bin/python").touch()
-    after = (checkout / "pyproject.toml").stat().st_mtime + 10
+    after = max(p.stat().st_mtime for p in [checkout / "pyproject.toml", *(checkout / "requirements").iterdir()]) + 10
     for stamp in stamps:
         (checkout / stamp).touch()
         os.utime(checkout / stamp, (after, after))
 
 
-def test_make_run_on_a_fresh_clone_installs_what_serving_needs(checkout: Path) -> None:
-    assert installs(checkout, "run") == ["--upgrade pip", "-e ."]
+RUN = ["--require-hashes -r requirements/runtime.txt", "--no-deps -e ."]
+BENCH = ["--require-hashes -r requirements/bench.txt", "--no-deps -e ."]
+TEST = ["--require-hashes -r requirements/test.txt", "--no-deps -e ."]
 
 
-def test_make_bench_adds_the_chart_and_make_test_the_test_tools(checkout: Path) -> None:
-    assert installs(checkout, "bench") == ["--upgrade pip", "-e '.[bench]'"]
-    assert installs(checkout, "test") == ["--upgrade pip", "-e '.[test,bench]'"]
+def test_make_run_on_a_fresh_clone_installs_what_serving_needs_from_its_lock(checkout: Path) -> None:
+    assert installs(checkout, "run") == ["--upgrade pip", *RUN]
+
+
+def test_make_bench_adds_the_chart_and_make_test_and_make_check_the_tools(checkout: Path) -> None:
+    assert installs(checkout, "bench") == ["--upgrade pip", *BENCH]
+    assert installs(checkout, "test") == ["--upgrade pip", *TEST]
+    assert installs(checkout, "check") == ["--upgrade pip", *TEST]
 
 
 def test_make_test_after_make_run_adds_to_the_same_venv(checkout: Path) -> None:
     installed(checkout, ".venv/.installed-runtime")
     assert installs(checkout, "run") == []
-    assert installs(checkout, "test") == ["-e '.[test,bench]'"]
-    assert installs(checkout, "bench") == ["-e '.[bench]'"]
+    assert installs(checkout, "test") == TEST
+    assert installs(checkout, "bench") == BENCH
 
 
 def test_make_run_and_make_bench_after_make_test_install_nothing(checkout: Path) -> None:
@@ -170,9 +253,18 @@ def test_make_run_and_make_bench_after_make_test_install_nothing(checkout: Path)
     assert installs(checkout, "test") == []
 
 
-def test_a_changed_pyproject_reinstalls(checkout: Path) -> None:
+@pytest.mark.parametrize("changed", ["pyproject.toml", "requirements/runtime.txt"])
+def test_a_changed_pyproject_or_lock_reinstalls(checkout: Path, changed: str) -> None:
     installed(checkout, *STAMPS)
     later = (checkout / ".venv/.installed").stat().st_mtime + 10
-    os.utime(checkout / "pyproject.toml", (later, later))
-    assert installs(checkout, "run") == ["-e ."]
-    assert installs(checkout, "test") == ["-e '.[test,bench]'"]
+    os.utime(checkout / changed, (later, later))
+    assert installs(checkout, "run") == RUN
+    if changed == "pyproject.toml":
+        assert installs(checkout, "test") == TEST
+
+
+def test_a_lock_that_lacks_a_requirement_fails_the_install(checkout: Path) -> None:
+    """pip check after the install: pyproject.toml asks for more than the lock brought."""
+    result = subprocess.run(["make", "-n", ".venv/.installed-runtime"], cwd=checkout, capture_output=True, text=True)
+    lines = result.stdout.splitlines()
+    assert lines.index(".venv/bin/python -m pip check") == lines.index(".venv/bin/python -m pip install --quiet --no-deps -e .") + 1

@@ -20,7 +20,14 @@ from resolvers.key_rotation import UNROTATED_LISTED
 from resolvers.phone_numbers import SECRET_COLUMNS, secret_context
 from switchboard.settings import Settings
 from tests.conftest import ENCRYPTION_KEY, SWEEP, Api, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, TWILIO_TOKEN, UPDATE_PHONE_NUMBER, sip_ip_allowlist, sip_registration, twilio
+from tests.graphql_ops import (
+    CREATE_PHONE_NUMBER,
+    TWILIO_TOKEN,
+    UPDATE_PHONE_NUMBER,
+    sip_ip_allowlist,
+    sip_registration,
+    twilio,
+)
 from tests.servers import REPO, SWITCHBOARD, Server, Servers, server_environment, start_switchboard, switchboard
 from tests.test_serve_processes import burst
 

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
 from graphql.language import Lexer, Source, TokenKind
 
 from schema.limits import (

@@ -14,7 +14,16 @@ import pytest
 from switchboard.settings import Settings
 from tests.conftest import Api, api_client, running_app, stored_rows
 from tests.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, UPDATE_PHONE_NUMBER, sip_ip_allowlist, sip_registration
-from tests.rule_cases import ALLOWLIST, LOCAL_ADDRESSES, LOCAL_NAMES, NUMBER, NUMERIC_HOSTS, REGISTRATION, ZONE_IDS, body
+from tests.rule_cases import (
+    ALLOWLIST,
+    LOCAL_ADDRESSES,
+    LOCAL_NAMES,
+    NUMBER,
+    NUMERIC_HOSTS,
+    REGISTRATION,
+    ZONE_IDS,
+    body,
+)
 
 COLUMNS = {"proxy": "sip_proxy", "outboundProxy": "sip_outbound_proxy", "ip": "sip_ip"}
 REST_NAMES = {"proxy": "sipProxy", "outboundProxy": "sipOutboundProxy", "ip": "sipIp"}

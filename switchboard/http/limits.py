@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.http.view import graphql_refusal
 
@@ -50,7 +50,7 @@ class BodySizeLimit:
                 return
         replayed = False
 
-        async def replay() -> dict:
+        async def replay() -> Message:
             nonlocal replayed
             if replayed:
                 return await receive()

@@ -90,6 +90,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     # --- connections ------------------------------------------------------------
 
+    # override: asyncio types the transport as BaseTransport; a stream server's is a Transport
+    # (uvicorn's base class narrows it the same way).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.flow = HeldFlowControl(transport, self)

@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
@@ -100,7 +101,7 @@ def is_request_error(result: ExecutionResult) -> bool:
 
     Field errors carry a path; these errors belong to the request as a whole.
     """
-    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors)
+    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors or ())
 
 
 def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
@@ -112,7 +113,8 @@ def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
     of the key, a rate limit used up or a scope it lacks, are 429 and 403 in
     both, as a missing key is 401.
     """
-    codes = {error.get("extensions", {}).get("code") for error in body.get("errors", [])}
+    errors: list[Any] = body.get("errors") or []  # formatted errors: JSON objects
+    codes = {error.get("extensions", {}).get("code") for error in errors}
     if "RATE_LIMITED" in codes:
         return 429
     if "FORBIDDEN" in codes:
@@ -165,6 +167,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             return
         await super().__call__(scope, receive, send)
 
+    # override: Strawberry's takes Request | WebSocket; this view has no WebSocket route.
     async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
         if not hasattr(request.state, "principal"):
             return None  # the explorer page, which runs no operation
@@ -180,6 +183,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         request.state.request_context = context
         return context
 
+    # override: Strawberry's takes Request | WebSocket and answers either; here only HTTP requests come.
     async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""
         media_type = response_media_type(request.headers.get("accept", ""))
@@ -217,13 +221,13 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             raise HTTPException(415, "Unsupported media type: send the body as application/json")
         return await super().parse_http_body(request)
 
-    async def get_sub_response(self, request: Request) -> Response:
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         # Negotiated here, where the request is at hand; create_response reads it.
         sub_response.media_type = response_media_type(request.headers.get("accept", ""))
         return sub_response
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         request_error = is_request_error(result)
         if result.errors and len(result.errors) > MAX_ERRORS:
             # Every failing field of a large answer would add an error, each with its whole path.
@@ -244,7 +248,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         response.status_code = http_status(response_data, media_type)
         response.headers["content-type"] = media_type
         if response.status_code == 429:
-            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
+            errors: list[Any] = response_data.get("errors") or []  # formatted errors: JSON objects
+            response.headers["Retry-After"] = str(errors[0]["extensions"]["retryAfter"])
         return response
 
     def _public_error(self, request: Request, error: GraphQLError) -> GraphQLError:

@@ -125,7 +125,7 @@ def table(rows: list[ApiKey], now: datetime) -> str:
         for row in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines)
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines)
 
 
 def as_json(rows: list[ApiKey], now: datetime) -> str:

@@ -150,7 +150,9 @@ def _where(config: Config) -> str:
     return f"provider '{provider.value}'" + (f" in sipMode '{mode.value}'" if mode else "")
 
 
-def _config_input(body: Mapping[str, Any], config: Config) -> tuple[Any, list[dict[str, str]]]:
+def _config_input(
+    body: Mapping[str, Any], config: Config
+) -> tuple[phone_numbers.ProviderConfigInput, list[dict[str, str]]]:
     details = [
         detail(f.name, f"{f.name} does not apply to {_where(config)}")
         for f in CONFIG_FIELDS
@@ -161,7 +163,7 @@ def _config_input(body: Mapping[str, Any], config: Config) -> tuple[Any, list[di
 
 
 def _top_level(body: Mapping[str, Any], field: str) -> Any:
-    return body[field] if field in body else OMITTED
+    return body.get(field, OMITTED)
 
 
 def _create_input(body: dict[str, Any], idempotency_key: str | None) -> phone_numbers.CreatePhoneNumberInput:
