@@ -76,13 +76,17 @@ def check_page_size(first: int) -> int:
     return first
 
 
-def sort_time(row: Any) -> datetime:
+# A row of a keyset list: an `id`, and `created_at` or, for events that record a moment, `at`.
+Listed = Any
+
+
+def sort_time(row: Listed) -> datetime:
     """The time a list orders its rows by: when they were created, or for events that record a moment, that moment."""
     created_at = getattr(row, "created_at", None)
     return created_at if created_at is not None else row.at
 
 
-def encode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, row: Any) -> str:
+def encode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, row: Listed) -> str:
     body = _body(kind, sort_time(row), row.id)
     tag = box.mac(_SCOPE_TAG, body + scope.bytes)[:_TAG_BYTES]
     signature = box.mac(_SIGNING, body + tag)[:_MAC_BYTES]
