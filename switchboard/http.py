@@ -34,6 +34,7 @@ from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
 from schema.cost import REQUEST_COST
+from switchboard import execution
 from switchboard.rate_limit import RateLimiter
 
 log = logging.getLogger("switchboard")
@@ -291,6 +292,20 @@ class Gate:
         return Caller(principal, charge)
 
 
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` with the body read already handed out first, for Strawberry's view to read again."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 class GraphQLView(GraphQL[GraphQLContext, None]):
     def __init__(
         self,
@@ -335,7 +350,37 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         scope["state"]["principal"] = admission.principal
         scope["state"]["organization_id"] = admission.principal.organization_id
         scope["state"]["charge"] = admission.charge
+        # Known documents' queries and mutations run on graphql-core directly (switchboard/execution.py).
+        if request.method == "POST":
+            body = await request.body()
+            response = await self._run_known(request, body)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+            receive = _replaying(body, receive)
         await super().__call__(scope, receive, send)
+
+    async def _run_known(self, request: Request, body: bytes) -> Response | None:
+        """The answer for a known document's query or mutation, run directly; None for Strawberry's path."""
+        try:
+            data = parse_json(body)
+        except ValueError:
+            return None
+        known = execution.known_operation(self.schema, request.headers.get("content-type", ""), data)
+        if known is None:
+            return None
+        media_type = response_media_type(request.headers.get("accept", ""))
+        context = await self.get_context(request, None)
+        assert context is not None, "an admitted request has a principal"
+        result = await execution.run(self.schema, known, context)
+        response_data = await self.process_result(request, result)  # type: ignore[arg-type]
+        content = self.encode_json(response_data)
+        if len(content) > MAX_RESPONSE_BYTES:
+            return self._too_large(request, len(content), media_type)
+        response = Response(content, status_code=http_status(response_data, media_type), media_type=media_type)
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
+        return response
 
     async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
         if not hasattr(request.state, "principal"):
