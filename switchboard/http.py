@@ -307,6 +307,15 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 
 
 class GraphQLView(GraphQL[GraphQLContext, None]):
+    """Strawberry's ASGI view, with the request path Switchboard needs.
+
+    The seam with Strawberry: documented hooks (get_context, process_result,
+    encode_json, graphql_ide_html) where one exists; each override of an
+    internal says below what it changes and why, and
+    tests/test_strawberry_seam.py fails when Strawberry changes one of them
+    (its parameters, or what the direct path answers compared with its own).
+    """
+
     def __init__(
         self,
         schema: Any,
@@ -328,13 +337,18 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         self.graphiql_html = graphiql_html or ""
 
     def encode_json(self, data: object) -> bytes:
+        # Documented hook: orjson, which also refuses what JSON cannot hold.
         return orjson.dumps(data)
 
     @property
     def graphql_ide_html(self) -> str:
+        # Documented hook: the page with pinned, hashed CDN files (switchboard/graphiql.py).
         return self.graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Internal, overridden: authentication and the rate limit come before
+        # Strawberry reads anything, and a known document's query or mutation
+        # is answered here without Strawberry's per-request machinery.
         request = Request(scope, receive)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             # The explorer page loads without a key; its requests carry one.
@@ -383,6 +397,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return response
 
     async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
+        # Documented hook: the admitted caller's context; the direct path builds it here too.
         if not hasattr(request.state, "principal"):
             return None  # the explorer page, which runs no operation
         context = GraphQLContext(
@@ -398,7 +413,11 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return context
 
     async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
-        """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""
+        """Answer malformed requests as GraphQL responses too, in the media type the client accepts.
+
+        Internal, overridden: Strawberry answers them as plain text, with 405
+        and no Allow header for a mutation over GET.
+        """
         media_type = response_media_type(request.headers.get("accept", ""))
         try:
             response = await super().run(request, context, root_value)
@@ -423,24 +442,29 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return graphql_refusal(500, message, "RESPONSE_TOO_LARGE", media_type=media_type)
 
     def parse_json(self, data: str | bytes) -> Any:
+        # Overridden: orjson's stricter parser (see parse_json above).
         try:
             return parse_json(data)
         except ValueError:
             raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
-        # Multipart uploads are off, so a POST body is JSON or nothing we read.
+        # Internal, overridden: Strawberry reads a body of any media type as JSON;
+        # multipart uploads are off, so a POST body is JSON or nothing we read.
         if request.method == "POST" and parse_content_type(request.content_type or "")[0] != APPLICATION_JSON:
             raise HTTPException(415, "Unsupported media type: send the body as application/json")
         return await super().parse_http_body(request)
 
     async def get_sub_response(self, request: Request) -> Response:
+        # Internal, overridden: the response's media type is negotiated from Accept
+        # (Strawberry always answers application/json).
         sub_response = await super().get_sub_response(request)
         # Negotiated here, where the request is at hand; create_response reads it.
         sub_response.media_type = response_media_type(request.headers.get("accept", ""))
         return sub_response
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+        # Documented hook: errors masked, at most MAX_ERRORS, no `data` when nothing ran.
         request_error = is_request_error(result)
         if result.errors and len(result.errors) > MAX_ERRORS:
             # Every failing field of a large answer would add an error, each with its whole path.
@@ -455,6 +479,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return body
 
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response) -> Response:
+        # Internal, overridden: GraphQL over HTTP's status codes and the negotiated media type.
         assert isinstance(response_data, dict), "batching is off"
         media_type = sub_response.media_type or APPLICATION_JSON
         response = super().create_response(response_data, sub_response)
