@@ -34,7 +34,7 @@ from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
 from schema.cost import REQUEST_COST
-from switchboard import execution
+from switchboard import execution, persisted
 from switchboard.rate_limit import RateLimiter
 
 log = logging.getLogger("switchboard")
@@ -335,6 +335,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         self.gate = gate
         self.policy = policy
         self.graphiql_html = graphiql_html or ""
+        # Documents sent by their hash (switchboard/persisted.py).
+        self.persisted = persisted.PersistedDocuments()
 
     def encode_json(self, data: object) -> bytes:
         # Documented hook: orjson, which also refuses what JSON cannot hold.
@@ -367,19 +369,31 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         # Known documents' queries and mutations run on graphql-core directly (switchboard/execution.py).
         if request.method == "POST":
             body = await request.body()
-            response = await self._run_known(request, body)
+            try:
+                json_body = parse_content_type(request.headers.get("content-type", ""))[0] == APPLICATION_JSON
+                data = parse_json(body) if json_body else None
+            except ValueError:
+                data = None  # Strawberry's view answers either
+            resolved = self.persisted.resolve(data)
+            if isinstance(resolved, persisted.Refused):
+                await self._refused(request, resolved)(scope, receive, send)
+                return
+            if resolved is not data:
+                body = orjson.dumps(resolved)  # the document a hash stood for, for either path
+            response = await self._run_known(request, resolved)
             if response is not None:
                 await response(scope, receive, send)
                 return
             receive = _replaying(body, receive)
         await super().__call__(scope, receive, send)
 
-    async def _run_known(self, request: Request, body: bytes) -> Response | None:
+    def _refused(self, request: Request, refusal: persisted.Refused) -> Response:
+        media_type = response_media_type(request.headers.get("accept", ""))
+        body: GraphQLHTTPResponse = {"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}]}
+        return graphql_refusal(http_status(body, media_type), refusal.message, refusal.code, media_type=media_type)
+
+    async def _run_known(self, request: Request, data: Any) -> Response | None:
         """The answer for a known document's query or mutation, run directly; None for Strawberry's path."""
-        try:
-            data = parse_json(body)
-        except ValueError:
-            return None
         known = execution.known_operation(self.schema, request.headers.get("content-type", ""), data)
         if known is None:
             return None
