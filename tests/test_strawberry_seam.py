@@ -10,6 +10,7 @@ goes through both and is compared byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import uuid
 from typing import Any
@@ -23,7 +24,6 @@ from strawberry.schema.base import BaseSchema
 from models import ApiKeyScope
 from resolvers.api_keys import CreateApiKeyInput, issue_key
 from switchboard import execution
-from switchboard.http import GraphQLView
 from tests.conftest import SWEEP, Api
 
 # What each member of Strawberry's view that the view overrides (or, the last, calls) takes.
@@ -64,7 +64,7 @@ def test_the_pieces_of_strawberrys_schema_the_direct_path_uses_are_there() -> No
     assert list(inspect.signature(BaseSchema.remove_field_suggestion).parameters) == ["error"]
     assert isinstance(schema.config.disable_field_suggestions, bool)
     # The validation rules the plans are made with are the ones an operation runs with.
-    assert "validation_rules" in {f.name for f in __import__("dataclasses").fields(strawberry.types.ExecutionContext)}
+    assert "validation_rules" in {f.name for f in dataclasses.fields(strawberry.types.ExecutionContext)}
 
 
 PAGE = (
