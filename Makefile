@@ -22,7 +22,7 @@ RUN_LOCK := requirements/runtime.txt
 BENCH_LOCK := requirements/bench.txt
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test bench schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
+.PHONY: run test bench bench-instructions schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,16 @@ test: $(STAMP) test-deps
 # It needs wrk and taskset (apt-get install -y wrk) and two cores.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Instructions per request under valgrind's callgrind, figures that hold still
+# between commits: `make bench-instructions`, BENCH_ARGS as above (--requests,
+# --rounds, --postgres URL). It needs valgrind and a C compiler (apt-get install -y valgrind gcc).
+bench/.build/callgrind.so: bench/callgrind.c
+	mkdir -p $(@D)
+	$(CC) -O2 -shared -fPIC -o $@ $<
+
+bench-instructions: $(BENCH_STAMP) bench/.build/callgrind.so
+	$(BIN)/python -m bench.instructions $(BENCH_ARGS)
 
 schema: $(RUN_STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql

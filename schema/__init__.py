@@ -18,7 +18,7 @@ from schema import api_keys as key_fields
 from schema import audit as audit_fields
 from schema import nodes as node_fields
 from schema import phone_numbers as number_fields
-from schema.limits import DEFAULT_MAX_QUERY_COST, limit_extensions
+from schema.limits import DEFAULT_MAX_QUERY_COST, Documents, limit_extensions
 from schema.node import Node
 from schema.scopes import ScopeCheck
 
@@ -105,6 +105,10 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*\Z", re.S)
 
 
 class Schema(strawberry.Schema):
+    # The plans of the documents its operations ran: the HTTP view runs a known document's
+    # operations on graphql-core directly (switchboard/http/execution.py).
+    documents: Documents
+
     @staticmethod
     def remove_field_suggestion(error: GraphQLError) -> None:
         """With suggestions off, no message names a field, argument, type or enum value the caller did not.
@@ -135,20 +139,23 @@ def create_schema(
     *, suggestions: bool = True, introspection: bool = True, max_query_cost: int = DEFAULT_MAX_QUERY_COST
 ) -> Schema:
     """The schema, with "Did you mean ...?" hints and introspection each on or off, and a cost limit."""
+    documents = Documents(max_query_cost)
     extensions: list[Callable[[], SchemaExtension]] = [
-        *limit_extensions(max_query_cost),
+        *limit_extensions(documents),
         # Once the document is valid and charged, before anything runs.
         ScopeCheck,
         RecordOperationName,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )
+    built.documents = documents
+    return built
 
 
 schema = create_schema()
