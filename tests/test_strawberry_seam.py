@@ -23,7 +23,7 @@ from strawberry.schema.base import BaseSchema
 
 from models import ApiKeyScope
 from resolvers.api_keys import CreateApiKeyInput, issue_key
-from switchboard import execution
+from switchboard.http import execution
 from tests.conftest import SWEEP, Api
 
 # What each member of Strawberry's view that the view overrides (or, the last, calls) takes.
