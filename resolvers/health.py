@@ -12,6 +12,11 @@ consecutive OK results. A check someone asked for (`hysteresis=None`) is
 taken as it is. Between two kinds of failure (UNREACHABLE to AUTH_FAILED,
 say) the state follows at once: the number is not OK either way, and the
 newer reason is the useful one.
+
+Each change is announced to subscribers (resolvers/health_events.py): on
+PostgreSQL by a notification sent in the same transaction, delivered when it
+commits; on SQLite once the event is stored, that is, when `record_check`
+commits its own transaction, or when it returns inside a caller's.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from tortoise import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models import HealthState, PhoneNumber, PhoneNumberHealth, PhoneNumberHealthEvent
+from resolvers.health_events import announce, hub, notifies
 from resolvers.owned import supports_row_locks
 from resolvers.verification import CheckResult
 
@@ -86,7 +92,19 @@ async def record_check(
     """
     if connection is None:
         async with in_transaction() as own:
-            return await record_check(number, result, hysteresis=hysteresis, at=at, connection=own)
+            recorded = await _record(number, result, hysteresis, at, own)
+        used: BaseDBAsyncClient = own
+    else:
+        recorded = await _record(number, result, hysteresis, at, connection)
+        used = connection
+    if recorded.event is not None and not notifies(used):
+        hub.publish(recorded.event)
+    return recorded
+
+
+async def _record(
+    number: PhoneNumber, result: CheckResult, hysteresis: Hysteresis | None, at: datetime | None, connection: BaseDBAsyncClient
+) -> Recorded:
     at = at or now()
     health = await locked_health(number, connection)
     event = None
@@ -102,6 +120,8 @@ async def record_check(
             latency_ms=result.latency_ms,
             using_db=connection,
         )
+        if notifies(connection):
+            await announce(event, connection)
         health.state = result.state
         health.since = at
         health.failures = health.successes = 0
@@ -117,10 +137,9 @@ async def record_check(
         health.sip_status_code = result.sip_status_code
         health.latency_ms = result.latency_ms
     health.checked_at = at
-    await health.save(
-        using_db=connection,
-        update_fields=[
-            "state", "detail", "sip_status_code", "latency_ms", "checked_at", "since", "failures", "successes",
-        ],
+    # By filter, not health.save(): Tortoise's SQLite client can't bind the UUID of a one-to-one primary key in save's WHERE.
+    fields = ("state", "detail", "sip_status_code", "latency_ms", "checked_at", "since", "failures", "successes")
+    await PhoneNumberHealth.filter(phone_number_id=number.id).using_db(connection).update(
+        **{name: getattr(health, name) for name in fields}
     )
     return Recorded(health, event)

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -19,10 +19,12 @@ from switchboard.audit_retention import AuditRetention
 from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.graphiql import graphiql_html
+from switchboard.health_changes import HealthChangeListener
 from switchboard.http import Gate, GraphQLView, RequestLogMiddleware
 from switchboard.key_changes import KeyChangeListener
 from switchboard.keys import encryption_keys
 from switchboard.limits import BodySizeLimit
+from switchboard.monitor import Monitor
 from switchboard.rate_limit import RateLimiter, RateLimitStorage
 from switchboard.settings import Settings
 
@@ -48,7 +50,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         suggestions=not settings.is_production, introspection=settings.introspection, max_query_cost=settings.max_query_cost
     )
     page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
-    graphql = GraphQLView(schema, secrets, gate, settings.policy, graphiql_html=page)
+    graphql = GraphQLView(
+        schema, secrets, gate, settings.policy, graphiql_html=page, allowed_origins=tuple(settings.cors_origins)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -58,12 +62,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
             listener = None if settings.is_sqlite else KeyChangeListener(settings.database_url, authenticator)
             if listener is not None:
                 await listener.start()
+            # On SQLite record_check hands events to this process's subscribers itself.
+            health_changes = None if settings.is_sqlite else HealthChangeListener(settings.database_url)
+            if health_changes is not None:
+                await health_changes.start()
             retention = AuditRetention(settings.audit_retention_days)
             retention.start()
+            monitor = Monitor(settings, secrets) if settings.health_interval else None
+            if monitor is not None:
+                monitor.start()
             await counters.start()
             try:
                 yield
             finally:
+                if monitor is not None:
+                    await monitor.stop()
+                if health_changes is not None:
+                    await health_changes.stop()
                 await retention.stop()
                 if listener is not None:
                     await listener.stop()
@@ -73,6 +88,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql),
+            # Subscriptions: graphql-transport-ws on the same path.
+            WebSocketRoute("/graphql", graphql),
             *rest.routes(secrets, gate, settings.policy),
             *rest_api_keys.routes(secrets, gate, settings.policy),
             *rest_audit.routes(secrets, gate, settings.policy),

@@ -9,8 +9,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -21,12 +22,16 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from models.secrets import SecretBox
 from resolvers import api_keys
@@ -44,6 +49,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 MAX_RESPONSE_BYTES = 10_000_000
 # Errors one answer lists at most.
 MAX_ERRORS = 100
+# Operations one WebSocket connection may run at once.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
+# Seconds a WebSocket client has to send connection_init.
+CONNECTION_INIT_SECONDS = 10
 
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -225,6 +234,38 @@ def client_address(request: Request) -> str:
     return str(address)
 
 
+def connection_token(params: Any) -> str | None:
+    """The key of a connection_init payload: {"Authorization": "Bearer <key>"}, as the HTTP header carries it."""
+    if not isinstance(params, dict):
+        return None
+    values = [v for k, v in params.items() if isinstance(k, str) and k.lower() == "authorization"]
+    if len(values) != 1 or not isinstance(values[0], str):
+        return None
+    scheme, _, token = values[0].partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; the view's JSON encoder makes bytes for HTTP bodies."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as closed:
+            raise WebSocketDisconnected from closed
+
+
+@dataclass
+class WebSocketContext(GraphQLContext):
+    """A WebSocket connection's context: one for all its operations, filled in once its key is admitted."""
+
+    address: str = ""
+    # connection_init's payload, set by Strawberry before on_ws_connect.
+    connection_params: Any = None
+
+
 @dataclass(frozen=True)
 class Caller:
     principal: api_keys.Principal
@@ -267,13 +308,16 @@ class Gate:
 
     async def admit(self, request: Request) -> Caller | Denied:
         address = client_address(request)
-        blocked = await self.addresses.allows(address)
         count = len(request.headers.getlist("authorization"))
         if count > 1:
             # Which one counts would depend on the parser in front; neither does.
             await self.addresses.take(address, 1)
             return Denied(400, f"Send one Authorization header; this request has {count}", "BAD_REQUEST")
-        token = bearer_token(request)
+        return await self.admit_token(bearer_token(request), address)
+
+    async def admit_token(self, token: str | None, address: str) -> Caller | Denied:
+        """The same decision for a key sent elsewhere than in a header (a WebSocket's connection_init)."""
+        blocked = await self.addresses.allows(address)
         # A blocked address costs the database nothing: only keys this worker
         # remembers pass, so its other users' recent keys keep working.
         principal = await self.authenticator.authenticate(token, look_up=blocked is None) if token else None
@@ -292,6 +336,7 @@ class Gate:
 
 
 class GraphQLView(GraphQL[GraphQLContext, None]):
+    websocket_adapter_class = TextWebSocketAdapter
     def __init__(
         self,
         schema: Any,
@@ -300,12 +345,19 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         policy: Policy,
         *,
         graphiql_html: str | None,
+        allowed_origins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql_html else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
+            # Subscriptions over WebSocket speak graphql-transport-ws only; the older graphql-ws protocol is refused (4406).
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            # Pages on these origins may open a WebSocket, as SWITCHBOARD_CORS_ORIGINS lets them call over HTTP.
+            allowed_origins=allowed_origins,
         )
         self.secrets = secrets
         self.gate = gate
@@ -320,6 +372,10 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return self.graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # The key comes in connection_init's payload: on_ws_connect admits it.
+            await super().__call__(scope, receive, send)
+            return
         request = Request(scope, receive)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             # The explorer page loads without a key; its requests carry one.
@@ -337,7 +393,16 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         scope["state"]["charge"] = admission.charge
         await super().__call__(scope, receive, send)
 
-    async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
+    async def get_context(self, request: Request | WebSocket, response: Any) -> GraphQLContext | None:  # type: ignore[override]
+        if isinstance(request, WebSocket):
+            # Nobody's until on_ws_connect admits the key of connection_init.
+            return WebSocketContext(
+                organization_id=uuid.UUID(int=0),
+                secrets=self.secrets,
+                request_id=uuid.uuid4().hex,
+                policy=self.policy,
+                address=client_address(request),
+            )
         if not hasattr(request.state, "principal"):
             return None  # the explorer page, which runs no operation
         context = GraphQLContext(
@@ -351,6 +416,24 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         # RequestLogMiddleware reads the operation name from it afterwards.
         request.state.request_context = context
         return context
+
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType:  # type: ignore[override]
+        """Admit the key in connection_init's payload as the Authorization header is admitted; else close with 4403."""
+        assert isinstance(context, WebSocketContext)
+        token = connection_token(context.connection_params)
+        admission = await self.gate.admit_token(token, context.address)
+        if isinstance(admission, Denied):
+            raise ConnectionRejectionError({"message": admission.message, "code": admission.code})
+        assert token is not None
+        principal = admission.principal
+        context.principal, context.organization_id, context.charge = principal, principal.organization_id, admission.charge
+        authenticator = self.gate.authenticator
+
+        async def authorized() -> bool:
+            return await authenticator.authenticate(token) is not None
+
+        context.authorized = authorized
+        return UNSET
 
     async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""

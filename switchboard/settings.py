@@ -50,6 +50,17 @@ MAX_CONNECTIONS = 1_000_000
 DEFAULT_AUDIT_RETENTION_DAYS = 365
 # A hundred years: "keep everything" without a special value.
 MAX_AUDIT_RETENTION_DAYS = 36_500
+# Provider checks (resolvers/verification) and monitoring (switchboard/monitor.py).
+DEFAULT_VERIFY_TIMEOUT = 5.0
+MAX_VERIFY_TIMEOUT = 60.0
+DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_HEALTH_INTERVAL = 300
+MAX_HEALTH_INTERVAL = 7 * 24 * 3600
+DEFAULT_HEALTH_FAILURES = 3
+DEFAULT_HEALTH_RECOVERIES = 2
+MAX_HEALTH_STREAK = 100
+DEFAULT_HEALTH_CONCURRENCY = 10
+MAX_HEALTH_CONCURRENCY = 1000
 
 
 class SettingsError(ValueError):
@@ -99,6 +110,17 @@ class Settings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     # Audit events older than this are deleted by every server, in small batches (switchboard/audit_retention.py).
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    # Seconds one provider check may take, asked for or monitored.
+    verify_timeout: float = DEFAULT_VERIFY_TIMEOUT
+    # Where Twilio checks call Twilio's REST API.
+    twilio_api_url: str = DEFAULT_TWILIO_API_URL
+    # Seconds between two monitored checks of a number; 0: no monitoring.
+    health_interval: int = DEFAULT_HEALTH_INTERVAL
+    # Hysteresis: consecutive failures that take an OK number out of OK, successes that bring it back.
+    health_failures: int = DEFAULT_HEALTH_FAILURES
+    health_recoveries: int = DEFAULT_HEALTH_RECOVERIES
+    # Checks one worker process runs at once.
+    health_concurrency: int = DEFAULT_HEALTH_CONCURRENCY
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -170,6 +192,18 @@ class Settings:
             max_connections=_whole_number(env, "SWITCHBOARD_MAX_CONNECTIONS", 1, MAX_CONNECTIONS, default=DEFAULT_MAX_CONNECTIONS),
             audit_retention_days=_whole_number(
                 env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", 1, MAX_AUDIT_RETENTION_DAYS, default=DEFAULT_AUDIT_RETENTION_DAYS
+            ),
+            verify_timeout=_bounded(env, "SWITCHBOARD_VERIFY_TIMEOUT", "seconds", MAX_VERIFY_TIMEOUT, DEFAULT_VERIFY_TIMEOUT),
+            twilio_api_url=_twilio_api_url(env.get("SWITCHBOARD_TWILIO_API_URL", "")),
+            health_interval=_whole_number(
+                env, "SWITCHBOARD_HEALTH_INTERVAL", 0, MAX_HEALTH_INTERVAL, default=DEFAULT_HEALTH_INTERVAL
+            ),
+            health_failures=_whole_number(env, "SWITCHBOARD_HEALTH_FAILURES", 1, MAX_HEALTH_STREAK, default=DEFAULT_HEALTH_FAILURES),
+            health_recoveries=_whole_number(
+                env, "SWITCHBOARD_HEALTH_RECOVERIES", 1, MAX_HEALTH_STREAK, default=DEFAULT_HEALTH_RECOVERIES
+            ),
+            health_concurrency=_whole_number(
+                env, "SWITCHBOARD_HEALTH_CONCURRENCY", 1, MAX_HEALTH_CONCURRENCY, default=DEFAULT_HEALTH_CONCURRENCY
             ),
         )
 
@@ -248,6 +282,23 @@ def _positive(env: Mapping[str, str], name: str, unit: str, default: float, *, a
         bound = "0 or more" if allow_zero else "greater than 0"
         raise SettingsError(f"{name} must be a number of {unit} {bound}, got {value!r}")
     return number
+
+
+def _bounded(env: Mapping[str, str], name: str, unit: str, high: float, default: float) -> float:
+    number = _positive(env, name, unit, default)
+    if number > high:
+        raise SettingsError(f"{name} must be a number of {unit} greater than 0 and at most {high:g}, got {env[name].strip()!r}")
+    return number
+
+
+def _twilio_api_url(value: str) -> str:
+    base = value.strip().rstrip("/") or DEFAULT_TWILIO_API_URL
+    url = urlsplit(base)
+    if url.scheme not in {"http", "https"} or not url.hostname or url.query or url.fragment or url.username or url.password:
+        raise SettingsError(
+            "SWITCHBOARD_TWILIO_API_URL must be an http(s) URL without credentials or query, e.g. https://api.twilio.com"
+        )
+    return base
 
 
 def _check_rate_limit_storage(url: str) -> None:

@@ -141,3 +141,9 @@ query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {{
   }}
 }}
 """
+
+HEALTH_CHANGED = """
+subscription HealthChanged($id: ID) {
+  phoneNumberHealthChanged(id: $id) { id phoneNumberId at from to detail sipStatusCode latencyMs }
+}
+"""

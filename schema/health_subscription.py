@@ -1,0 +1,90 @@
+"""The subscription to changes of numbers' health, over graphql-transport-ws."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+
+from models import HealthState as HealthStateValue
+from models import PhoneNumberHealthEvent as HealthEventRow
+from resolvers.health_events import hub
+from resolvers.rules import parse_uuid
+from schema.context import GraphQLContext
+
+Info = strawberry.Info[GraphQLContext, None]
+
+# Subscriptions one API key may hold open on one server process, over all its connections.
+MAX_SUBSCRIPTIONS_PER_KEY = 100
+
+HealthState = Annotated[
+    HealthStateValue,
+    strawberry.enum(
+        name="HealthState",
+        description="What the last check of a number's provider found. OK: it answered as a working provider does. "
+        "AUTH_FAILED: it refused the stored credentials. REJECTED: it refused something else. "
+        "UNREACHABLE: nothing usable answered. UNSUPPORTED: this provider can't be checked from outside.",
+    ),
+]
+
+
+@strawberry.type(description="A change of a number's health state.")
+class PhoneNumberHealthEvent:
+    id: strawberry.ID
+    phone_number_id: strawberry.ID = strawberry.field(description="The number whose health changed.")
+    at: datetime = strawberry.field(description="When the check that changed it ended.")
+    from_: HealthState | None = strawberry.field(name="from", description="The state before; null for a first check.")
+    to: HealthState
+    detail: str = strawberry.field(description="What was tried, and what answered.")
+    sip_status_code: int | None = strawberry.field(description="The final SIP response, when there was one.")
+    latency_ms: int | None
+
+    @classmethod
+    def from_row(cls, row: HealthEventRow) -> PhoneNumberHealthEvent:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            phone_number_id=strawberry.ID(str(row.phone_number_id)),
+            at=row.at,
+            from_=row.from_state,
+            to=row.to_state,
+            detail=row.detail,
+            sip_status_code=row.sip_status_code,
+            latency_ms=row.latency_ms,
+        )
+
+
+_open_per_key: Counter[uuid.UUID] = Counter()
+
+
+async def phone_number_health_changed(
+    info: Info, id: strawberry.ID | None = None
+) -> AsyncGenerator[PhoneNumberHealthEvent, None]:
+    ctx = info.context
+    assert ctx.principal is not None  # the connection was refused without a key
+    key_id = ctx.principal.key_id
+    if _open_per_key[key_id] >= MAX_SUBSCRIPTIONS_PER_KEY:
+        raise GraphQLError(
+            f"This API key already has {MAX_SUBSCRIPTIONS_PER_KEY} subscriptions open on this server; complete one first",
+            extensions={"code": "TOO_MANY_SUBSCRIPTIONS", "limit": MAX_SUBSCRIPTIONS_PER_KEY},
+        )
+    # Not a UUID, another organization's or no number at all: nothing ever matches, as for any unknown id.
+    wanted = None if id is None else (parse_uuid(id) or uuid.UUID(int=0))
+    _open_per_key[key_id] += 1
+    try:
+        with hub.subscribe(ctx.organization_id) as queue:
+            while True:
+                event = await queue.get()
+                if wanted is not None and event.phone_number_id != wanted:
+                    continue
+                if not await ctx.authorized():
+                    raise GraphQLError("The API key was revoked or has expired", extensions={"code": "UNAUTHENTICATED"})
+                yield PhoneNumberHealthEvent.from_row(event)
+    finally:
+        _open_per_key[key_id] -= 1
+        if not _open_per_key[key_id]:
+            del _open_per_key[key_id]

@@ -1,0 +1,163 @@
+"""Monitoring: every worker process re-checks due numbers' providers in the background.
+
+Each worker of `switchboard serve` (on every host) runs one Monitor beside
+the API. About every POLL_SECONDS it claims due numbers, at most as many as
+it has free check slots (SWITCHBOARD_HEALTH_CONCURRENCY), in one short
+transaction (resolvers/monitoring.py: on PostgreSQL, FOR UPDATE SKIP LOCKED
+leases, so each number is checked by one process per interval), runs their
+checks concurrently, and stores each result with hysteresis
+(resolvers/health.py), which announces each change of state. Checks wait on
+the network, not the database: a process holds at most WRITE_SLOTS database
+connections for monitoring at a time, each for one short transaction, so
+the API keeps the rest of the pool. Stopping (SIGTERM) cancels the checks
+in flight; their leases expire and another monitor takes them up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from tortoise.transactions import in_transaction
+
+from models import PhoneNumber
+from models.secrets import SecretBox, SecretDecryptionError
+from resolvers.health import Hysteresis, record_check
+from resolvers.monitoring import adopt_new_numbers, claim_due, release
+from resolvers.verification import CheckOptions, check, target_for_row
+from switchboard.settings import Settings
+
+log = logging.getLogger("switchboard.monitor")
+
+# How often an idle monitor looks for due numbers, at most (and at least twice an interval).
+POLL_SECONDS = 1.0
+# How often it gives new numbers a health row; each time, at most ADOPT_BATCH of them.
+ADOPT_SECONDS = 5.0
+ADOPT_BATCH = 1000
+# Concurrent short transactions a process's monitor may hold.
+WRITE_SLOTS = 2
+# A lease outlasts the longest check by this much, so no other monitor starts the same check meanwhile.
+LEASE_MARGIN_SECONDS = 5.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Monitor:
+    def __init__(self, settings: Settings, secrets: SecretBox) -> None:
+        self.interval = timedelta(seconds=settings.health_interval)
+        self.lease = timedelta(seconds=settings.verify_timeout + LEASE_MARGIN_SECONDS)
+        self.concurrency = settings.health_concurrency
+        self.hysteresis = Hysteresis(settings.health_failures, settings.health_recoveries)
+        self.options = CheckOptions(
+            timeout=settings.verify_timeout,
+            allow_local_targets=settings.allow_local_targets,
+            twilio_api_url=settings.twilio_api_url,
+        )
+        self.poll = min(POLL_SECONDS, settings.health_interval / 2)
+        self.secrets = secrets
+        self._writes = asyncio.Semaphore(WRITE_SLOTS)
+        self._running: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failing = False
+        self._adopted_at = 0.0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._running) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        # Workers started together drift apart.
+        await asyncio.sleep(random.uniform(0, self.poll))
+        while True:
+            free = self.concurrency - len(self._running)
+            claimed = 0
+            try:
+                await self._adopt()
+                if free > 0:
+                    ids = await claim_due(free, now=utcnow(), interval=self.interval, lease=self.lease)
+                    claimed = len(ids)
+                    for number_id in ids:
+                        self._spawn(number_id)
+                if self._failing:
+                    log.info("monitoring: claiming numbers works again")
+                self._failing = False
+            except Exception as error:  # the next poll tries again; one warning per outage
+                if not self._failing:
+                    log.warning("monitoring: could not claim numbers to check (%s); trying again", type(error).__name__)
+                self._failing = True
+            if free > 0 and claimed == free:
+                self._slot_freed.clear()
+                # More may be due: claim again as soon as a check ends.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._slot_freed.wait(), self.poll)
+            else:
+                await asyncio.sleep(self.poll * random.uniform(0.8, 1.2))
+
+    async def _adopt(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._adopted_at >= min(ADOPT_SECONDS, self.interval.total_seconds()):
+            self._adopted_at = loop.time()
+            async with self._writes:
+                await adopt_new_numbers(ADOPT_BATCH)
+
+    def _spawn(self, number_id: uuid.UUID) -> None:
+        task = asyncio.get_running_loop().create_task(self._check(number_id))
+        self._running.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._slot_freed.set()
+
+    async def _check(self, number_id: uuid.UUID) -> None:
+        try:
+            number = await PhoneNumber.get_or_none(id=number_id)
+            if number is None:
+                return  # deleted since it was claimed; its health row went with it
+            try:
+                target = target_for_row(number, self.secrets)
+            except SecretDecryptionError:
+                log.warning(
+                    "monitoring: a secret of phone number %s cannot be decrypted with SWITCHBOARD_ENCRYPTION_KEYS; not checked",
+                    number_id,
+                    extra={"phone_number_id": str(number_id)},
+                )
+                return
+            result = await check(target, self.options)
+            async with self._writes, in_transaction() as connection:
+                recorded = await record_check(number, result, hysteresis=self.hysteresis, connection=connection)
+                await release(number_id, connection)
+            if recorded.event is not None:
+                log.info(
+                    "phone number %s is now %s: %s",
+                    number_id,
+                    recorded.event.to_state.name,
+                    recorded.event.detail,
+                    extra={"phone_number_id": str(number_id), "organization_id": str(number.organization_id)},
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            with contextlib.suppress(Exception):
+                if not await PhoneNumber.exists(id=number_id):
+                    return  # deleted while it was checked: nothing to record
+            log.warning(
+                "monitoring: the check of phone number %s failed (%s); it is checked again next interval",
+                number_id,
+                type(error).__name__,
+                extra={"phone_number_id": str(number_id)},
+            )
