@@ -437,6 +437,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
 
     async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
         media_type = response_media_type(request.headers.get("accept", ""))
         try:
             response = await super().run(request, context, root_value)
