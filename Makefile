@@ -14,7 +14,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 STAMP := $(VENV)/.installed
 PIP_INSTALL := $(BIN)/python -m pip install --quiet
 
-.PHONY: run test bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
+.PHONY: run test bench bench-monitoring schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,15 @@ test: $(STAMP) test-deps
 # It needs wrk and taskset (apt-get install -y wrk) and two cores.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# What monitoring costs the API's creates (1,000 numbers, 2 workers, 10 s
+# interval, PostgreSQL, against a local Kamailio), and one check's latency:
+# `make bench-monitoring BENCH_POSTGRES=postgres://user@host:5432/db`. It
+# needs wrk, taskset and Kamailio (`make system-tools`) and two cores.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
+
+bench-monitoring: $(BENCH_STAMP)
+	$(BIN)/python -m bench.monitoring --postgres '$(BENCH_POSTGRES)' $(BENCH_ARGS)
 
 schema: $(RUN_STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql
