@@ -25,11 +25,14 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from bench.run import REPO, RESULTS, SERVER_CORE, LOAD_CORE, Figure, Plan, database, free_port, pinned, serving, wrk
+from bench.run import REPO, RESULTS, SERVER_CORE, LOAD_CORE, Figure, Plan, database, free_port, pinned, wrk
 
 NUMBERS = 1_000
 INTERVAL_SECONDS = 10
@@ -63,6 +66,34 @@ class Shape:
         if smoke:
             return cls("smoke", seconds=2, rounds=1, connections=8, numbers=50, latency_checks=20)
         return cls("full", seconds=10, rounds=5, connections=16, numbers=NUMBERS, latency_checks=300)
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """bench.run's, except that a server that does not stop in time is killed and its log's end shown."""
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"the server exited while starting:\n{log.read_text()[-3000:]}")
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}") from None
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise SystemExit(f"the server did not stop within 60 s of SIGTERM; its log ends:\n{log.read_text()[-6000:]}") from None
 
 
 def create_body() -> str:

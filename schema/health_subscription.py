@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncGenerator
@@ -18,6 +19,7 @@ from resolvers.rules import parse_uuid
 from schema.context import GraphQLContext
 
 Info = strawberry.Info[GraphQLContext, None]
+log = logging.getLogger("switchboard")
 
 # Subscriptions one API key may hold open on one server process, over all its connections.
 MAX_SUBSCRIPTIONS_PER_KEY = 100
@@ -81,7 +83,16 @@ async def phone_number_health_changed(
                 event = await queue.get()
                 if wanted is not None and event.phone_number_id != wanted:
                     continue
-                if not await ctx.authorized():
+                try:
+                    still_valid = await ctx.authorized()
+                except Exception:
+                    # Answered over the WebSocket, where the HTTP layer's masking does not reach.
+                    log.exception("unexpected error in phoneNumberHealthChanged (request id %s)", ctx.request_id)
+                    raise GraphQLError(
+                        f"Internal server error (request id {ctx.request_id})",
+                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": ctx.request_id},
+                    ) from None
+                if not still_valid:
                     raise GraphQLError("The API key was revoked or has expired", extensions={"code": "UNAUTHENTICATED"})
                 yield PhoneNumberHealthEvent.from_row(event)
     finally:

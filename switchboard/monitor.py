@@ -7,9 +7,9 @@ transaction (resolvers/monitoring.py: on PostgreSQL, FOR UPDATE SKIP LOCKED
 leases, so each number is checked by one process per interval), runs their
 checks concurrently, and stores each result with hysteresis
 (resolvers/health.py), which announces each change of state. Checks wait on
-the network, not the database: a process holds at most WRITE_SLOTS database
-connections for monitoring at a time, each for one short transaction, so
-the API keeps the rest of the pool. Stopping (SIGTERM) cancels the checks
+the network, not the database: a process's monitor holds at most
+DATABASE_SLOTS database connections at a time, each for one short query or
+transaction, so the API keeps the rest of the pool. Stopping (SIGTERM) cancels the checks
 in flight; their leases expire and another monitor takes them up.
 """
 
@@ -36,10 +36,11 @@ log = logging.getLogger("switchboard.monitor")
 # How often an idle monitor looks for due numbers, at most (and at least twice an interval).
 POLL_SECONDS = 1.0
 # How often it gives new numbers a health row; each time, at most ADOPT_BATCH of them.
-ADOPT_SECONDS = 5.0
+ADOPT_SECONDS = 30.0
 ADOPT_BATCH = 1000
-# Concurrent short transactions a process's monitor may hold.
-WRITE_SLOTS = 2
+# Database connections a process's monitor may hold at once, each for one short query or
+# transaction; the pool (5 per process) keeps the rest for the API.
+DATABASE_SLOTS = 2
 # A lease outlasts the longest check by this much, so no other monitor starts the same check meanwhile.
 LEASE_MARGIN_SECONDS = 5.0
 
@@ -61,7 +62,7 @@ class Monitor:
         )
         self.poll = min(POLL_SECONDS, settings.health_interval / 2)
         self.secrets = secrets
-        self._writes = asyncio.Semaphore(WRITE_SLOTS)
+        self._database = asyncio.Semaphore(DATABASE_SLOTS)
         self._running: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -88,7 +89,8 @@ class Monitor:
             try:
                 await self._adopt()
                 if free > 0:
-                    ids = await claim_due(free, now=utcnow(), interval=self.interval, lease=self.lease)
+                    async with self._database:
+                        ids = await claim_due(free, now=utcnow(), interval=self.interval, lease=self.lease)
                     claimed = len(ids)
                     for number_id in ids:
                         self._spawn(number_id)
@@ -111,7 +113,7 @@ class Monitor:
         loop = asyncio.get_running_loop()
         if loop.time() - self._adopted_at >= min(ADOPT_SECONDS, self.interval.total_seconds()):
             self._adopted_at = loop.time()
-            async with self._writes:
+            async with self._database:
                 await adopt_new_numbers(ADOPT_BATCH)
 
     def _spawn(self, number_id: uuid.UUID) -> None:
@@ -125,7 +127,8 @@ class Monitor:
 
     async def _check(self, number_id: uuid.UUID) -> None:
         try:
-            number = await PhoneNumber.get_or_none(id=number_id)
+            async with self._database:
+                number = await PhoneNumber.get_or_none(id=number_id)
             if number is None:
                 return  # deleted since it was claimed; its health row went with it
             try:
@@ -138,7 +141,7 @@ class Monitor:
                 )
                 return
             result = await check(target, self.options)
-            async with self._writes, in_transaction() as connection:
+            async with self._database, in_transaction() as connection:
                 recorded = await record_check(number, result, hysteresis=self.hysteresis, connection=connection)
                 await release(number_id, connection)
             if recorded.event is not None:
