@@ -16,14 +16,13 @@ due at once; rows of deleted numbers go with them (ON DELETE CASCADE).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import PhoneNumberHealth
+from models import PhoneNumber, PhoneNumberHealth
 
 
 async def adopt_new_numbers(limit: int) -> int:
@@ -43,8 +42,8 @@ async def adopt_new_numbers(limit: int) -> int:
     return inserted[0]
 
 
-async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: timedelta) -> list[uuid.UUID]:
-    """The ids of up to `limit` due numbers, now this monitor's to check; oldest due first."""
+async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: timedelta) -> list[PhoneNumber]:
+    """Up to `limit` due numbers, now this monitor's to check; oldest due first."""
     if limit <= 0:
         return []
     async with in_transaction() as connection:
@@ -58,16 +57,9 @@ async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: ti
         if connection.capabilities.support_for_update:
             due = due.select_for_update(skip_locked=True, no_key=True)
         ids = await due.values_list("phone_number_id", flat=True)
-        if ids:
-            await PhoneNumberHealth.filter(phone_number_id__in=ids).using_db(connection).update(
-                next_check_at=now + interval, lease_until=now + lease
-            )
-    return list(ids)
-
-
-async def release(number_id: uuid.UUID, connection: object | None = None) -> None:
-    """The check of `number_id` has ended: the next is due at its `next_check_at`, not its lease's end."""
-    query = PhoneNumberHealth.filter(phone_number_id=number_id)
-    if connection is not None:
-        query = query.using_db(connection)  # type: ignore[arg-type]
-    await query.update(lease_until=None)
+        if not ids:
+            return []
+        await PhoneNumberHealth.filter(phone_number_id__in=ids).using_db(connection).update(
+            next_check_at=now + interval, lease_until=now + lease
+        )
+        return await PhoneNumber.filter(id__in=ids).using_db(connection)

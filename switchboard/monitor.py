@@ -4,13 +4,15 @@ Each worker of `switchboard serve` (on every host) runs one Monitor beside
 the API. About every POLL_SECONDS it claims due numbers, at most as many as
 it has free check slots (SWITCHBOARD_HEALTH_CONCURRENCY), in one short
 transaction (resolvers/monitoring.py: on PostgreSQL, FOR UPDATE SKIP LOCKED
-leases, so each number is checked by one process per interval), runs their
-checks concurrently, and stores each result with hysteresis
-(resolvers/health.py), which announces each change of state. Checks wait on
-the network, not the database: a process's monitor holds at most
-DATABASE_SLOTS database connections at a time, each for one short query or
-transaction, so the API keeps the rest of the pool. Stopping (SIGTERM) cancels the checks
-in flight; their leases expire and another monitor takes them up.
+leases, so each number is checked by one process per interval), and runs
+their checks concurrently. Results are stored with hysteresis in batches,
+each batch one short transaction (resolvers/health.py), which announces
+each change of state. Checks wait on the network, not the database: a
+process's monitor holds at most DATABASE_SLOTS database connections at a
+time, so the API keeps the rest of the pool, and the database work per
+check is a fraction of a statement. Stopping (SIGTERM) cancels the checks
+in flight and the results not yet stored; their leases expire and another
+monitor takes them up.
 """
 
 from __future__ import annotations
@@ -19,16 +21,13 @@ import asyncio
 import contextlib
 import logging
 import random
-import uuid
 from datetime import datetime, timedelta, timezone
-
-from tortoise.transactions import in_transaction
 
 from models import PhoneNumber
 from models.secrets import SecretBox, SecretDecryptionError
-from resolvers.health import Hysteresis, record_check
-from resolvers.monitoring import adopt_new_numbers, claim_due, release
-from resolvers.verification import CheckOptions, check, target_for_row
+from resolvers.health import Hysteresis, record_monitored_checks
+from resolvers.monitoring import adopt_new_numbers, claim_due
+from resolvers.verification import CheckOptions, CheckResult, check, target_for_row
 from switchboard.settings import Settings
 
 log = logging.getLogger("switchboard.monitor")
@@ -38,6 +37,8 @@ POLL_SECONDS = 1.0
 # How often it gives new numbers a health row; each time, at most ADOPT_BATCH of them.
 ADOPT_SECONDS = 30.0
 ADOPT_BATCH = 1000
+# Results stored in one transaction, at most.
+RECORD_BATCH = 50
 # Database connections a process's monitor may hold at once, each for one short query or
 # transaction; the pool (5 per process) keeps the rest for the API.
 DATABASE_SLOTS = 2
@@ -66,14 +67,17 @@ class Monitor:
         self._running: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._results: list[tuple[PhoneNumber, CheckResult]] = []
+        self._recorder: asyncio.Task[None] | None = None
         self._failing = False
-        self._adopted_at = 0.0
+        self._recording_failed = False
+        self._adopted_at = -ADOPT_SECONDS
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._running) if t is not None]
+        tasks = [t for t in (self._task, self._recorder, *self._running) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -90,10 +94,10 @@ class Monitor:
                 await self._adopt()
                 if free > 0:
                     async with self._database:
-                        ids = await claim_due(free, now=utcnow(), interval=self.interval, lease=self.lease)
-                    claimed = len(ids)
-                    for number_id in ids:
-                        self._spawn(number_id)
+                        numbers = await claim_due(free, now=utcnow(), interval=self.interval, lease=self.lease)
+                    claimed = len(numbers)
+                    for number in numbers:
+                        self._spawn(number)
                 if self._failing:
                     log.info("monitoring: claiming numbers works again")
                 self._failing = False
@@ -116,8 +120,8 @@ class Monitor:
             async with self._database:
                 await adopt_new_numbers(ADOPT_BATCH)
 
-    def _spawn(self, number_id: uuid.UUID) -> None:
-        task = asyncio.get_running_loop().create_task(self._check(number_id))
+    def _spawn(self, number: PhoneNumber) -> None:
+        task = asyncio.get_running_loop().create_task(self._check(number))
         self._running.add(task)
         task.add_done_callback(self._done)
 
@@ -125,42 +129,45 @@ class Monitor:
         self._running.discard(task)
         self._slot_freed.set()
 
-    async def _check(self, number_id: uuid.UUID) -> None:
+    async def _check(self, number: PhoneNumber) -> None:
         try:
-            async with self._database:
-                number = await PhoneNumber.get_or_none(id=number_id)
-            if number is None:
-                return  # deleted since it was claimed; its health row went with it
+            target = target_for_row(number, self.secrets)
+        except SecretDecryptionError:
+            log.warning(
+                "monitoring: a secret of phone number %s cannot be decrypted with SWITCHBOARD_ENCRYPTION_KEYS; not checked",
+                number.id,
+                extra={"phone_number_id": str(number.id)},
+            )
+            return
+        result = await check(target, self.options)
+        self._results.append((number, result))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.get_running_loop().create_task(self._record())
+
+    async def _record(self) -> None:
+        """Store the results waiting, a batch at a time, until none wait."""
+        while self._results:
+            batch, self._results = self._results[:RECORD_BATCH], self._results[RECORD_BATCH:]
             try:
-                target = target_for_row(number, self.secrets)
-            except SecretDecryptionError:
-                log.warning(
-                    "monitoring: a secret of phone number %s cannot be decrypted with SWITCHBOARD_ENCRYPTION_KEYS; not checked",
-                    number_id,
-                    extra={"phone_number_id": str(number_id)},
-                )
-                return
-            result = await check(target, self.options)
-            async with self._database, in_transaction() as connection:
-                recorded = await record_check(number, result, hysteresis=self.hysteresis, connection=connection)
-                await release(number_id, connection)
-            if recorded.event is not None:
+                async with self._database:
+                    recorded = await record_monitored_checks(batch, hysteresis=self.hysteresis)
+                if self._recording_failed:
+                    log.info("monitoring: storing results works again")
+                self._recording_failed = False
+            except Exception as error:  # these numbers are checked again next interval; one warning per outage
+                if not self._recording_failed:
+                    log.warning(
+                        "monitoring: could not store %d check results (%s); they are checked again next interval",
+                        len(batch),
+                        type(error).__name__,
+                    )
+                self._recording_failed = True
+                continue
+            for change in (r.event for r in recorded if r.event is not None):
                 log.info(
                     "phone number %s is now %s: %s",
-                    number_id,
-                    recorded.event.to_state.name,
-                    recorded.event.detail,
-                    extra={"phone_number_id": str(number_id), "organization_id": str(number.organization_id)},
+                    change.phone_number_id,
+                    change.to_state.name,
+                    change.detail,
+                    extra={"phone_number_id": str(change.phone_number_id), "organization_id": str(change.organization_id)},
                 )
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            with contextlib.suppress(Exception):
-                if not await PhoneNumber.exists(id=number_id):
-                    return  # deleted while it was checked: nothing to record
-            log.warning(
-                "monitoring: the check of phone number %s failed (%s); it is checked again next interval",
-                number_id,
-                type(error).__name__,
-                extra={"phone_number_id": str(number_id)},
-            )
