@@ -32,14 +32,26 @@ async def adopt_new_numbers(limit: int) -> int:
     for, added meanwhile is left as it is.
     """
     connection = connections.get("default")
-    inserted = await connection.execute_query(
+    inserted = await connection.execute_query_dict(
         "INSERT INTO phone_number_health (phone_number_id, organization_id, failures, successes) "
         "SELECT p.id, p.organization_id, 0, 0 FROM phone_numbers p "
         "WHERE NOT EXISTS (SELECT 1 FROM phone_number_health h WHERE h.phone_number_id = p.id) "
         f"LIMIT {int(limit)} "
-        "ON CONFLICT DO NOTHING"
+        "ON CONFLICT DO NOTHING RETURNING phone_number_id"
     )
-    return inserted[0]
+    return len(inserted)
+
+
+_CLAIM = """
+UPDATE phone_number_health SET next_check_at = $1, lease_until = $2
+WHERE phone_number_id IN (
+  SELECT phone_number_id FROM phone_number_health
+  WHERE (next_check_at IS NULL OR next_check_at <= $3) AND (lease_until IS NULL OR lease_until <= $3)
+  ORDER BY next_check_at LIMIT $4
+  FOR NO KEY UPDATE SKIP LOCKED
+)
+RETURNING phone_number_id
+"""
 
 
 async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: timedelta) -> list[PhoneNumber]:
@@ -47,19 +59,23 @@ async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: ti
     if limit <= 0:
         return []
     async with in_transaction() as connection:
-        due = (
-            PhoneNumberHealth.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-            .order_by("next_check_at")
-            .limit(limit)
-            .using_db(connection)
-        )
         if connection.capabilities.support_for_update:
-            due = due.select_for_update(skip_locked=True, no_key=True)
-        ids = await due.values_list("phone_number_id", flat=True)
+            rows = await connection.execute_query_dict(_CLAIM, [now + interval, now + lease, now, limit])
+            ids = [row["phone_number_id"] for row in rows]
+        else:
+            # SQLite: one process, one monitor; nothing to skip.
+            due = (
+                PhoneNumberHealth.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+                .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+                .order_by("next_check_at")
+                .limit(limit)
+                .using_db(connection)
+            )
+            ids = await due.values_list("phone_number_id", flat=True)
+            if ids:
+                await PhoneNumberHealth.filter(phone_number_id__in=ids).using_db(connection).update(
+                    next_check_at=now + interval, lease_until=now + lease
+                )
         if not ids:
             return []
-        await PhoneNumberHealth.filter(phone_number_id__in=ids).using_db(connection).update(
-            next_check_at=now + interval, lease_until=now + lease
-        )
         return await PhoneNumber.filter(id__in=ids).using_db(connection)
