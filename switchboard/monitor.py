@@ -171,3 +171,29 @@ class Monitor:
                     change.detail,
                     extra={"phone_number_id": str(change.phone_number_id), "organization_id": str(change.organization_id)},
                 )
+
+
+async def run_monitor(settings: Settings, secrets: SecretBox) -> None:
+    """`switchboard monitor`: a monitor in a process of its own, until SIGTERM or SIGINT."""
+    import signal
+
+    from tortoise import Tortoise
+
+    from switchboard.db import tortoise_config
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    monitor = Monitor(settings, secrets)
+    monitor.start()
+    log.info(
+        "monitoring every %d s, %d checks at a time (SIGTERM stops)", settings.health_interval, settings.health_concurrency
+    )
+    try:
+        await stop.wait()
+    finally:
+        await monitor.stop()
+        await Tortoise.close_connections()
+    log.info("monitoring stopped")

@@ -8,6 +8,8 @@ by another process and came through PostgreSQL's NOTIFY.
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +21,7 @@ from switchboard.settings import Settings
 from tests.conftest import SWEEP, Api, stored_rows
 from tests.graphql_ops import CREATE_PHONE_NUMBER, DELETE_PHONE_NUMBER
 from tests.kamailio import Kamailio, SipUser
-from tests.servers import Server, Servers
+from tests.servers import REPO, SWITCHBOARD, Server, Servers, server_environment, switchboard
 from tests.subscriptions import bearer, connected
 
 pytest_plugins = ("tests.provider_fixtures",)
@@ -163,3 +165,44 @@ async def test_on_sqlite_the_one_process_monitors_and_tells_its_subscribers(
     assert server.terminate() == 0
     log = server.log()
     assert "Traceback" not in log and '"level": "WARNING"' not in log and '"level": "ERROR"' not in log, log[-3000:]
+
+
+@POSTGRES
+async def test_a_monitor_process_of_its_own_checks_beside_servers_that_do_not(
+    api: Api, settings: Settings, servers: Servers, kamailio: Callable[..., Kamailio], tmp_path: Any
+) -> None:
+    registrar = kamailio(users=[SipUser("alice", PASSWORD)])
+    front = servers.start(settings, **NOT_MONITORING)
+    assert api.key is not None
+    log_path = tmp_path / "monitor.log"
+    with log_path.open("wb") as sink:
+        monitor = subprocess.Popen(
+            [*SWITCHBOARD, "monitor"], env=server_environment(settings, **MONITORING), cwd=REPO, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        async with httpx.AsyncClient(base_url=front.url, timeout=30) as client, connected(client, f"{front.url}/graphql") as ws:
+            assert (await ws.init(bearer(api.key)))["type"] == "connection_ack"
+            await ws.subscribe("all")
+            number = await create_monitored_number(front, api.key, registrar, 1)
+            first = (await ws.next_event(timeout=30))[1]
+            assert (first["phoneNumberId"], first["from"], first["to"]) == (number["id"], None, "OK")
+        monitor.send_signal(signal.SIGTERM)
+        assert monitor.wait(timeout=30) == 0
+    finally:
+        if monitor.poll() is None:
+            monitor.kill()
+            monitor.wait()
+        log = log_path.read_text()
+        SWEEP.add_text("monitor log", str(log_path), log)
+    assert "monitoring stopped" in log and "Traceback" not in log, log[-3000:]
+
+
+def test_monitor_refuses_sqlite_and_an_interval_of_0(tmp_path: Any) -> None:
+    sqlite = Settings(f"sqlite://{tmp_path / 'db.sqlite3'}", tmp_path, ())
+    refused = switchboard("monitor", env=server_environment(sqlite, SWITCHBOARD_HEALTH_INTERVAL="60"))
+    assert refused.returncode == 1
+    assert "monitor runs beside servers on PostgreSQL" in refused.stderr
+    postgres = Settings("postgres://switchboard@127.0.0.1:1/switchboard", tmp_path, ())
+    off = switchboard("monitor", env=server_environment(postgres))
+    assert off.returncode == 1
+    assert "SWITCHBOARD_HEALTH_INTERVAL is 0, which turns monitoring off" in off.stderr
