@@ -7,7 +7,9 @@ local Kamailio (digest REGISTER, then the check's own binding removed), are
 monitored by `switchboard serve` with two workers at a 10 s interval on
 PostgreSQL, while wrk sends GraphQL creates (Voximplant numbers, which the
 monitor adopts and finds UNSUPPORTED without a packet). The same server
-with monitoring off is the baseline. Rounds alternate off and on, each on a
+with monitoring off is the baseline; a third figure has the server's
+monitoring off and a `switchboard monitor` process, pinned to core 1 with
+wrk, doing it instead. Rounds alternate the three, each on a
 freshly started server (the monitored one runs a whole interval before wrk
 starts), and the numbers created in a round are deleted before the next;
 the medians are compared. The server is pinned to core 0, wrk and Kamailio
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -94,6 +97,21 @@ def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> It
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise SystemExit(f"the server did not stop within 60 s of SIGTERM; its log ends:\n{log.read_text()[-6000:]}") from None
+
+
+@contextmanager
+def monitoring_process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def create_body() -> str:
@@ -241,23 +259,29 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
         seeded = seed(url, keys["monitored"][1], shape.numbers, registrar_port)
         wrk(f"{url}/graphql", "create.lua", plan, seconds=2, BENCH_PATH="/graphql", BENCH_BODY=create_body(), BENCH_KEY=keys["creates"][1], BENCH_FIRST="9000000")
 
-    figures = {"monitoring off": Figure("monitoring off"), "monitoring on": Figure("monitoring on")}
-    checked_per_round: list[int] = []
+    names = ("monitoring off", "monitoring on", "separate monitor process")
+    figures = {name: Figure(name) for name in names}
+    checked: dict[str, list[int]] = {name: [] for name in names[1:]}
+    monitor_command = pinned(LOAD_CORE, sys.executable, "-m", "switchboard.cli", "monitor")
     for round_number in range(shape.rounds):
-        for name, server_env in (("monitoring off", off_env), ("monitoring on", on_env)):
+        for name in names:
             sql(database_url, "DELETE FROM phone_numbers WHERE organization_id = $1::uuid", keys["creates"][0])
-            with serving(command, server_env, port, workdir / f"{name.replace(' ', '-')}-{round_number}.log"):
-                if server_env is on_env:
+            log = workdir / f"{name.replace(' ', '-')}-{round_number}.log"
+            with contextlib.ExitStack() as stack:
+                stack.enter_context(serving(command, on_env if name == "monitoring on" else off_env, port, log))
+                if name == "separate monitor process":
+                    stack.enter_context(monitoring_process(monitor_command, on_env, workdir / f"monitor-{round_number}.log"))
+                if name != "monitoring off":
                     time.sleep(INTERVAL_SECONDS + 1)  # every number claimed once: the steady state
                 since = datetime.now(timezone.utc)
                 figures[name].loads.append(
                     wrk(
                         f"{url}/graphql", "create.lua", plan, BENCH_PATH="/graphql", BENCH_BODY=create_body(),
-                        BENCH_KEY=keys["creates"][1], BENCH_FIRST=str(100_000 * (round_number + 1)),
+                        BENCH_KEY=keys["creates"][1], BENCH_FIRST=str(100_000 * (round_number + 1) + 30_000 * names.index(name)),
                     )
                 )
-                if server_env is on_env:
-                    checked_per_round.append(
+                if name != "monitoring off":
+                    checked[name].append(
                         sql(
                             database_url,
                             "SELECT count(*) FROM phone_number_health WHERE organization_id = $1::uuid AND checked_at >= $2",
@@ -270,18 +294,19 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
         "WHERE organization_id = $1::uuid GROUP BY state) s",
         keys["monitored"][0],
     )
-    off, on = figures["monitoring off"], figures["monitoring on"]
+    off, on, apart = figures["monitoring off"], figures["monitoring on"], figures["separate monitor process"]
     return {
         "database": "postgres",
         "monitored_numbers": seeded,
         "interval_seconds": INTERVAL_SECONDS,
         "workers": WORKERS,
         "figures": {name: figure.summary() for name, figure in figures.items()},
-        "monitored_numbers_checked_during_each_timed_run": checked_per_round,
+        "monitored_numbers_checked_during_each_timed_run": checked,
         "monitored_states_at_end": json.loads(states) if states else {},
         "ratios": {
             "create_throughput_on_vs_off": round(on.rps / off.rps, 3),
             "create_p99_on_vs_off": round(on.percentile_ms("p99_us") / off.percentile_ms("p99_us"), 3),
+            "create_throughput_separate_monitor_vs_off": round(apart.rps / off.rps, 3),
         },
     }
 
@@ -289,11 +314,14 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
 def table(results: dict[str, Any]) -> str:
     lines = [f"monitoring: {results['monitored_numbers']} numbers, {results['workers']} workers, {results['interval_seconds']} s interval, PostgreSQL"]
     for name, figure in results["figures"].items():
-        lines.append(f"  {name:16} {figure['requests_per_second']:9.1f} creates/s  p50 {figure['p50_ms']:7.2f} ms  p99 {figure['p99_ms']:7.2f} ms  non-2xx {figure['non_2xx']}")
+        lines.append(f"  {name:26} {figure['requests_per_second']:9.1f} creates/s  p50 {figure['p50_ms']:7.2f} ms  p99 {figure['p99_ms']:7.2f} ms  non-2xx {figure['non_2xx']}")
     ratios = results["ratios"]
     cost = (1 - ratios["create_throughput_on_vs_off"]) * 100
     lines.append(f"  create throughput, on / off: {ratios['create_throughput_on_vs_off']:.3f} (monitoring costs {cost:.1f}%; target < 10%)")
     lines.append(f"  create p99, on / off: {ratios['create_p99_on_vs_off']:.3f}")
+    lines.append(
+        f"  create throughput, separate `switchboard monitor` on core 1 / off: {ratios['create_throughput_separate_monitor_vs_off']:.3f}"
+    )
     lines.append(f"  monitored numbers checked during each timed run: {results['monitored_numbers_checked_during_each_timed_run']}")
     lines.append(f"  their states at the end: {results['monitored_states_at_end']}")
     lines.append("single check on loopback (Kamailio), one at a time:")
