@@ -22,7 +22,7 @@ RUN_LOCK := requirements/runtime.txt
 BENCH_LOCK := requirements/bench.txt
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test bench bench-instructions schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
+.PHONY: run test bench bench-instructions bench-monitoring schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -109,6 +109,15 @@ bench/.build/callgrind.so: bench/callgrind.c
 
 bench-instructions: $(BENCH_STAMP) bench/.build/callgrind.so
 	$(BIN)/python -m bench.instructions $(BENCH_ARGS)
+
+# What monitoring costs the API's creates (1,000 numbers, 2 workers, 10 s
+# interval, PostgreSQL, against a local Kamailio), and one check's latency:
+# `make bench-monitoring BENCH_POSTGRES=postgres://user@host:5432/db`. It
+# needs wrk, taskset and Kamailio (`make system-tools`) and two cores.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
+
+bench-monitoring: $(BENCH_STAMP)
+	$(BIN)/python -m bench.monitoring --postgres '$(BENCH_POSTGRES)' $(BENCH_ARGS)
 
 schema: $(RUN_STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql

@@ -16,6 +16,7 @@ from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import api_keys as key_fields
 from schema import audit as audit_fields
+from schema import health_subscription as health_fields
 from schema import nodes as node_fields
 from schema import phone_numbers as number_fields
 from schema.limits import DEFAULT_MAX_QUERY_COST, Documents, limit_extensions
@@ -101,6 +102,16 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    phone_number_health_changed: health_fields.PhoneNumberHealthEvent = strawberry.subscription(
+        resolver=health_fields.phone_number_health_changed,
+        description="Each change of the health of your organization's numbers, as it is recorded on any server; "
+        "with `id`, of that number only (an id of no number of yours yields nothing). Over graphql-transport-ws "
+        "on /graphql, with {\"Authorization\": \"Bearer <API key>\"} as connection_init's payload.",
+    )
+
+
 _SUGGESTION = re.compile(r"\s*Did you mean .*\Z", re.S)
 
 
@@ -151,6 +162,7 @@ def create_schema(
     built = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )

@@ -38,6 +38,8 @@ def server_environment(settings: Settings, **extra: str) -> dict[str, str]:
         "SWITCHBOARD_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
         # Several workers where the database allows them, as in production.
         "SWITCHBOARD_WORKERS": "1" if settings.is_sqlite else "2",
+        # Monitoring only where a test turns it on: it would check every number a test makes.
+        "SWITCHBOARD_HEALTH_INTERVAL": "0",
         **extra,
     }
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -15,19 +19,22 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from models.secrets import SecretBox
 from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
-from switchboard.http.auth import Denied, Gate
+from switchboard.http.auth import Denied, Gate, client_address
 from switchboard.http.bodies import parse_json
 from switchboard.http import execution, persisted
 
@@ -37,6 +44,10 @@ log = logging.getLogger("switchboard")
 MAX_RESPONSE_BYTES = 10_000_000
 # Errors one answer lists at most.
 MAX_ERRORS = 100
+# Operations one WebSocket connection may run at once.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
+# Seconds a WebSocket client has to send connection_init.
+CONNECTION_INIT_SECONDS = 10
 
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -139,6 +150,38 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def connection_token(params: Any) -> str | None:
+    """The key of a connection_init payload: {"Authorization": "Bearer <key>"}, as the HTTP header carries it."""
+    if not isinstance(params, dict):
+        return None
+    values = [v for k, v in params.items() if isinstance(k, str) and k.lower() == "authorization"]
+    if len(values) != 1 or not isinstance(values[0], str):
+        return None
+    scheme, _, token = values[0].partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; the view's JSON encoder makes bytes for HTTP bodies."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as closed:
+            raise WebSocketDisconnected from closed
+
+
+@dataclass
+class WebSocketContext(GraphQLContext):
+    """A WebSocket connection's context: one for all its operations, filled in once its key is admitted."""
+
+    address: str = ""
+    # connection_init's payload, set by Strawberry before on_ws_connect.
+    connection_params: Any = None
+
+
 class GraphQLView(GraphQL[GraphQLContext, None]):
     """Strawberry's ASGI view, with the request path Switchboard needs.
 
@@ -149,6 +192,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     (its parameters, or what the direct path answers compared with its own).
     """
 
+    websocket_adapter_class = TextWebSocketAdapter
+
     def __init__(
         self,
         schema: Any,
@@ -157,12 +202,19 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         policy: Policy,
         *,
         graphiql_html: str | None,
+        allowed_origins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql_html else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
+            # Subscriptions over WebSocket speak graphql-transport-ws only; the older graphql-ws protocol is refused (4406).
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            # Pages on these origins may open a WebSocket, as SWITCHBOARD_CORS_ORIGINS lets them call over HTTP.
+            allowed_origins=allowed_origins,
         )
         self.secrets = secrets
         self.gate = gate
@@ -184,6 +236,10 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         # Internal, overridden: authentication and the rate limit come before
         # Strawberry reads anything, and a known document's query or mutation
         # is answered here without Strawberry's per-request machinery.
+        if scope["type"] == "websocket":
+            # The key comes in connection_init's payload: on_ws_connect admits it.
+            await super().__call__(scope, receive, send)
+            return
         request = Request(scope, receive)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             # The explorer page loads without a key; its requests carry one.
@@ -240,8 +296,17 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
         return response
 
-    async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
+    async def get_context(self, request: Request | WebSocket, response: Any) -> GraphQLContext | None:  # type: ignore[override]
         # Documented hook: the admitted caller's context; the direct path builds it here too.
+        if isinstance(request, WebSocket):
+            # Nobody's until on_ws_connect admits the key of connection_init.
+            return WebSocketContext(
+                organization_id=uuid.UUID(int=0),
+                secrets=self.secrets,
+                request_id=uuid.uuid4().hex,
+                policy=self.policy,
+                address=client_address(request),
+            )
         if not hasattr(request.state, "principal"):
             return None  # the explorer page, which runs no operation
         context = GraphQLContext(
@@ -257,12 +322,33 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return context
 
     # override: Strawberry's takes Request | WebSocket and answers either; here only HTTP requests come.
-    async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType:  # type: ignore[override]
+        """Admit the key in connection_init's payload as the Authorization header is admitted; else close with 4403."""
+        assert isinstance(context, WebSocketContext)
+        token = connection_token(context.connection_params)
+        admission = await self.gate.admit_token(token, context.address)
+        if isinstance(admission, Denied):
+            raise ConnectionRejectionError({"message": admission.message, "code": admission.code})
+        assert token is not None
+        principal = admission.principal
+        context.principal, context.organization_id, context.charge = principal, principal.organization_id, admission.charge
+        authenticator = self.gate.authenticator
+
+        async def authorized() -> bool:
+            return await authenticator.authenticate(token) is not None
+
+        context.authorized = authorized
+        return UNSET
+
+    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts.
 
         Internal, overridden: Strawberry answers them as plain text, with 405
-        and no Allow header for a mutation over GET.
+        and no Allow header for a mutation over GET. A WebSocket goes to
+        Strawberry's own handling untouched.
         """
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
         media_type = response_media_type(request.headers.get("accept", ""))
         try:
             response = await super().run(request, context, root_value)
