@@ -17,7 +17,7 @@ from models import ApiKeyScope, HealthState, PhoneNumber
 from resolvers.api_keys import CreateApiKeyInput, issue_key
 from resolvers.health import record_check
 from resolvers.verification import CheckResult
-from switchboard.http import MAX_SUBSCRIPTIONS_PER_CONNECTION
+from switchboard.http.view import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from tests.conftest import SWEEP, Api
 from tests.graphql_ops import REVOKE_API_KEY, VIEWER
 from tests.helpers import create_number
