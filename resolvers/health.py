@@ -119,7 +119,11 @@ async def record_check(
 
 
 async def _record(
-    number: PhoneNumber, result: CheckResult, hysteresis: Hysteresis | None, at: datetime | None, connection: BaseDBAsyncClient
+    number: PhoneNumber,
+    result: CheckResult,
+    hysteresis: Hysteresis | None,
+    at: datetime | None,
+    connection: BaseDBAsyncClient,
 ) -> Recorded:
     at = at or now()
     health = await locked_health(number, connection)
@@ -129,8 +133,10 @@ async def _record(
         if notifies(connection):
             await announce(event, connection)
     # By filter, not health.save(): Tortoise's SQLite client can't bind the UUID of a one-to-one primary key in save's WHERE.
-    await PhoneNumberHealth.filter(phone_number_id=number.id).using_db(connection).update(
-        **{name: getattr(health, name) for name in _RESULT_FIELDS}
+    await (
+        PhoneNumberHealth.filter(phone_number_id=number.id)
+        .using_db(connection)
+        .update(**{name: getattr(health, name) for name in _RESULT_FIELDS})
     )
     return Recorded(health, event)
 
@@ -200,10 +206,18 @@ async def record_monitored_checks(
             for number, result in results:
                 if await PhoneNumberHealth.filter(phone_number_id=number.id).using_db(connection).exists():
                     recorded.append(await _record(number, result, hysteresis, at, connection))
-                    await PhoneNumberHealth.filter(phone_number_id=number.id).using_db(connection).update(lease_until=None)
+                    await (
+                        PhoneNumberHealth.filter(phone_number_id=number.id)
+                        .using_db(connection)
+                        .update(lease_until=None)
+                    )
         else:
             ids = [number.id for number, _ in results]
-            rows = await PhoneNumberHealth.filter(phone_number_id__in=ids).using_db(connection).select_for_update(no_key=True)
+            rows = (
+                await PhoneNumberHealth.filter(phone_number_id__in=ids)
+                .using_db(connection)
+                .select_for_update(no_key=True)
+            )
             by_id = {row.phone_number_id: row for row in rows}
             events = []
             for number, result in results:
@@ -217,7 +231,8 @@ async def record_monitored_checks(
             if events:
                 await PhoneNumberHealthEvent.bulk_create(events, using_db=connection)
                 await connection.execute_query(
-                    "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n", [HEALTH_CHANNEL, [notification(e) for e in events]]
+                    "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
+                    [HEALTH_CHANNEL, [notification(e) for e in events]],
                 )
             if recorded:
                 healths = [r.health for r in recorded]
@@ -299,7 +314,9 @@ def unsaved_health(number_id: uuid.UUID, organization_id: uuid.UUID, result: Che
     )
 
 
-async def store_check(ctx: RequestContext, number: PhoneNumber, result: CheckResult, connection: BaseDBAsyncClient) -> Recorded:
+async def store_check(
+    ctx: RequestContext, number: PhoneNumber, result: CheckResult, connection: BaseDBAsyncClient
+) -> Recorded:
     """record_check for a request: the audit log gets PHONE_NUMBER_VERIFIED when the state changed, in the same transaction."""
     recorded = await record_check(number, result, hysteresis=None, connection=connection)
     if recorded.event is not None:
@@ -320,8 +337,19 @@ async def clear_health(number_id: uuid.UUID, connection: BaseDBAsyncClient) -> N
 
     Events stay: they are the history. The next check's event starts from null.
     """
-    await PhoneNumberHealth.filter(phone_number_id=number_id).using_db(connection).update(
-        state=None, detail=None, sip_status_code=None, latency_ms=None, checked_at=None, since=None, failures=0, successes=0
+    await (
+        PhoneNumberHealth.filter(phone_number_id=number_id)
+        .using_db(connection)
+        .update(
+            state=None,
+            detail=None,
+            sip_status_code=None,
+            latency_ms=None,
+            checked_at=None,
+            since=None,
+            failures=0,
+            successes=0,
+        )
     )
 
 

@@ -77,7 +77,9 @@ async def unrotated_secrets(box: SecretBox, *, listed: int = UNROTATED_LISTED) -
     total = 0
     first: list[tuple[uuid.UUID, str]] = []
     for column in SECRET_COLUMNS.values():
-        stale = PhoneNumber.filter(**{f"{column}__isnull": False}).exclude(**{f"{column}__startswith": box.primary_prefix})
+        stale = PhoneNumber.filter(**{f"{column}__isnull": False}).exclude(
+            **{f"{column}__startswith": box.primary_prefix}
+        )
         total += await stale.count()
         ids = await stale.order_by("id").limit(listed).values_list("id", flat=True)
         first += [(uuid.UUID(str(row_id)), column) for row_id in ids]

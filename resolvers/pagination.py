@@ -113,7 +113,9 @@ def decode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, cursor: str | Non
 
 def _body(kind: str, created_at: datetime, row_id: uuid.UUID) -> bytes:
     name = kind.encode("ascii")
-    return bytes([_CURSOR_FORMAT, len(name)]) + name + _POSITION.pack((created_at - _EPOCH) // _MICROSECOND, row_id.bytes)
+    return (
+        bytes([_CURSOR_FORMAT, len(name)]) + name + _POSITION.pack((created_at - _EPOCH) // _MICROSECOND, row_id.bytes)
+    )
 
 
 def _unbase64(text: str) -> bytes:

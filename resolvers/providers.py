@@ -62,7 +62,11 @@ class JambonzConfigInput:
 
 
 ProviderConfigInput = (
-    TwilioConfigInput | SipRegistrationConfigInput | SipIpAllowlistConfigInput | VoximplantConfigInput | JambonzConfigInput
+    TwilioConfigInput
+    | SipRegistrationConfigInput
+    | SipIpAllowlistConfigInput
+    | VoximplantConfigInput
+    | JambonzConfigInput
 )
 
 

@@ -35,7 +35,8 @@ class Query:
         description="Your organization's numbers, newest first. `first` is 1 to 100.",
     )
     agent: agent_fields.Agent | None = strawberry.field(
-        resolver=agent_fields.agent, description="An agent of your organization; null when absent or another organization's."
+        resolver=agent_fields.agent,
+        description="An agent of your organization; null when absent or another organization's.",
     )
     agents: agent_fields.AgentConnection = strawberry.field(
         resolver=agent_fields.agent_list, description="Your organization's agents, newest first. `first` is 1 to 100."
@@ -93,7 +94,8 @@ class Mutation:
         resolver=agent_fields.delete_agent, description="Delete an agent; its numbers stay, with agentId null."
     )
     create_api_key: key_fields.CreateApiKeyPayload = strawberry.mutation(
-        resolver=key_fields.create_api_key, description="Create an API key; the payload's `secret` is the only time the key is shown."
+        resolver=key_fields.create_api_key,
+        description="Create an API key; the payload's `secret` is the only time the key is shown.",
     )
     revoke_api_key: key_fields.RevokeApiKeyPayload = strawberry.mutation(
         resolver=key_fields.revoke_api_key,
@@ -108,7 +110,7 @@ class Subscription:
         resolver=health_fields.phone_number_health_changed,
         description="Each change of the health of your organization's numbers, as it is recorded on any server; "
         "with `id`, of that number only (an id of no number of yours yields nothing). Over graphql-transport-ws "
-        "on /graphql, with {\"Authorization\": \"Bearer <API key>\"} as connection_init's payload.",
+        'on /graphql, with {"Authorization": "Bearer <API key>"} as connection_init\'s payload.',
     )
 
 

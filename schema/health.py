@@ -42,7 +42,9 @@ HealthState = Annotated[
 class PhoneNumberHealth:
     state: HealthState
     detail: str = strawberry.field(description="What was tried and what answered, for people. Never holds a secret.")
-    sip_status_code: int | None = strawberry.field(description="The final SIP response that decided it, when there was one.")
+    sip_status_code: int | None = strawberry.field(
+        description="The final SIP response that decided it, when there was one."
+    )
     latency_ms: int | None = strawberry.field(description="From the start of the check to the answer that decided it.")
     checked_at: datetime = strawberry.field(description="When the last check finished.")
     since: datetime = strawberry.field(description="When `state` last changed.")
@@ -68,7 +70,8 @@ class PhoneNumberHealthEvent:
     id: strawberry.ID
     at: datetime = strawberry.field(description="When the check that changed the state finished.")
     from_: HealthState | None = strawberry.field(
-        name="from", description="The state before; null for the first check, or the first since the configuration changed."
+        name="from",
+        description="The state before; null for the first check, or the first since the configuration changed.",
     )
     to: HealthState
     detail: str = strawberry.field(description="What the check that changed the state found.")
@@ -107,7 +110,9 @@ async def health_of(info: Info, number_id: uuid.UUID) -> PhoneNumberHealth | Non
     return PhoneNumberHealth.from_row(await info.context.loaders.health.load(number_id))
 
 
-async def events_of(info: Info, number_id: uuid.UUID, first: int, after: str | None) -> PhoneNumberHealthEventConnection:
+async def events_of(
+    info: Info, number_id: uuid.UUID, first: int, after: str | None
+) -> PhoneNumberHealthEventConnection:
     secrets = info.context.secrets
     size, position = page_arguments(secrets, EVENTS_LIST_KIND, number_id, first, after)
     page = await info.context.loaders.health_events.load((number_id, size, position))

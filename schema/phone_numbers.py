@@ -45,9 +45,7 @@ SipMode = Annotated[
         "IP_ALLOWLIST: your PBX's IP address is allowlisted.",
     ),
 ]
-SipTransport = Annotated[
-    SipTransportValue, strawberry.enum(name="SipTransport", description="SIP transport protocol.")
-]
+SipTransport = Annotated[SipTransportValue, strawberry.enum(name="SipTransport", description="SIP transport protocol.")]
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -91,7 +89,9 @@ def optional(value: T | UnsetType) -> OrOmitted[T]:
 @strawberry.type
 class TwilioConfig:
     account_sid: str
-    auth_token_set: bool = strawberry.field(description="Whether an auth token is stored. The token itself is never returned.")
+    auth_token_set: bool = strawberry.field(
+        description="Whether an auth token is stored. The token itself is never returned."
+    )
 
 
 @strawberry.type
@@ -102,7 +102,9 @@ class SipRegistrationConfig:
     auth_user: str | None
     port: int
     register_transport: SipTransport
-    password_set: bool = strawberry.field(description="Whether a password is stored. The password itself is never returned.")
+    password_set: bool = strawberry.field(
+        description="Whether a password is stored. The password itself is never returned."
+    )
 
 
 @strawberry.type
@@ -300,7 +302,9 @@ def _create_field(spec: providers.ProviderSpec, attr: str) -> Any:
     f = providers.field_of(spec, attr)
     if f.required:
         return strawberry.field(description=f.graphql_description())
-    return strawberry.field(default=strawberry.UNSET if f.default is None else f.default, description=f.graphql_description())
+    return strawberry.field(
+        default=strawberry.UNSET if f.default is None else f.default, description=f.graphql_description()
+    )
 
 
 def _update_field(spec: providers.ProviderSpec, attr: str) -> Any:
@@ -371,7 +375,9 @@ class VoximplantInput:
         )
 
 
-@strawberry.input(description="jambonz routing references (UUIDs); all optional, so {} selects jambonz. Null clears one.")
+@strawberry.input(
+    description="jambonz routing references (UUIDs); all optional, so {} selects jambonz. Null clears one."
+)
 class JambonzInput:
     application_sid: str | None = _create_field(providers.JAMBONZ, "application_sid")
     carrier_sid: str | None = _create_field(providers.JAMBONZ, "carrier_sid")
@@ -503,7 +509,9 @@ class SipUpdateInput:
         return the_one(self.registration, self.ip_allowlist)
 
 
-@strawberry.input(one_of=True, description="The provider to keep (fields to change) or to switch to (a whole configuration).")
+@strawberry.input(
+    one_of=True, description="The provider to keep (fields to change) or to switch to (a whole configuration)."
+)
 class ProviderUpdateInput:
     twilio: strawberry.Maybe[TwilioUpdateInput]
     sip: strawberry.Maybe[SipUpdateInput]

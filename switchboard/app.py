@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     counters = RateLimitStorage(settings.rate_limit_storage)
     gate = Gate(authenticator, *rate_limiters(settings, counters))
     schema = create_schema(
-        suggestions=not settings.is_production, introspection=settings.introspection, max_query_cost=settings.max_query_cost
+        suggestions=not settings.is_production,
+        introspection=settings.introspection,
+        max_query_cost=settings.max_query_cost,
     )
     page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
     graphql = GraphQLView(

@@ -169,7 +169,10 @@ class Monitor:
                     change.phone_number_id,
                     change.to_state.name,
                     change.detail,
-                    extra={"phone_number_id": str(change.phone_number_id), "organization_id": str(change.organization_id)},
+                    extra={
+                        "phone_number_id": str(change.phone_number_id),
+                        "organization_id": str(change.organization_id),
+                    },
                 )
 
 
@@ -189,7 +192,9 @@ async def run_monitor(settings: Settings, secrets: SecretBox) -> None:
     monitor = Monitor(settings, secrets)
     monitor.start()
     log.info(
-        "monitoring every %d s, %d checks at a time (SIGTERM stops)", settings.health_interval, settings.health_concurrency
+        "monitoring every %d s, %d checks at a time (SIGTERM stops)",
+        settings.health_interval,
+        settings.health_concurrency,
     )
     try:
         await stop.wait()

@@ -116,7 +116,9 @@ class Gate:
             return rate_limit_exceeded(blocked, "Too many requests without a valid API key")
         if token is None or principal is None:
             await self.addresses.take(address, 1)
-            message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
+            message = (
+                "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
+            )
             return Denied(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": 'Bearer realm="switchboard"'})
         # Every later charge of the request is the key's too; each comes before the work it pays for.
         charge = functools.partial(self.keys.take, api_keys.hash_key(token))

@@ -248,7 +248,11 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         admission = await self.gate.admit(request)
         if isinstance(admission, Denied):
             refusal = graphql_refusal(
-                admission.status, admission.message, admission.code, headers=admission.headers, extensions=admission.extensions
+                admission.status,
+                admission.message,
+                admission.code,
+                headers=admission.headers,
+                extensions=admission.extensions,
             )
             await refusal(scope, receive, send)
             return
@@ -331,7 +335,11 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             raise ConnectionRejectionError({"message": admission.message, "code": admission.code})
         assert token is not None
         principal = admission.principal
-        context.principal, context.organization_id, context.charge = principal, principal.organization_id, admission.charge
+        context.principal, context.organization_id, context.charge = (
+            principal,
+            principal.organization_id,
+            admission.charge,
+        )
         authenticator = self.gate.authenticator
 
         async def authorized() -> bool:
@@ -409,7 +417,9 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             body.pop("data", None)
         return body
 
-    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response) -> Response:
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
         # Internal, overridden: GraphQL over HTTP's status codes and the negotiated media type.
         assert isinstance(response_data, dict), "batching is off"
         media_type = sub_response.media_type or APPLICATION_JSON

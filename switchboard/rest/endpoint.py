@@ -139,6 +139,8 @@ def endpoint(
             return refusal.response()
         except Exception:
             log.exception("unexpected error in %s %s (request id %s)", request.method, request.url.path, ctx.request_id)
-            return JSONResponse({"error": f"Internal server error (request id {ctx.request_id})", "details": []}, status_code=500)
+            return JSONResponse(
+                {"error": f"Internal server error (request id {ctx.request_id})", "details": []}, status_code=500
+            )
 
     return run

@@ -28,10 +28,12 @@ _IF_MATCH = {
     "required": False,
     "schema": {"type": "string"},
     "description": 'One or more ETags of this number (`"3"` or `"3", "4"`), or `*`: the request runs only if the '
-    "number is at one of them now, and is refused with 412 otherwise. Weak tags (`W/\"3\"`) never match; a value "
+    'number is at one of them now, and is refused with 412 otherwise. Weak tags (`W/"3"`) never match; a value '
     "that is not a list of entity tags is refused with 400.",
 }
-_PRECONDITION_FAILED = error_response("If-Match names none of the number's current ETag: it has changed since; nothing was done")
+_PRECONDITION_FAILED = error_response(
+    "If-Match names none of the number's current ETag: it has changed since; nothing was done"
+)
 
 
 # What a client can do next with a created number's id.
@@ -107,8 +109,16 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listPhoneNumbers",
                     "summary": "List phone numbers, newest first",
                     "parameters": [
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}},
-                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20},
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                        },
                         {"name": "provider", "in": "query", "schema": {"type": "string", "enum": _PROVIDERS}},
                         {"name": "agentId", "in": "query", "schema": {"type": "string", "format": "uuid"}},
                     ],
@@ -211,7 +221,17 @@ def openapi_document() -> dict[str, Any]:
                 "PhoneNumberUpdate": _request_schema([]),
                 "PhoneNumber": {
                     "type": "object",
-                    "required": ["id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt", "health"],
+                    "required": [
+                        "id",
+                        "name",
+                        "number",
+                        "provider",
+                        "sipMode",
+                        "agentId",
+                        "createdAt",
+                        "updatedAt",
+                        "health",
+                    ],
                     "additionalProperties": False,
                     "properties": {
                         "id": {"type": "string", "format": "uuid"},
@@ -242,10 +262,20 @@ def openapi_document() -> dict[str, Any]:
                             "answered in time, or the target is not allowed. unsupported: voximplant and jambonz offer "
                             "nothing to check.",
                         },
-                        "detail": {"type": "string", "description": "What was tried and what answered. Never holds a secret."},
-                        "sipStatusCode": {"type": ["integer", "null"], "description": "The final SIP response that decided it."},
+                        "detail": {
+                            "type": "string",
+                            "description": "What was tried and what answered. Never holds a secret.",
+                        },
+                        "sipStatusCode": {
+                            "type": ["integer", "null"],
+                            "description": "The final SIP response that decided it.",
+                        },
                         "latencyMs": {"type": ["integer", "null"], "minimum": 0},
-                        "checkedAt": {"type": "string", "format": "date-time", "description": "When the last check finished."},
+                        "checkedAt": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When the last check finished.",
+                        },
                         "since": {"type": "string", "format": "date-time", "description": "When `state` last changed."},
                     },
                 },

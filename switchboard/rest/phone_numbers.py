@@ -125,8 +125,14 @@ def _check_shape(body: Mapping[str, Any]) -> list[dict[str, str]]:
         elif value is None:
             if not field.nullable:
                 details.append(detail(name, f"{name} can't be null"))
-        elif not isinstance(value, _JSON_TYPES[field.json_type]) or isinstance(value, bool) and field.json_type not in ("object", "boolean"):
-            details.append(detail(name, f"{name} must be {'an' if field.json_type == 'integer' else 'a'} {field.json_type}"))
+        elif (
+            not isinstance(value, _JSON_TYPES[field.json_type])
+            or isinstance(value, bool)
+            and field.json_type not in ("object", "boolean")
+        ):
+            details.append(
+                detail(name, f"{name} must be {'an' if field.json_type == 'integer' else 'a'} {field.json_type}")
+            )
         elif field.enum is not None and value not in field.enum:
             details.append(detail(name, f"{name} must be one of: {', '.join(field.enum)}"))
     return details
@@ -239,10 +245,15 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
         details.append(detail("agentId", "agentId must be a UUID"))
     if details:
         raise invalid(details)
-    return limit, offset, phone_numbers.PhoneNumberFilter(provider=Provider(provider) if provider else None, agent_id=agent_id)
+    return (
+        limit,
+        offset,
+        phone_numbers.PhoneNumberFilter(provider=Provider(provider) if provider else None, agent_id=agent_id),
+    )
 
 
 # --- endpoints ------------------------------------------------------------------
+
 
 async def _health(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberHealth | None:
     return (await health.health_by_number(ctx, [row.id])).get(row.id)
@@ -253,7 +264,9 @@ async def _answer(
 ) -> JSONResponse:
     """A number, with its version as the ETag."""
     headers = {"ETag": etag(row.version), **(headers or {})}
-    return JSONResponse({"data": phone_number_body(row, await _health(ctx, row))}, status_code=status_code, headers=headers)
+    return JSONResponse(
+        {"data": phone_number_body(row, await _health(ctx, row))}, status_code=status_code, headers=headers
+    )
 
 
 async def _charge_check(request: Request, verify: bool) -> None:
@@ -319,7 +332,12 @@ def _if_match(request: Request, current: PhoneNumber) -> frozenset[int] | None:
         versions = parse_if_match(lines)
     except MalformedEntityTags:
         raise invalid(
-            [detail(IF_MATCH_HEADER, 'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)')]
+            [
+                detail(
+                    IF_MATCH_HEADER,
+                    'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)',
+                )
+            ]
         ) from None
     if versions is not None and current.version not in versions:
         raise _refusal_for([phone_numbers.version_conflict(current, versions)])
@@ -377,7 +395,11 @@ def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
         Route(
             "/v1/phone-numbers/{id}",
             endpoint(
-                {"GET": ("getPhoneNumber", read), "PATCH": ("updatePhoneNumber", update), "DELETE": ("deletePhoneNumber", delete)},
+                {
+                    "GET": ("getPhoneNumber", read),
+                    "PATCH": ("updatePhoneNumber", update),
+                    "DELETE": ("deletePhoneNumber", delete),
+                },
                 secrets,
                 gate,
                 policy,
@@ -390,4 +412,3 @@ def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
             methods=["POST"],
         ),
     ]
-
