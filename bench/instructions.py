@@ -35,7 +35,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -294,7 +294,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"no count for {sorted(missing)}")
     return {
         "database": "postgres" if args.postgres else "sqlite",
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "requests_per_round": args.requests,
         "rounds": args.rounds,
         "instructions_per_request": {

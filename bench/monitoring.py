@@ -37,13 +37,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.run import REPO, RESULTS, SERVER_CORE, LOAD_CORE, Figure, Plan, database, free_port, pinned, wrk
+from bench.run import LOAD_CORE, REPO, RESULTS, SERVER_CORE, Figure, Plan, database, free_port, pinned, wrk
 
 NUMBERS = 1_000
 # Logs of servers that did not stop within 60 s of SIGTERM.
@@ -102,7 +102,7 @@ def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> It
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             RESULTS.mkdir(parents=True, exist_ok=True)
-            kept = RESULTS / f"not-stopped-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{log.name}"
+            kept = RESULTS / f"not-stopped-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{log.name}"
             shutil.copyfile(log, kept)
             NOT_STOPPED.append(str(kept))
             print(f"the server did not stop within 60 s of SIGTERM; killed; its log: {kept}", file=sys.stderr)
@@ -247,7 +247,7 @@ def run(shape: Shape, postgres: str) -> dict[str, Any]:
         shutil.rmtree(workdir, ignore_errors=True)
     return {
         "shape": asdict(shape),
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "single_check_latency": latency,
         **throughput,
     }
@@ -316,7 +316,7 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
                     )
                 if name != "monitoring off":
                     time.sleep(INTERVAL_SECONDS + 1)  # every number claimed once: the steady state
-                since = datetime.now(timezone.utc)
+                since = datetime.now(UTC)
                 figures[name].loads.append(
                     wrk(
                         f"{url}/graphql",

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from models import PhoneNumber
 from models.secrets import SecretBox, SecretDecryptionError
@@ -47,7 +47,7 @@ LEASE_MARGIN_SECONDS = 5.0
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Monitor:

@@ -34,9 +34,9 @@ from models.secrets import SecretBox
 from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
+from switchboard.http import execution, persisted
 from switchboard.http.auth import Denied, Gate, client_address
 from switchboard.http.bodies import parse_json
-from switchboard.http import execution, persisted
 
 log = logging.getLogger("switchboard")
 
