@@ -332,7 +332,8 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
                     checked[name].append(
                         sql(
                             database_url,
-                            "SELECT count(*) FROM phone_number_health WHERE organization_id = $1::uuid AND checked_at >= $2",
+                            "SELECT count(*) FROM phone_number_health"
+                            " WHERE organization_id = $1::uuid AND checked_at >= $2",
                             keys["monitored"][0],
                             since,
                         )
@@ -363,23 +364,28 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        f"monitoring: {results['monitored_numbers']} numbers, {results['workers']} workers, {results['interval_seconds']} s interval, PostgreSQL"
+        f"monitoring: {results['monitored_numbers']} numbers, {results['workers']} workers, "
+        f"{results['interval_seconds']} s interval, PostgreSQL"
     ]
     for name, figure in results["figures"].items():
         lines.append(
-            f"  {name:26} {figure['requests_per_second']:9.1f} creates/s  p50 {figure['p50_ms']:7.2f} ms  p99 {figure['p99_ms']:7.2f} ms  non-2xx {figure['non_2xx']}"
+            f"  {name:26} {figure['requests_per_second']:9.1f} creates/s  p50 {figure['p50_ms']:7.2f} ms  "
+            f"p99 {figure['p99_ms']:7.2f} ms  non-2xx {figure['non_2xx']}"
         )
     ratios = results["ratios"]
     cost = (1 - ratios["create_throughput_on_vs_off"]) * 100
     lines.append(
-        f"  create throughput, on / off: {ratios['create_throughput_on_vs_off']:.3f} (monitoring costs {cost:.1f}%; target < 10%)"
+        f"  create throughput, on / off: {ratios['create_throughput_on_vs_off']:.3f} "
+        f"(monitoring costs {cost:.1f}%; target < 10%)"
     )
     lines.append(f"  create p99, on / off: {ratios['create_p99_on_vs_off']:.3f}")
     lines.append(
-        f"  create throughput, separate `switchboard monitor` on core 1 / off: {ratios['create_throughput_separate_monitor_vs_off']:.3f}"
+        "  create throughput, separate `switchboard monitor` on core 1 / off: "
+        f"{ratios['create_throughput_separate_monitor_vs_off']:.3f}"
     )
     lines.append(
-        f"  monitored numbers checked during each timed run: {results['monitored_numbers_checked_during_each_timed_run']}"
+        "  monitored numbers checked during each timed run: "
+        f"{results['monitored_numbers_checked_during_each_timed_run']}"
     )
     lines.append(f"  their states at the end: {results['monitored_states_at_end']}")
     if results["servers_not_stopped_within_60_s"]:
@@ -389,7 +395,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append("single check on loopback (Kamailio), one at a time:")
     for name, figure in results["single_check_latency"].items():
         lines.append(
-            f"  {name:18} median {figure['median_ms']:6.2f} ms  p95 {figure['p95_ms']:6.2f} ms  ({figure['checks']} checks)"
+            f"  {name:18} median {figure['median_ms']:6.2f} ms  p95 {figure['p95_ms']:6.2f} ms  "
+            f"({figure['checks']} checks)"
         )
     return "\n".join(lines)
 

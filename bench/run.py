@@ -41,7 +41,10 @@ CREATE_QUERY = (
     "mutation Create($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) "
     "{ phoneNumber { id number } userErrors { field code message } } }"
 )
-LIST_QUERY = "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } edges { node { id number name provider createdAt } } } }"
+LIST_QUERY = (
+    "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } "
+    "edges { node { id number name provider createdAt } } } }"
+)
 # The first page of 100 with each number's configuration and agent: what bench/baseline.py's /page answers.
 PAGE_QUERY = (
     "query Page { phoneNumbers(first: 100) { pageInfo { hasNextPage endCursor } edges { node { id number name provider "
@@ -267,7 +270,10 @@ async def _fill(database_url: str, organization_id: uuid.UUID, rows: int) -> int
 
 
 def seed(url: str, key: str, rows: int) -> int:
-    """Create PAGE_AGENTS agents and `rows` numbers, each with an agent, one request at a time; returns the numbers made."""
+    """Create PAGE_AGENTS agents and `rows` numbers, each with an agent, one request at a time.
+
+    Returns the numbers made.
+    """
     made = 0
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
         agents = []

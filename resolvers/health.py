@@ -132,7 +132,8 @@ async def _record(
         await event.save(using_db=connection)
         if notifies(connection):
             await announce(event, connection)
-    # By filter, not health.save(): Tortoise's SQLite client can't bind the UUID of a one-to-one primary key in save's WHERE.
+    # By filter, not health.save(): Tortoise's SQLite client can't bind the UUID of a one-to-one
+    # primary key in save's WHERE.
     await (
         PhoneNumberHealth.filter(phone_number_id=number.id)
         .using_db(connection)
@@ -182,7 +183,9 @@ _UPDATE_BATCH = """
 UPDATE phone_number_health AS h SET
   state = v.state, detail = v.detail, sip_status_code = v.sip_status_code, latency_ms = v.latency_ms,
   checked_at = v.checked_at, since = v.since, failures = v.failures, successes = v.successes, lease_until = NULL
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::int[], $9::int[])
+FROM unnest(
+    $1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::int[], $9::int[]
+  )
   AS v(id, state, detail, sip_status_code, latency_ms, checked_at, since, failures, successes)
 WHERE h.phone_number_id = v.id
 """
@@ -317,7 +320,10 @@ def unsaved_health(number_id: uuid.UUID, organization_id: uuid.UUID, result: Che
 async def store_check(
     ctx: RequestContext, number: PhoneNumber, result: CheckResult, connection: BaseDBAsyncClient
 ) -> Recorded:
-    """record_check for a request: the audit log gets PHONE_NUMBER_VERIFIED when the state changed, in the same transaction."""
+    """record_check for a request.
+
+    The audit log gets PHONE_NUMBER_VERIFIED when the state changed, in the same transaction.
+    """
     recorded = await record_check(number, result, hysteresis=None, connection=connection)
     if recorded.event is not None:
         before = {"health": _state_name(recorded.event.from_state)}

@@ -454,9 +454,8 @@ def reconfigures(row: PhoneNumber, changes: dict[str, Any]) -> bool:
     for column, value in changes.items():
         if column in SECRET_COLUMNS:
             return True
-        if column in CONFIG_COLUMNS or column in ("number", "provider", "sip_mode"):
-            if getattr(row, column) != value:
-                return True
+        if (column in CONFIG_COLUMNS or column in ("number", "provider", "sip_mode")) and getattr(row, column) != value:
+            return True
     return False
 
 
@@ -558,7 +557,8 @@ async def verify_phone_number(ctx: RequestContext, phone_number_id: str) -> Veri
 def _changed_while_checked(phone_number_id: uuid.UUID) -> UserError:
     return UserError(
         ("id",),
-        f"Phone number {phone_number_id}'s provider configuration changed while it was being checked; nothing was stored: verify it again",
+        f"Phone number {phone_number_id}'s provider configuration changed while it was being checked; "
+        "nothing was stored: verify it again",
         ErrorCode.CONFLICT,
     )
 

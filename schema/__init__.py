@@ -76,8 +76,9 @@ class Mutation:
     )
     verify_phone_number: number_fields.VerifyPhoneNumberPayload = strawberry.mutation(
         resolver=number_fields.verify_phone_number,
-        description="Check the number's provider configuration now, within SWITCHBOARD_VERIFY_TIMEOUT (5 s by default), "
-        "and store the result as its `health`. SIP registration: REGISTER with digest credentials (the check's own "
+        description="Check the number's provider configuration now, within SWITCHBOARD_VERIFY_TIMEOUT "
+        "(5 s by default), and store the result as its `health`. SIP registration: REGISTER with digest "
+        "credentials (the check's own "
         "binding is removed after); SIP IP allowlist: OPTIONS; Twilio: the account's number lookup; Voximplant and "
         "jambonz: UNSUPPORTED. Costs more than other mutations: it connects to a host outside.",
     )

@@ -134,7 +134,8 @@ class Monitor:
             target = target_for_row(number, self.secrets)
         except SecretDecryptionError:
             log.warning(
-                "monitoring: a secret of phone number %s cannot be decrypted with SWITCHBOARD_ENCRYPTION_KEYS; not checked",
+                "monitoring: a secret of phone number %s cannot be decrypted with "
+                "SWITCHBOARD_ENCRYPTION_KEYS; not checked",
                 number.id,
                 extra={"phone_number_id": str(number.id)},
             )

@@ -363,7 +363,8 @@ def _base_url(env: Mapping[str, str], name: str, default: str, example: str) -> 
             f"{name} must be an http(s) URL of a host, without a path, query or user, e.g. {example}; got {base!r}"
         )
     try:
-        url.port
+        # Reading the port parses it: urlsplit raises ValueError only then, for one outside 0-65535 or not a number.
+        _ = url.port
     except ValueError:
         raise SettingsError(f"{name}: the port must be a number from 1 to 65535, got {base!r}") from None
     return base

@@ -43,7 +43,8 @@ def connection_cap(configured: int) -> int:
         return configured
     cap = max(1, soft - RESERVED_FILE_DESCRIPTORS)
     log.warning(
-        "SWITCHBOARD_MAX_CONNECTIONS is %d, but this process may open %d files: serving at most %d connections a worker",
+        "SWITCHBOARD_MAX_CONNECTIONS is %d, but this process may open %d files: "
+        "serving at most %d connections a worker",
         configured,
         soft,
         cap,

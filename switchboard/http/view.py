@@ -209,7 +209,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             graphql_ide="graphiql" if graphiql_html else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
-            # Subscriptions over WebSocket speak graphql-transport-ws only; the older graphql-ws protocol is refused (4406).
+            # Subscriptions over WebSocket speak graphql-transport-ws only; the older graphql-ws
+            # protocol is refused (4406).
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,

@@ -104,7 +104,8 @@ def endpoint(
     gate: Gate,
     policy: Policy,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, charge the key's rate limit the request's cost, check the key's scope, then run the handler of the request's method.
+    """Authenticate, charge the key's rate limit the request's cost, check the key's scope, then run the
+    handler of the request's method.
 
     `operations` maps each method to its OpenAPI operationId and handler;
     Starlette also answers HEAD wherever GET is allowed.

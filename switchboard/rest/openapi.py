@@ -89,9 +89,10 @@ def openapi_document() -> dict[str, Any]:
                             "in": "header",
                             "required": False,
                             "schema": {"type": "string", "maxLength": 255},
-                            "description": "A retry with the same key and body within 24 hours returns the number the "
-                            "first request created, creating nothing. twilioAuthToken and sipPassword are compared only "
-                            "as given or not: a retry with another secret returns the original number, its secret "
+                            "description": "A retry with the same key and body within 24 hours returns the number "
+                            "the first request created, creating nothing. twilioAuthToken and sipPassword are "
+                            "compared only as given or not: a retry with another secret returns the original "
+                            "number, its secret "
                             "unchanged. Shared with GraphQL's idempotencyKey.",
                         }
                     ],
@@ -152,8 +153,9 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Update a phone number",
                     "description": "Same fields as create, all optional. Omitted fields keep their value; null clears "
                     "a nullable one. Keeping the provider and SIP mode changes only the fields given (a secret can be "
-                    "rotated alone); another provider or mode needs its required fields and erases the old configuration. "
-                    "Send If-Match with the ETag of your last read to apply the change only if nobody has changed the "
+                    "rotated alone); another provider or mode needs its required fields and erases the old "
+                    "configuration. Send If-Match with the ETag of your last read to apply the change only if "
+                    "nobody has changed the "
                     "number since.",
                     "parameters": [_IF_MATCH],
                     "requestBody": {
@@ -258,8 +260,9 @@ def openapi_document() -> dict[str, Any]:
                             "type": "string",
                             "enum": [s.value for s in HealthState],
                             "description": "ok: the provider accepted the configuration. auth_failed: it refused the "
-                            "credentials. rejected: it answered and refused something else. unreachable: nothing usable "
-                            "answered in time, or the target is not allowed. unsupported: voximplant and jambonz offer "
+                            "credentials. rejected: it answered and refused something else. unreachable: nothing "
+                            "usable answered in time, or the target is not allowed. unsupported: voximplant and "
+                            "jambonz offer "
                             "nothing to check.",
                         },
                         "detail": {

@@ -58,7 +58,8 @@ def schemas() -> dict[str, Any]:
             "after": {"description": "Any JSON value; null when there is none"},
             "secretChanged": {
                 "type": "boolean",
-                "description": "A secret (authToken, password) was set, replaced or cleared; before and after are then null",
+                "description": "A secret (authToken, password) was set, replaced or cleared; "
+                "before and after are then null",
             },
         },
     }
