@@ -28,8 +28,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pypika_tortoise import Order, Table
 from pypika_tortoise.analytics import RowNumber
+from pypika_tortoise.enums import Order
+from pypika_tortoise.queries import Table
 from tortoise import BaseDBAsyncClient, connections
 from tortoise.transactions import in_transaction
 

@@ -24,7 +24,8 @@ from tortoise.transactions import in_transaction
 
 from models import PhoneNumber
 from models.secrets import SecretBox, SecretDecryptionError
-from resolvers.phone_numbers import SECRET_COLUMNS, secret_context
+from resolvers.phone_numbers import secret_context
+from resolvers.providers import SECRET_COLUMNS
 
 DEFAULT_BATCH_SIZE = 100
 # How many unrotated secrets a failed rotation names; it counts them all.

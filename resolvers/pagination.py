@@ -83,7 +83,8 @@ Listed = Any
 def sort_time(row: Listed) -> datetime:
     """The time a list orders its rows by: when they were created, or for events that record a moment, that moment."""
     created_at = getattr(row, "created_at", None)
-    return created_at if created_at is not None else row.at
+    moment: datetime = created_at if created_at is not None else row.at
+    return moment
 
 
 def encode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, row: Listed) -> str:

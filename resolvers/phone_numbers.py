@@ -181,7 +181,8 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
     if (errors or data.dry_run) and number is not None and await _number_taken(ctx, number):
         _add_taken(errors, number)
-    if errors:
+    # A number of None always came with an error; testing it too tells the type checker it is a str below.
+    if errors or number is None:
         return PhoneNumberResult(None, errors.items)
 
     values = dict(number=number, name=name, agent_id=agent_id, metadata=metadata, **columns)

@@ -92,19 +92,28 @@ class ConfigField:
 
     def check(self, errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
         """The value to store, or None (with the reason added to `errors`)."""
-        length = self.max_length or 0
-        common = {"label": self.label, "max_length": length}
+        label, length = self.label, self.max_length or 0
         match self.kind:
             case Kind.TEXT:
-                return rules.text(errors, path, value, **common, required=self.required)
+                return rules.text(errors, path, value, label=label, max_length=length, required=self.required)
             case Kind.CREDENTIAL | Kind.SECRET:
-                return rules.credential(errors, path, value, **common, required=self.required, strip=not self.secret)
+                return rules.credential(
+                    errors, path, value, label=label, max_length=length, required=self.required, strip=not self.secret
+                )
             case Kind.HOST:
                 return rules.host(
-                    errors, path, value, **common, required=self.required, allow_local=policy.allow_local_targets
+                    errors,
+                    path,
+                    value,
+                    label=label,
+                    max_length=length,
+                    required=self.required,
+                    allow_local=policy.allow_local_targets,
                 )
             case Kind.IP:
-                return rules.ip_address(errors, path, value, **common, allow_local=policy.allow_local_targets)
+                return rules.ip_address(
+                    errors, path, value, label=label, max_length=length, allow_local=policy.allow_local_targets
+                )
             case Kind.PORT:
                 return rules.port(errors, path, value, label=self.label)
             case Kind.TRANSPORT:
