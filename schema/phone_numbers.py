@@ -24,6 +24,7 @@ from models import SipMode as SipModeValue
 from models import SipTransport as SipTransportValue
 from resolvers import phone_numbers, providers
 from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
+from resolvers.provider_fields import ProviderSpec
 from resolvers.rules import OMITTED, OrOmitted
 from schema.agents import Agent
 from schema.context import GraphQLContext
@@ -64,7 +65,7 @@ class Given(Protocol[T_co]):
 class ProviderChoice(Protocol):
     """A member of a @oneOf provider input."""
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput: ...
+    def to_domain(self) -> providers.ProviderConfigInput: ...
 
 
 def maybe(value: Given[T] | None) -> OrOmitted[T]:
@@ -72,7 +73,7 @@ def maybe(value: Given[T] | None) -> OrOmitted[T]:
     return OMITTED if value is None else value.value
 
 
-def the_one(*members: Given[ProviderChoice] | None) -> phone_numbers.ProviderConfigInput:
+def the_one(*members: Given[ProviderChoice] | None) -> providers.ProviderConfigInput:
     """The domain input of the member a @oneOf input was given (the schema guarantees exactly one)."""
     (chosen,) = (member for member in members if member is not None)
     return chosen.value.to_domain()
@@ -297,7 +298,7 @@ async def phone_number(info: Info, id: strawberry.ID) -> PhoneNumber | None:
 # Descriptions and defaults of provider fields come from their specs (resolvers/providers.py).
 
 
-def _create_field(spec: providers.ProviderSpec, attr: str) -> Any:
+def _create_field(spec: ProviderSpec, attr: str) -> Any:
     """A create input's field: required fields have no default, optional ones are UNSET or the spec's default."""
     f = providers.field_of(spec, attr)
     if f.required:
@@ -307,7 +308,7 @@ def _create_field(spec: providers.ProviderSpec, attr: str) -> Any:
     )
 
 
-def _update_field(spec: providers.ProviderSpec, attr: str) -> Any:
+def _update_field(spec: ProviderSpec, attr: str) -> Any:
     return strawberry.field(description=providers.field_of(spec, attr).graphql_update_description())
 
 

@@ -20,7 +20,7 @@ from resolvers import health, phone_numbers
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import MAX_OFFSET, PAGE_SIZE_MAX
-from resolvers.providers import SPECS
+from resolvers.providers import SPECS, ProviderConfigInput
 from resolvers.rules import OMITTED, excerpt, parse_uuid
 from schema.cost import VERIFY_COST
 from switchboard.http.auth import Gate, rate_limit_exceeded
@@ -156,9 +156,7 @@ def _where(config: Config) -> str:
     return f"provider '{provider.value}'" + (f" in sipMode '{mode.value}'" if mode else "")
 
 
-def _config_input(
-    body: Mapping[str, Any], config: Config
-) -> tuple[phone_numbers.ProviderConfigInput, list[dict[str, str]]]:
+def _config_input(body: Mapping[str, Any], config: Config) -> tuple[ProviderConfigInput, list[dict[str, str]]]:
     details = [
         detail(f.name, f"{f.name} does not apply to {_where(config)}")
         for f in CONFIG_FIELDS
