@@ -19,6 +19,7 @@ from schema import audit as audit_fields
 from schema import health_subscription as health_fields
 from schema import nodes as node_fields
 from schema import phone_numbers as number_fields
+from schema.health import PhoneNumberHealthEvent
 from schema.limits import DEFAULT_MAX_QUERY_COST, Documents, limit_extensions
 from schema.node import Node
 from schema.scopes import ScopeCheck
@@ -107,7 +108,7 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    phone_number_health_changed: health_fields.PhoneNumberHealthEvent = strawberry.subscription(
+    phone_number_health_changed: PhoneNumberHealthEvent = strawberry.subscription(  # type: ignore[assignment]  # the schema types a subscription by its items; the resolver is their async generator
         resolver=health_fields.phone_number_health_changed,
         description="Each change of the health of your organization's numbers, as it is recorded on any server; "
         "with `id`, of that number only (an id of no number of yours yields nothing). Over graphql-transport-ws "

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from models import HealthState as HealthStateValue
+from models import PhoneNumber as PhoneNumberRow
 from models import PhoneNumberHealth as PhoneNumberHealthRow
 from models import PhoneNumberHealthEvent as PhoneNumberHealthEventRow
 from resolvers.health import EVENTS_LIST_KIND
@@ -79,12 +80,12 @@ class PhoneNumberHealthEvent:
     latency_ms: int | None
     phone_number_id: strawberry.ID
 
-    @strawberry.field(description="The number; null once it has been deleted.")
+    @strawberry.field(description="The number; null once it has been deleted.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def phone_number(self, info: Info) -> Annotated[PhoneNumber, strawberry.lazy("schema.phone_numbers")] | None:
         from schema.phone_numbers import PhoneNumber
 
         row = await info.context.loaders.node.load(uuid.UUID(str(self.phone_number_id)))
-        return PhoneNumber.from_row(row) if row is not None and hasattr(row, "number") else None
+        return PhoneNumber.from_row(row) if isinstance(row, PhoneNumberRow) else None
 
     @classmethod
     def from_row(cls, row: PhoneNumberHealthEventRow) -> PhoneNumberHealthEvent:

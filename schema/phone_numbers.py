@@ -177,7 +177,7 @@ class PhoneNumber(Node):
     def config(self) -> ProviderConfig:
         return _config(self.row)
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
         description="What the last check of the provider configuration found: null until the number is first checked, "
         "and again once its number or provider configuration changes (until the next check)."
     )
@@ -186,7 +186,7 @@ class PhoneNumber(Node):
             return PhoneNumberHealth.from_row(self.preview.health)
         return await health_of(info, self.row.id)
 
-    @strawberry.field(description="Each change of `health.state`, newest first. `first` is 1 to 100.")
+    @strawberry.field(description="Each change of `health.state`, newest first. `first` is 1 to 100.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def health_events(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> PhoneNumberHealthEventConnection:
