@@ -115,7 +115,8 @@ def serve(settings: Settings, sock: socket.socket) -> None:
         port=port,
         http=protocol,
         workers=settings.workers,
-        timeout_graceful_shutdown=settings.shutdown_timeout,
+        # uvicorn annotates int, but only hands it to asyncio.wait_for, which takes the float we keep.
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]
         log_config=log_config(settings),
         # RequestLogMiddleware logs each request, with more than uvicorn knows.
         access_log=False,
