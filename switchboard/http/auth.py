@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from models import ApiKeyScope
 from resolvers import api_keys
@@ -32,7 +32,7 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
     """Whom a request comes from, for the limit on requests without a valid key.
 
     The socket's peer, or what a trusted proxy put in X-Forwarded-For (the app

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import mimeparse
 import orjson
@@ -33,6 +33,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from models.secrets import SecretBox
 from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
+from schema import Schema
 from schema.context import GraphQLContext
 from switchboard.http import execution, persisted
 from switchboard.http.auth import Denied, Gate, client_address
@@ -193,10 +194,13 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     """
 
     websocket_adapter_class = TextWebSocketAdapter
+    # Switchboard's Schema (Strawberry's, with the known documents the direct path runs); Strawberry
+    # types it BaseSchema.
+    schema: Schema
 
     def __init__(
         self,
-        schema: Any,
+        schema: Schema,
         secrets: SecretBox,
         gate: Gate,
         policy: Policy,
@@ -298,7 +302,9 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             return self._too_large(request, len(content), media_type)
         response = Response(content, status_code=http_status(response_data, media_type), media_type=media_type)
         if response.status_code == 429:
-            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
+            # The JSON just built from a rate_limited error: an error object with its extensions.
+            errors = cast(list[dict[str, Any]], response_data["errors"])
+            response.headers["Retry-After"] = str(errors[0]["extensions"]["retryAfter"])
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> GraphQLContext | None:  # type: ignore[override]
@@ -326,8 +332,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         request.state.request_context = context
         return context
 
-    # override: Strawberry's takes Request | WebSocket and answers either; here only HTTP requests come.
-    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType:  # type: ignore[override]
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType:
         """Admit the key in connection_init's payload as the Authorization header is admitted; else close with 4403."""
         assert isinstance(context, WebSocketContext)
         token = connection_token(context.connection_params)
@@ -347,9 +352,14 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             return await authenticator.authenticate(token) is not None
 
         context.authorized = authorized
-        return UNSET
+        # Strawberry declares UNSET as Any; it is the one UnsetType instance.
+        return cast(UnsetType, UNSET)
 
-    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
+    # Ignored override check below: Strawberry's run is two overloads (a Request answers a Response, a WebSocket
+    # a WebSocket), which one method typed with their unions cannot restate.
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts.
 
         Internal, overridden: Strawberry answers them as plain text, with 405
