@@ -55,7 +55,11 @@ def create_app(*, register_tortoise: bool = True) -> Starlette:
         return Response(json.dumps({"id": str(row.id)}), media_type="application/json")
 
     async def page(request: Request) -> Response:
-        rows = await PhoneNumber.filter(organization_id=page_organization_id).order_by("-created_at", "-id").limit(PAGE_SIZE)
+        rows = (
+            await PhoneNumber.filter(organization_id=page_organization_id)
+            .order_by("-created_at", "-id")
+            .limit(PAGE_SIZE)
+        )
         agent_ids = {row.agent_id for row in rows if row.agent_id is not None}
         agents = {agent.id: agent for agent in await Agent.filter(id__in=agent_ids)} if agent_ids else {}
         nodes = []
@@ -68,7 +72,10 @@ def create_app(*, register_tortoise: bool = True) -> Starlette:
                     "name": row.name,
                     "provider": row.provider.name,
                     "createdAt": row.created_at.isoformat(),
-                    "config": {"accountSid": row.twilio_account_sid, "authTokenSet": row.twilio_auth_token_encrypted is not None},
+                    "config": {
+                        "accountSid": row.twilio_account_sid,
+                        "authTokenSet": row.twilio_auth_token_encrypted is not None,
+                    },
                     "agent": {"id": str(agent.id), "name": agent.name} if agent else None,
                 }
             )

@@ -35,7 +35,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,12 @@ def _calls(switchboard: Any, baseline: Any, key: str, page_key: str) -> dict[str
 
     def rest_create(serial: int) -> bytes:
         return json.dumps(
-            {"number": number(serial, 2), "provider": "twilio", "twilioAccountSid": TWILIO["accountSid"], "twilioAuthToken": TWILIO["authToken"]}
+            {
+                "number": number(serial, 2),
+                "provider": "twilio",
+                "twilioAccountSid": TWILIO["accountSid"],
+                "twilioAuthToken": TWILIO["authToken"],
+            }
         ).encode()
 
     page = json.dumps({"query": PAGE_QUERY}).encode()
@@ -233,7 +238,9 @@ _TOTAL = re.compile(r"^totals: (\d+)", re.M)
 def counts(directory: Path) -> dict[str, list[int]]:
     """Instructions of each labelled dump, by path, one entry per round."""
     found: dict[str, list[int]] = {}
-    for dump in sorted(directory.glob("callgrind.out*"), key=lambda p: int(p.name.rsplit(".", 1)[-1]) if p.name[-1].isdigit() else 0):
+    for dump in sorted(
+        directory.glob("callgrind.out*"), key=lambda p: int(p.name.rsplit(".", 1)[-1]) if p.name[-1].isdigit() else 0
+    ):
         text = dump.read_text(errors="replace")
         label, total = _LABEL.search(text), _TOTAL.search(text)
         if label and total and "#" in label[1]:
@@ -254,10 +261,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with database(args.postgres, workdir) as database_url:
             env = {**app_env(database_url, workdir), "SWITCHBOARD_LOG_FORMAT": "json", "PYTHONHASHSEED": "0"}
-            subprocess.run([sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, check=True, capture_output=True
+            )
             dumps = workdir / "dumps"
             dumps.mkdir()
-            valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={dumps}/callgrind.out"]
+            valgrind = [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={dumps}/callgrind.out",
+            ]
             command = [
                 *([] if args.check else valgrind),
                 sys.executable, "-m", "bench.instructions", "--inside",
@@ -280,7 +294,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"no count for {sorted(missing)}")
     return {
         "database": "postgres" if args.postgres else "sqlite",
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "requests_per_round": args.requests,
         "rounds": args.rounds,
         "instructions_per_request": {
@@ -289,7 +303,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "ratios": {
             name: {
-                "median": round(statistics.median(a / b for a, b in zip(per_request[top], per_request[bottom], strict=True)), 3),
+                "median": round(
+                    statistics.median(a / b for a, b in zip(per_request[top], per_request[bottom], strict=True)), 3
+                ),
                 "min": round(min(a / b for a, b in zip(per_request[top], per_request[bottom], strict=True)), 3),
                 "max": round(max(a / b for a, b in zip(per_request[top], per_request[bottom], strict=True)), 3),
             }
@@ -321,7 +337,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds over every path (default 3)")
     parser.add_argument("--warmup", type=int, default=30, help="requests per path before any is counted (default 30)")
     parser.add_argument("--postgres", metavar="URL", help="run on a fresh database created on this PostgreSQL server")
-    parser.add_argument("--output", type=Path, default=BENCH / "results", help="where the JSON goes (default bench/results/)")
+    parser.add_argument(
+        "--output", type=Path, default=BENCH / "results", help="where the JSON goes (default bench/results/)"
+    )
     parser.add_argument("--check", action="store_true", help="run every path without valgrind, counting nothing")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

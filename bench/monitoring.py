@@ -37,13 +37,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.run import REPO, RESULTS, SERVER_CORE, LOAD_CORE, Figure, Plan, database, free_port, pinned, wrk
+from bench.run import LOAD_CORE, REPO, RESULTS, SERVER_CORE, Figure, Plan, database, free_port, pinned, wrk
 
 NUMBERS = 1_000
 # Logs of servers that did not stop within 60 s of SIGTERM.
@@ -77,7 +77,9 @@ class Shape:
 def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """bench.run's, except that a server that does not stop in time is killed and its log's end shown."""
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -100,7 +102,7 @@ def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> It
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             RESULTS.mkdir(parents=True, exist_ok=True)
-            kept = RESULTS / f"not-stopped-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{log.name}"
+            kept = RESULTS / f"not-stopped-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{log.name}"
             shutil.copyfile(log, kept)
             NOT_STOPPED.append(str(kept))
             print(f"the server did not stop within 60 s of SIGTERM; killed; its log: {kept}", file=sys.stderr)
@@ -109,7 +111,9 @@ def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> It
 @contextmanager
 def monitoring_process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield process
     finally:
@@ -122,12 +126,16 @@ def monitoring_process(command: list[str], env: dict[str, str], log: Path) -> It
 
 
 def create_body() -> str:
-    return json.dumps({"query": CREATE_QUERY, "variables": {"input": {"number": "NUMBER", "provider": {"voximplant": {}}}}})
+    return json.dumps(
+        {"query": CREATE_QUERY, "variables": {"input": {"number": "NUMBER", "provider": {"voximplant": {}}}}}
+    )
 
 
 def pin_group(pid: int, core: str) -> None:
     """Pin a process and every process of its group (Kamailio forks its workers) to `core`."""
-    listed = subprocess.run(["ps", "-o", "pid=", "-g", str(os.getpgid(pid))], capture_output=True, text=True).stdout.split()
+    listed = subprocess.run(
+        ["ps", "-o", "pid=", "-g", str(os.getpgid(pid))], capture_output=True, text=True
+    ).stdout.split()
     for member in listed:
         subprocess.run(["taskset", "-a", "-p", "-c", core, member], capture_output=True)
 
@@ -136,7 +144,11 @@ def registration(port: int, transport: str = "UDP") -> dict[str, Any]:
     return {
         "sip": {
             "registration": {
-                "username": "alice", "password": PASSWORD, "proxy": "127.0.0.1", "port": port, "registerTransport": transport,
+                "username": "alice",
+                "password": PASSWORD,
+                "proxy": "127.0.0.1",
+                "port": port,
+                "registerTransport": transport,
             }
         }
     }
@@ -185,9 +197,13 @@ async def _latencies(port: int, count: int) -> dict[str, dict[str, float]]:
     from resolvers.verification import CheckOptions, HealthState, SipAllowlistTarget, SipRegistrationTarget, check
 
     options = CheckOptions(timeout=5, allow_local_targets=True)
-    targets = {
-        "REGISTER over UDP": SipRegistrationTarget("+16463000000", "alice", PASSWORD, "127.0.0.1", None, None, port, SipTransport.UDP),
-        "REGISTER over TCP": SipRegistrationTarget("+16463000000", "alice", PASSWORD, "127.0.0.1", None, None, port, SipTransport.TCP),
+    targets: dict[str, SipRegistrationTarget | SipAllowlistTarget] = {
+        "REGISTER over UDP": SipRegistrationTarget(
+            "+16463000000", "alice", PASSWORD, "127.0.0.1", None, None, port, SipTransport.UDP
+        ),
+        "REGISTER over TCP": SipRegistrationTarget(
+            "+16463000000", "alice", PASSWORD, "127.0.0.1", None, None, port, SipTransport.TCP
+        ),
         "OPTIONS over UDP": SipAllowlistTarget("+16463000000", "127.0.0.1", port, SipTransport.UDP),
     }
     figures = {}
@@ -231,7 +247,7 @@ def run(shape: Shape, postgres: str) -> dict[str, Any]:
         shutil.rmtree(workdir, ignore_errors=True)
     return {
         "shape": asdict(shape),
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "single_check_latency": latency,
         **throughput,
     }
@@ -253,9 +269,20 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
         # Nothing of the run leaves the machine, whatever a number's provider.
         "SWITCHBOARD_TWILIO_API_URL": "http://127.0.0.1:9",
     }
-    subprocess.run([sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, check=True, capture_output=True
+    )
     keys = asyncio.run(_keys(database_url))
-    plan = Plan("monitoring", seconds=shape.seconds, rounds=shape.rounds, connections=shape.connections, small_org_rows=0, large_org_rows=0)
+    plan = Plan(
+        "monitoring",
+        seconds=shape.seconds,
+        rounds=shape.rounds,
+        connections=shape.connections,
+        small_org_rows=0,
+        large_org_rows=0,
+        # Only bench.run's memory figure reads it; this benchmark takes none.
+        create_seconds=0,
+    )
     off_env = {**env, "SWITCHBOARD_HEALTH_INTERVAL": "0"}
     on_env = {**env, "SWITCHBOARD_HEALTH_INTERVAL": str(INTERVAL_SECONDS)}
     port = free_port()
@@ -264,7 +291,16 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
 
     with serving(command, off_env, port, workdir / "seed.log"):
         seeded = seed(url, keys["monitored"][1], shape.numbers, registrar_port)
-        wrk(f"{url}/graphql", "create.lua", plan, seconds=2, BENCH_PATH="/graphql", BENCH_BODY=create_body(), BENCH_KEY=keys["creates"][1], BENCH_FIRST="9000000")
+        wrk(
+            f"{url}/graphql",
+            "create.lua",
+            plan,
+            seconds=2,
+            BENCH_PATH="/graphql",
+            BENCH_BODY=create_body(),
+            BENCH_KEY=keys["creates"][1],
+            BENCH_FIRST="9000000",
+        )
 
     names = ("monitoring off", "monitoring on", "separate monitor process")
     figures = {name: Figure(name) for name in names}
@@ -277,22 +313,31 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
             with contextlib.ExitStack() as stack:
                 stack.enter_context(serving(command, on_env if name == "monitoring on" else off_env, port, log))
                 if name == "separate monitor process":
-                    stack.enter_context(monitoring_process(monitor_command, on_env, workdir / f"monitor-{round_number}.log"))
+                    stack.enter_context(
+                        monitoring_process(monitor_command, on_env, workdir / f"monitor-{round_number}.log")
+                    )
                 if name != "monitoring off":
                     time.sleep(INTERVAL_SECONDS + 1)  # every number claimed once: the steady state
-                since = datetime.now(timezone.utc)
+                since = datetime.now(UTC)
                 figures[name].loads.append(
                     wrk(
-                        f"{url}/graphql", "create.lua", plan, BENCH_PATH="/graphql", BENCH_BODY=create_body(),
-                        BENCH_KEY=keys["creates"][1], BENCH_FIRST=str(100_000 * (round_number + 1) + 30_000 * names.index(name)),
+                        f"{url}/graphql",
+                        "create.lua",
+                        plan,
+                        BENCH_PATH="/graphql",
+                        BENCH_BODY=create_body(),
+                        BENCH_KEY=keys["creates"][1],
+                        BENCH_FIRST=str(100_000 * (round_number + 1) + 30_000 * names.index(name)),
                     )
                 )
                 if name != "monitoring off":
                     checked[name].append(
                         sql(
                             database_url,
-                            "SELECT count(*) FROM phone_number_health WHERE organization_id = $1::uuid AND checked_at >= $2",
-                            keys["monitored"][0], since,
+                            "SELECT count(*) FROM phone_number_health"
+                            " WHERE organization_id = $1::uuid AND checked_at >= $2",
+                            keys["monitored"][0],
+                            since,
                         )
                     )
     states = sql(
@@ -320,31 +365,53 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"monitoring: {results['monitored_numbers']} numbers, {results['workers']} workers, {results['interval_seconds']} s interval, PostgreSQL"]
+    lines = [
+        f"monitoring: {results['monitored_numbers']} numbers, {results['workers']} workers, "
+        f"{results['interval_seconds']} s interval, PostgreSQL"
+    ]
     for name, figure in results["figures"].items():
-        lines.append(f"  {name:26} {figure['requests_per_second']:9.1f} creates/s  p50 {figure['p50_ms']:7.2f} ms  p99 {figure['p99_ms']:7.2f} ms  non-2xx {figure['non_2xx']}")
+        lines.append(
+            f"  {name:26} {figure['requests_per_second']:9.1f} creates/s  p50 {figure['p50_ms']:7.2f} ms  "
+            f"p99 {figure['p99_ms']:7.2f} ms  non-2xx {figure['non_2xx']}"
+        )
     ratios = results["ratios"]
     cost = (1 - ratios["create_throughput_on_vs_off"]) * 100
-    lines.append(f"  create throughput, on / off: {ratios['create_throughput_on_vs_off']:.3f} (monitoring costs {cost:.1f}%; target < 10%)")
+    lines.append(
+        f"  create throughput, on / off: {ratios['create_throughput_on_vs_off']:.3f} "
+        f"(monitoring costs {cost:.1f}%; target < 10%)"
+    )
     lines.append(f"  create p99, on / off: {ratios['create_p99_on_vs_off']:.3f}")
     lines.append(
-        f"  create throughput, separate `switchboard monitor` on core 1 / off: {ratios['create_throughput_separate_monitor_vs_off']:.3f}"
+        "  create throughput, separate `switchboard monitor` on core 1 / off: "
+        f"{ratios['create_throughput_separate_monitor_vs_off']:.3f}"
     )
-    lines.append(f"  monitored numbers checked during each timed run: {results['monitored_numbers_checked_during_each_timed_run']}")
+    lines.append(
+        "  monitored numbers checked during each timed run: "
+        f"{results['monitored_numbers_checked_during_each_timed_run']}"
+    )
     lines.append(f"  their states at the end: {results['monitored_states_at_end']}")
     if results["servers_not_stopped_within_60_s"]:
-        lines.append(f"  servers killed after not stopping within 60 s of SIGTERM: {results['servers_not_stopped_within_60_s']}")
+        lines.append(
+            f"  servers killed after not stopping within 60 s of SIGTERM: {results['servers_not_stopped_within_60_s']}"
+        )
     lines.append("single check on loopback (Kamailio), one at a time:")
     for name, figure in results["single_check_latency"].items():
-        lines.append(f"  {name:18} median {figure['median_ms']:6.2f} ms  p95 {figure['p95_ms']:6.2f} ms  ({figure['checks']} checks)")
+        lines.append(
+            f"  {name:18} median {figure['median_ms']:6.2f} ms  p95 {figure['p95_ms']:6.2f} ms  "
+            f"({figure['checks']} checks)"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.monitoring", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="a few seconds, to check the harness works; figures mean nothing")
     parser.add_argument(
-        "--postgres", metavar="URL", default=os.environ.get("TEST_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres",
+        "--smoke", action="store_true", help="a few seconds, to check the harness works; figures mean nothing"
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("TEST_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres",
         help="PostgreSQL server to create the run's database on (default TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where the JSON goes (default bench/results/)")

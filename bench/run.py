@@ -41,13 +41,18 @@ CREATE_QUERY = (
     "mutation Create($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) "
     "{ phoneNumber { id number } userErrors { field code message } } }"
 )
-LIST_QUERY = "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } edges { node { id number name provider createdAt } } } }"
+LIST_QUERY = (
+    "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } "
+    "edges { node { id number name provider createdAt } } } }"
+)
 # The first page of 100 with each number's configuration and agent: what bench/baseline.py's /page answers.
 PAGE_QUERY = (
     "query Page { phoneNumbers(first: 100) { pageInfo { hasNextPage endCursor } edges { node { id number name provider "
     "createdAt config { ... on TwilioConfig { accountSid authTokenSet } } agent { id name } } } } }"
 )
-CREATE_AGENT_QUERY = "mutation Agent($name: String!) { createAgent(input: {name: $name}) { agent { id } userErrors { code } } }"
+CREATE_AGENT_QUERY = (
+    "mutation Agent($name: String!) { createAgent(input: {name: $name}) { agent { id } userErrors { code } } }"
+)
 # The numbers of the page organization take turns among this many agents.
 PAGE_AGENTS = 10
 PAGE_FIGURES = ("page of 100: bare SELECT", "page of 100: GraphQL", "page of 100: REST list")
@@ -69,8 +74,12 @@ class Plan:
     @classmethod
     def of(cls, smoke: bool) -> Plan:
         if smoke:
-            return cls("smoke", seconds=1, rounds=1, connections=8, small_org_rows=100, large_org_rows=1_000, create_seconds=60)
-        return cls("full", seconds=8, rounds=3, connections=16, small_org_rows=100, large_org_rows=100_000, create_seconds=300)
+            return cls(
+                "smoke", seconds=1, rounds=1, connections=8, small_org_rows=100, large_org_rows=1_000, create_seconds=60
+            )
+        return cls(
+            "full", seconds=8, rounds=3, connections=16, small_org_rows=100, large_org_rows=100_000, create_seconds=300
+        )
 
 
 @dataclass
@@ -142,7 +151,9 @@ def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> It
         process.wait(timeout=60)
 
 
-def wrk(url: str, script: str, plan: Plan, *, seconds: int | None = None, connections: int | None = None, **env: str) -> Load:
+def wrk(
+    url: str, script: str, plan: Plan, *, seconds: int | None = None, connections: int | None = None, **env: str
+) -> Load:
     command = pinned(
         LOAD_CORE,
         "wrk",
@@ -259,7 +270,10 @@ async def _fill(database_url: str, organization_id: uuid.UUID, rows: int) -> int
 
 
 def seed(url: str, key: str, rows: int) -> int:
-    """Create PAGE_AGENTS agents and `rows` numbers, each with an agent, one request at a time; returns the numbers made."""
+    """Create PAGE_AGENTS agents and `rows` numbers, each with an agent, one request at a time.
+
+    Returns the numbers made.
+    """
     made = 0
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
         agents = []
@@ -275,11 +289,20 @@ def seed(url: str, key: str, rows: int) -> int:
 
 
 def create_body(number_placeholder: str = "NUMBER") -> str:
-    return json.dumps({"query": CREATE_QUERY, "variables": {"input": {"number": number_placeholder, "provider": {"twilio": TWILIO}}}})
+    return json.dumps(
+        {"query": CREATE_QUERY, "variables": {"input": {"number": number_placeholder, "provider": {"twilio": TWILIO}}}}
+    )
 
 
 def rest_body() -> str:
-    return json.dumps({"number": "NUMBER", "provider": "twilio", "twilioAccountSid": TWILIO["accountSid"], "twilioAuthToken": TWILIO["authToken"]})
+    return json.dumps(
+        {
+            "number": "NUMBER",
+            "provider": "twilio",
+            "twilioAccountSid": TWILIO["accountSid"],
+            "twilioAuthToken": TWILIO["authToken"],
+        }
+    )
 
 
 def run(plan: Plan, postgres: str | None) -> dict[str, Any]:
@@ -315,42 +338,107 @@ def app_env(database_url: str, workdir: Path) -> dict[str, str]:
 
 def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict[str, Any]:
     env = app_env(database_url, workdir)
-    subprocess.run([sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, check=True, capture_output=True
+    )
     orgs = asyncio.run(_organizations(database_url))
 
     base_port, app_port = free_port(), free_port()
     baseline_command = pinned(
-        SERVER_CORE, sys.executable, "-m", "uvicorn", "bench.baseline:create_app", "--factory", "--port", str(base_port),
-        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        SERVER_CORE,
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.baseline:create_app",
+        "--factory",
+        "--port",
+        str(base_port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     )
     app_command = pinned(SERVER_CORE, sys.executable, "-m", "switchboard.cli", "serve", "--port", str(app_port))
-    base_env = {**env, "BENCH_ORGANIZATION_ID": str(orgs["baseline"][0]), "BENCH_PAGE_ORGANIZATION_ID": str(orgs["small"][0])}
-    figures = {name: Figure(name) for name in ("baseline insert", "GraphQL create", "REST create", "generator ceiling (/healthz)")}
+    base_env = {
+        **env,
+        "BENCH_ORGANIZATION_ID": str(orgs["baseline"][0]),
+        "BENCH_PAGE_ORGANIZATION_ID": str(orgs["small"][0]),
+    }
+    figures = {
+        name: Figure(name)
+        for name in ("baseline insert", "GraphQL create", "REST create", "generator ceiling (/healthz)")
+    }
     pages = {name: Figure(name) for name in PAGE_FIGURES}
     results: dict[str, Any] = {}
 
-    with serving(baseline_command, base_env, base_port, workdir / "baseline.log"), serving(
-        app_command, env, app_port, workdir / "switchboard.log"
-    ) as app:
+    with (
+        serving(baseline_command, base_env, base_port, workdir / "baseline.log"),
+        serving(app_command, env, app_port, workdir / "switchboard.log") as app,
+    ):
         base_url, app_url = f"http://127.0.0.1:{base_port}", f"http://127.0.0.1:{app_port}"
         # Warm both up (imports, caches, connections) before anything counts.
-        wrk(f"{base_url}/insert", "create.lua", plan, seconds=1, BENCH_PATH="/insert", BENCH_BODY=create_body(), BENCH_FIRST="5000000")
-        wrk(f"{app_url}/graphql", "create.lua", plan, seconds=1, BENCH_PATH="/graphql", BENCH_BODY=create_body(), BENCH_KEY=orgs["creates"][1], BENCH_FIRST="5000000")
+        wrk(
+            f"{base_url}/insert",
+            "create.lua",
+            plan,
+            seconds=1,
+            BENCH_PATH="/insert",
+            BENCH_BODY=create_body(),
+            BENCH_FIRST="5000000",
+        )
+        wrk(
+            f"{app_url}/graphql",
+            "create.lua",
+            plan,
+            seconds=1,
+            BENCH_PATH="/graphql",
+            BENCH_BODY=create_body(),
+            BENCH_KEY=orgs["creates"][1],
+            BENCH_FIRST="5000000",
+        )
 
         rows_before = asyncio.run(_count_rows(database_url, orgs["creates"][0]))
         offset = 0
         for _ in range(plan.rounds):
             offset += 100_000
             figures["baseline insert"].loads.append(
-                wrk(f"{base_url}/insert", "create.lua", plan, BENCH_PATH="/insert", BENCH_BODY=create_body(), BENCH_FIRST=str(offset))
+                wrk(
+                    f"{base_url}/insert",
+                    "create.lua",
+                    plan,
+                    BENCH_PATH="/insert",
+                    BENCH_BODY=create_body(),
+                    BENCH_FIRST=str(offset),
+                )
             )
             figures["GraphQL create"].loads.append(
-                wrk(f"{app_url}/graphql", "create.lua", plan, BENCH_PATH="/graphql", BENCH_BODY=create_body(), BENCH_KEY=orgs["creates"][1], BENCH_FIRST=str(offset))
+                wrk(
+                    f"{app_url}/graphql",
+                    "create.lua",
+                    plan,
+                    BENCH_PATH="/graphql",
+                    BENCH_BODY=create_body(),
+                    BENCH_KEY=orgs["creates"][1],
+                    BENCH_FIRST=str(offset),
+                )
             )
             figures["REST create"].loads.append(
-                wrk(f"{app_url}/v1/phone-numbers", "create.lua", plan, BENCH_PATH="/v1/phone-numbers", BENCH_BODY=rest_body(), BENCH_KEY=orgs["creates"][1], BENCH_FIRST=str(offset + 50_000))
+                wrk(
+                    f"{app_url}/v1/phone-numbers",
+                    "create.lua",
+                    plan,
+                    BENCH_PATH="/v1/phone-numbers",
+                    BENCH_BODY=rest_body(),
+                    BENCH_KEY=orgs["creates"][1],
+                    BENCH_FIRST=str(offset + 50_000),
+                )
             )
-            figures["generator ceiling (/healthz)"].loads.append(wrk(f"{app_url}/healthz", "post.lua", plan, BENCH_PATH="/healthz"))
+            figures["generator ceiling (/healthz)"].loads.append(
+                wrk(f"{app_url}/healthz", "post.lua", plan, BENCH_PATH="/healthz")
+            )
 
         created = asyncio.run(_count_rows(database_url, orgs["creates"][0])) - rows_before
         answered = sum(load.requests for name in ("GraphQL create", "REST create") for load in figures[name].loads)
@@ -364,11 +452,28 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
             "page of 100: REST list": (f"{app_url}/v1/phone-numbers?limit=100", "/v1/phone-numbers?limit=100", ""),
         }
         for url, path, body in page_loads.values():  # warm-up
-            wrk(url, "post.lua", plan, seconds=1, connections=4, BENCH_PATH=path, BENCH_BODY=body, BENCH_KEY=orgs["small"][1])
+            wrk(
+                url,
+                "post.lua",
+                plan,
+                seconds=1,
+                connections=4,
+                BENCH_PATH=path,
+                BENCH_BODY=body,
+                BENCH_KEY=orgs["small"][1],
+            )
         for _ in range(plan.rounds):
             for name, (url, path, body) in page_loads.items():
                 pages[name].loads.append(
-                    wrk(url, "post.lua", plan, connections=4, BENCH_PATH=path, BENCH_BODY=body, BENCH_KEY=orgs["small"][1])
+                    wrk(
+                        url,
+                        "post.lua",
+                        plan,
+                        connections=4,
+                        BENCH_PATH=path,
+                        BENCH_BODY=body,
+                        BENCH_KEY=orgs["small"][1],
+                    )
                 )
 
         # Memory over the large organization's creates, after everything above warmed the process.
@@ -378,7 +483,16 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         deadline = time.monotonic() + plan.create_seconds
         while large_rows < plan.large_org_rows and (burst == 0 or time.monotonic() < deadline):
             burst += 1
-            wrk(f"{app_url}/graphql", "create.lua", plan, seconds=5, BENCH_PATH="/graphql", BENCH_BODY=create_body(), BENCH_KEY=orgs["large"][1], BENCH_FIRST=str(burst * 50_000))
+            wrk(
+                f"{app_url}/graphql",
+                "create.lua",
+                plan,
+                seconds=5,
+                BENCH_PATH="/graphql",
+                BENCH_BODY=create_body(),
+                BENCH_KEY=orgs["large"][1],
+                BENCH_FIRST=str(burst * 50_000),
+            )
             large_rows = asyncio.run(_count_rows(database_url, orgs["large"][0]))
         after = resident_mb(app.pid)
         api_creates = large_rows
@@ -393,7 +507,15 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         for _ in range(plan.rounds + 2):
             for figure, key in ((small_list, orgs["small"][1]), (large_list, orgs["large"][1])):
                 figure.loads.append(
-                    wrk(f"{app_url}/graphql", "post.lua", plan, connections=4, BENCH_PATH="/graphql", BENCH_BODY=list_body, BENCH_KEY=key)
+                    wrk(
+                        f"{app_url}/graphql",
+                        "post.lua",
+                        plan,
+                        connections=4,
+                        BENCH_PATH="/graphql",
+                        BENCH_BODY=list_body,
+                        BENCH_KEY=key,
+                    )
                 )
 
     baseline, graphql, rest = figures["baseline insert"], figures["GraphQL create"], figures["REST create"]
@@ -412,14 +534,22 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         },
         "ratios": {
             "graphql_create_throughput_vs_baseline": round(graphql.rps / baseline.rps, 3),
-            "graphql_create_p99_vs_baseline": round(graphql.percentile_ms("p99_us") / baseline.percentile_ms("p99_us"), 3),
+            "graphql_create_p99_vs_baseline": round(
+                graphql.percentile_ms("p99_us") / baseline.percentile_ms("p99_us"), 3
+            ),
             "rest_create_throughput_vs_baseline": round(rest.rps / baseline.rps, 3),
             "rest_create_p99_vs_baseline": round(rest.percentile_ms("p99_us") / baseline.percentile_ms("p99_us"), 3),
-            "first_page_p50_large_vs_small": round(large_list.percentile_ms("p50_us") / small_list.percentile_ms("p50_us"), 3),
+            "first_page_p50_large_vs_small": round(
+                large_list.percentile_ms("p50_us") / small_list.percentile_ms("p50_us"), 3
+            ),
             "first_page_throughput_small_vs_large": round(small_list.rps / large_list.rps, 3),
             "generator_ceiling_vs_graphql_create": round(figures["generator ceiling (/healthz)"].rps / graphql.rps, 1),
-            "graphql_page_throughput_vs_select": round(pages["page of 100: GraphQL"].rps / pages["page of 100: bare SELECT"].rps, 3),
-            "rest_page_throughput_vs_select": round(pages["page of 100: REST list"].rps / pages["page of 100: bare SELECT"].rps, 3),
+            "graphql_page_throughput_vs_select": round(
+                pages["page of 100: GraphQL"].rps / pages["page of 100: bare SELECT"].rps, 3
+            ),
+            "rest_page_throughput_vs_select": round(
+                pages["page of 100: REST list"].rps / pages["page of 100: bare SELECT"].rps, 3
+            ),
         },
         # Each ratio round by round (the rounds alternate their phases): the lowest and highest.
         "ratio_spread": {
@@ -427,8 +557,12 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
             "graphql_create_p99_vs_baseline": spread(graphql, baseline, "p99_us"),
             "rest_create_throughput_vs_baseline": spread(rest, baseline, "rps"),
             "rest_create_p99_vs_baseline": spread(rest, baseline, "p99_us"),
-            "graphql_page_throughput_vs_select": spread(pages["page of 100: GraphQL"], pages["page of 100: bare SELECT"], "rps"),
-            "rest_page_throughput_vs_select": spread(pages["page of 100: REST list"], pages["page of 100: bare SELECT"], "rps"),
+            "graphql_page_throughput_vs_select": spread(
+                pages["page of 100: GraphQL"], pages["page of 100: bare SELECT"], "rps"
+            ),
+            "rest_page_throughput_vs_select": spread(
+                pages["page of 100: REST list"], pages["page of 100: bare SELECT"], "rps"
+            ),
         },
         "memory": {
             "creates": api_creates,
@@ -507,9 +641,13 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="a few seconds, to check the harness works; figures mean nothing")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few seconds, to check the harness works; figures mean nothing"
+    )
     parser.add_argument("--postgres", metavar="URL", help="run on a fresh database created on this PostgreSQL server")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where the JSON and PNG go (default bench/results/)")
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help="where the JSON and PNG go (default bench/results/)"
+    )
     args = parser.parse_args(argv)
 
     results = run(Plan.of(args.smoke), args.postgres)

@@ -98,7 +98,11 @@ async def delete_agent(ctx: RequestContext, agent_id: str) -> DeleteResult:
         if agent is None:
             return DeleteResult(None, [_not_found(agent_id)])
         # Locked too, so each event's version is the one its number is untied from.
-        tied = await PhoneNumber.filter(organization_id=ctx.organization_id, agent_id=parsed).select_for_update().only("id", "version")
+        tied = (
+            await PhoneNumber.filter(organization_id=ctx.organization_id, agent_id=parsed)
+            .select_for_update()
+            .only("id", "version")
+        )
         # Untied here rather than by the foreign key's ON DELETE SET NULL, which
         # would change the numbers without a new version.
         await PhoneNumber.filter(organization_id=ctx.organization_id, agent_id=parsed).update(

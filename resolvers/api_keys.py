@@ -144,7 +144,11 @@ async def issue_key(
 
 
 async def _create(
-    organization_id: uuid.UUID, data: CreateApiKeyInput, connection: BaseDBAsyncClient, actor: audit.Actor, request_id: str | None
+    organization_id: uuid.UUID,
+    data: CreateApiKeyInput,
+    connection: BaseDBAsyncClient,
+    actor: audit.Actor,
+    request_id: str | None,
 ) -> tuple[ApiKey, str]:
     secret = KEY_PREFIX + secrets.token_urlsafe(KEY_RANDOM_BYTES)
     row = await ApiKey.create(
@@ -157,7 +161,14 @@ async def _create(
         using_db=connection,
     )
     changes = audit.diff(None, audit.api_key_fields(row))
-    await audit.record(actor, organization_id, AuditAction.API_KEY_CREATED, [(row.id, changes)], request_id=request_id, connection=connection)
+    await audit.record(
+        actor,
+        organization_id,
+        AuditAction.API_KEY_CREATED,
+        [(row.id, changes)],
+        request_id=request_id,
+        connection=connection,
+    )
     return row, secret
 
 
@@ -206,7 +217,9 @@ async def revoke_key_by_id(key_id: uuid.UUID) -> ApiKeyResult:
 def _already_revoked(row: ApiKey) -> UserError | None:
     if row.revoked_at is None:
         return None
-    return UserError(("id",), f"This API key was already revoked, at {row.revoked_at.isoformat()}", ErrorCode.ALREADY_REVOKED)
+    return UserError(
+        ("id",), f"This API key was already revoked, at {row.revoked_at.isoformat()}", ErrorCode.ALREADY_REVOKED
+    )
 
 
 async def _last_admin_key(row: ApiKey, now: datetime, connection: BaseDBAsyncClient) -> UserError | None:
@@ -228,12 +241,21 @@ async def _last_admin_key(row: ApiKey, now: datetime, connection: BaseDBAsyncCli
     )
 
 
-async def _revoke(row: ApiKey, now: datetime, connection: BaseDBAsyncClient, actor: audit.Actor, request_id: str | None) -> None:
+async def _revoke(
+    row: ApiKey, now: datetime, connection: BaseDBAsyncClient, actor: audit.Actor, request_id: str | None
+) -> None:
     before = audit.api_key_fields(row)
     await ApiKey.filter(id=row.id).using_db(connection).update(revoked_at=now)
     row.revoked_at = now
     changes = audit.diff(before, audit.api_key_fields(row))
-    await audit.record(actor, row.organization_id, AuditAction.API_KEY_REVOKED, [(row.id, changes)], request_id=request_id, connection=connection)
+    await audit.record(
+        actor,
+        row.organization_id,
+        AuditAction.API_KEY_REVOKED,
+        [(row.id, changes)],
+        request_id=request_id,
+        connection=connection,
+    )
     if connection.capabilities.dialect == "postgres":
         # Delivered to every listening worker when this transaction commits, and only then.
         await connection.execute_query("SELECT pg_notify($1, $2)", [CHANGES_CHANNEL, str(row.id)])
@@ -248,7 +270,12 @@ async def list_api_keys(ctx: RequestContext, first: int, position: Position | No
 
 async def list_api_keys_by_offset(ctx: RequestContext, limit: int, offset: int) -> list[ApiKey]:
     """Offset pages, as the REST API's other list pages."""
-    return await ApiKey.filter(organization_id=ctx.organization_id).order_by("-created_at", "-id").offset(offset).limit(limit)
+    return (
+        await ApiKey.filter(organization_id=ctx.organization_id)
+        .order_by("-created_at", "-id")
+        .offset(offset)
+        .limit(limit)
+    )
 
 
 async def count_api_keys(ctx: RequestContext) -> int:

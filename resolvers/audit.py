@@ -319,7 +319,9 @@ def _moment(argument: str, value: datetime | None) -> datetime | None:
         # In UTC, as every event is stored: SQLite compares times as text.
         return value.astimezone(UTC)
     except OverflowError:
-        raise InvalidArgument(argument, f"{argument} is out of range: it falls outside the years 1 to 9999 in UTC") from None
+        raise InvalidArgument(
+            argument, f"{argument} is out of range: it falls outside the years 1 to 9999 in UTC"
+        ) from None
 
 
 def list_query(ctx: RequestContext, where: AuditEventFilter, position: Position | None) -> QuerySet[AuditEvent]:

@@ -28,8 +28,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pypika_tortoise import Order, Table
 from pypika_tortoise.analytics import RowNumber
+from pypika_tortoise.enums import Order
+from pypika_tortoise.queries import Table
 from tortoise import BaseDBAsyncClient, connections
 from tortoise.transactions import in_transaction
 
@@ -119,7 +120,11 @@ async def record_check(
 
 
 async def _record(
-    number: PhoneNumber, result: CheckResult, hysteresis: Hysteresis | None, at: datetime | None, connection: BaseDBAsyncClient
+    number: PhoneNumber,
+    result: CheckResult,
+    hysteresis: Hysteresis | None,
+    at: datetime | None,
+    connection: BaseDBAsyncClient,
 ) -> Recorded:
     at = at or now()
     health = await locked_health(number, connection)
@@ -128,9 +133,12 @@ async def _record(
         await event.save(using_db=connection)
         if notifies(connection):
             await announce(event, connection)
-    # By filter, not health.save(): Tortoise's SQLite client can't bind the UUID of a one-to-one primary key in save's WHERE.
-    await PhoneNumberHealth.filter(phone_number_id=number.id).using_db(connection).update(
-        **{name: getattr(health, name) for name in _RESULT_FIELDS}
+    # By filter, not health.save(): Tortoise's SQLite client can't bind the UUID of a one-to-one
+    # primary key in save's WHERE.
+    await (
+        PhoneNumberHealth.filter(phone_number_id=number.id)
+        .using_db(connection)
+        .update(**{name: getattr(health, name) for name in _RESULT_FIELDS})
     )
     return Recorded(health, event)
 
@@ -176,7 +184,9 @@ _UPDATE_BATCH = """
 UPDATE phone_number_health AS h SET
   state = v.state, detail = v.detail, sip_status_code = v.sip_status_code, latency_ms = v.latency_ms,
   checked_at = v.checked_at, since = v.since, failures = v.failures, successes = v.successes, lease_until = NULL
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::int[], $9::int[])
+FROM unnest(
+    $1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::int[], $9::int[]
+  )
   AS v(id, state, detail, sip_status_code, latency_ms, checked_at, since, failures, successes)
 WHERE h.phone_number_id = v.id
 """
@@ -200,10 +210,18 @@ async def record_monitored_checks(
             for number, result in results:
                 if await PhoneNumberHealth.filter(phone_number_id=number.id).using_db(connection).exists():
                     recorded.append(await _record(number, result, hysteresis, at, connection))
-                    await PhoneNumberHealth.filter(phone_number_id=number.id).using_db(connection).update(lease_until=None)
+                    await (
+                        PhoneNumberHealth.filter(phone_number_id=number.id)
+                        .using_db(connection)
+                        .update(lease_until=None)
+                    )
         else:
             ids = [number.id for number, _ in results]
-            rows = await PhoneNumberHealth.filter(phone_number_id__in=ids).using_db(connection).select_for_update(no_key=True)
+            rows = (
+                await PhoneNumberHealth.filter(phone_number_id__in=ids)
+                .using_db(connection)
+                .select_for_update(no_key=True)
+            )
             by_id = {row.phone_number_id: row for row in rows}
             events = []
             for number, result in results:
@@ -217,7 +235,8 @@ async def record_monitored_checks(
             if events:
                 await PhoneNumberHealthEvent.bulk_create(events, using_db=connection)
                 await connection.execute_query(
-                    "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n", [HEALTH_CHANNEL, [notification(e) for e in events]]
+                    "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
+                    [HEALTH_CHANNEL, [notification(e) for e in events]],
                 )
             if recorded:
                 healths = [r.health for r in recorded]
@@ -299,8 +318,13 @@ def unsaved_health(number_id: uuid.UUID, organization_id: uuid.UUID, result: Che
     )
 
 
-async def store_check(ctx: RequestContext, number: PhoneNumber, result: CheckResult, connection: BaseDBAsyncClient) -> Recorded:
-    """record_check for a request: the audit log gets PHONE_NUMBER_VERIFIED when the state changed, in the same transaction."""
+async def store_check(
+    ctx: RequestContext, number: PhoneNumber, result: CheckResult, connection: BaseDBAsyncClient
+) -> Recorded:
+    """record_check for a request.
+
+    The audit log gets PHONE_NUMBER_VERIFIED when the state changed, in the same transaction.
+    """
     recorded = await record_check(number, result, hysteresis=None, connection=connection)
     if recorded.event is not None:
         before = {"health": _state_name(recorded.event.from_state)}
@@ -320,8 +344,19 @@ async def clear_health(number_id: uuid.UUID, connection: BaseDBAsyncClient) -> N
 
     Events stay: they are the history. The next check's event starts from null.
     """
-    await PhoneNumberHealth.filter(phone_number_id=number_id).using_db(connection).update(
-        state=None, detail=None, sip_status_code=None, latency_ms=None, checked_at=None, since=None, failures=0, successes=0
+    await (
+        PhoneNumberHealth.filter(phone_number_id=number_id)
+        .using_db(connection)
+        .update(
+            state=None,
+            detail=None,
+            sip_status_code=None,
+            latency_ms=None,
+            checked_at=None,
+            since=None,
+            failures=0,
+            successes=0,
+        )
     )
 
 

@@ -24,7 +24,8 @@ from tortoise.transactions import in_transaction
 
 from models import PhoneNumber
 from models.secrets import SecretBox, SecretDecryptionError
-from resolvers.phone_numbers import SECRET_COLUMNS, secret_context
+from resolvers.phone_numbers import secret_context
+from resolvers.providers import SECRET_COLUMNS
 
 DEFAULT_BATCH_SIZE = 100
 # How many unrotated secrets a failed rotation names; it counts them all.
@@ -77,7 +78,9 @@ async def unrotated_secrets(box: SecretBox, *, listed: int = UNROTATED_LISTED) -
     total = 0
     first: list[tuple[uuid.UUID, str]] = []
     for column in SECRET_COLUMNS.values():
-        stale = PhoneNumber.filter(**{f"{column}__isnull": False}).exclude(**{f"{column}__startswith": box.primary_prefix})
+        stale = PhoneNumber.filter(**{f"{column}__isnull": False}).exclude(
+            **{f"{column}__startswith": box.primary_prefix}
+        )
         total += await stale.count()
         ids = await stale.order_by("id").limit(listed).values_list("id", flat=True)
         first += [(uuid.UUID(str(row_id)), column) for row_id in ids]

@@ -73,8 +73,10 @@ async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: ti
             )
             ids = await due.values_list("phone_number_id", flat=True)
             if ids:
-                await PhoneNumberHealth.filter(phone_number_id__in=ids).using_db(connection).update(
-                    next_check_at=now + interval, lease_until=now + lease
+                await (
+                    PhoneNumberHealth.filter(phone_number_id__in=ids)
+                    .using_db(connection)
+                    .update(next_check_at=now + interval, lease_until=now + lease)
                 )
         if not ids:
             return []

@@ -38,5 +38,7 @@ async def owned_by_id(ctx: RequestContext, ids: Collection[uuid.UUID]) -> dict[u
     for model in (PhoneNumber, Agent):
         wanted = [id for id in ids if id not in found]
         if wanted:
-            found.update((row.id, row) for row in await model.filter(organization_id=ctx.organization_id, id__in=wanted))
+            found.update(
+                (row.id, row) for row in await model.filter(organization_id=ctx.organization_id, id__in=wanted)
+            )
     return found

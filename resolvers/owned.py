@@ -66,7 +66,9 @@ def supports_row_locks() -> bool:
 
 async def at_limit(model: type[Model], ctx: RequestContext, limit: int) -> bool:
     """Whether the organization has `limit` or more rows of `model`; reads at most `limit` index entries."""
-    beyond = await model.filter(organization_id=ctx.organization_id).offset(limit - 1).limit(1).values_list("id", flat=True)
+    beyond = (
+        await model.filter(organization_id=ctx.organization_id).offset(limit - 1).limit(1).values_list("id", flat=True)
+    )
     return bool(beyond)
 
 

@@ -83,7 +83,8 @@ Listed = Any
 def sort_time(row: Listed) -> datetime:
     """The time a list orders its rows by: when they were created, or for events that record a moment, that moment."""
     created_at = getattr(row, "created_at", None)
-    return created_at if created_at is not None else row.at
+    moment: datetime = created_at if created_at is not None else row.at
+    return moment
 
 
 def encode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, row: Listed) -> str:
@@ -113,7 +114,9 @@ def decode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, cursor: str | Non
 
 def _body(kind: str, created_at: datetime, row_id: uuid.UUID) -> bytes:
     name = kind.encode("ascii")
-    return bytes([_CURSOR_FORMAT, len(name)]) + name + _POSITION.pack((created_at - _EPOCH) // _MICROSECOND, row_id.bytes)
+    return (
+        bytes([_CURSOR_FORMAT, len(name)]) + name + _POSITION.pack((created_at - _EPOCH) // _MICROSECOND, row_id.bytes)
+    )
 
 
 def _unbase64(text: str) -> bytes:

@@ -181,7 +181,8 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
     if (errors or data.dry_run) and number is not None and await _number_taken(ctx, number):
         _add_taken(errors, number)
-    if errors:
+    # A number of None always came with an error; testing it too tells the type checker it is a str below.
+    if errors or number is None:
         return PhoneNumberResult(None, errors.items)
 
     values = dict(number=number, name=name, agent_id=agent_id, metadata=metadata, **columns)
@@ -258,7 +259,10 @@ async def _refused_write(ctx: RequestContext, row_id: uuid.UUID, values: dict[st
     agent_id, number = values.get("agent_id"), values.get("number")
     if agent_id is not None and not await Agent.filter(id=agent_id, organization_id=ctx.organization_id).exists():
         errors.append(_agent_not_found(str(agent_id)))
-    if number is not None and await PhoneNumber.filter(organization_id=ctx.organization_id, number=number).exclude(id=row_id).exists():
+    if (
+        number is not None
+        and await PhoneNumber.filter(organization_id=ctx.organization_id, number=number).exclude(id=row_id).exists()
+    ):
         errors.append(_taken(number))
     return errors
 
@@ -370,7 +374,13 @@ def _idempotency_key(errors: Errors, value: Any) -> str | None:
     if value is None:
         return None
     return rules.text(
-        errors, ("idempotencyKey",), value, label="Idempotency key", max_length=IDEMPOTENCY_KEY_MAX_LENGTH, required=False, strip=False
+        errors,
+        ("idempotencyKey",),
+        value,
+        label="Idempotency key",
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
+        required=False,
+        strip=False,
     )
 
 
@@ -413,7 +423,9 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
         checked = None
         if data.verify:
             # The configuration the write leaves; checked once, however often the write is retried.
-            target = target_for_configuration(changes.get("number") or row.number, changes, current=row, box=ctx.secrets)
+            target = target_for_configuration(
+                changes.get("number") or row.number, changes, current=row, box=ctx.secrets
+            )
             if target not in checks:
                 checks[target] = await health.run_check(ctx, target)
             checked = checks[target]
@@ -443,9 +455,8 @@ def reconfigures(row: PhoneNumber, changes: dict[str, Any]) -> bool:
     for column, value in changes.items():
         if column in SECRET_COLUMNS:
             return True
-        if column in CONFIG_COLUMNS or column in ("number", "provider", "sip_mode"):
-            if getattr(row, column) != value:
-                return True
+        if (column in CONFIG_COLUMNS or column in ("number", "provider", "sip_mode")) and getattr(row, column) != value:
+            return True
     return False
 
 
@@ -454,7 +465,9 @@ def configuration(row: PhoneNumber) -> tuple[Any, ...]:
     return (row.number, row.provider, row.sip_mode, *(getattr(row, SECRET_COLUMNS.get(c, c)) for c in CONFIG_COLUMNS))
 
 
-async def _changes(ctx: RequestContext, data: UpdatePhoneNumberInput, row: PhoneNumber) -> tuple[Errors, dict[str, Any]]:
+async def _changes(
+    ctx: RequestContext, data: UpdatePhoneNumberInput, row: PhoneNumber
+) -> tuple[Errors, dict[str, Any]]:
     errors = Errors()
     changes: dict[str, Any] = {}
     if data.number is not OMITTED:
@@ -501,9 +514,9 @@ async def _write_unless_changed(
     before = audit_fields(row)
     try:
         async with in_transaction() as connection:
-            written = await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).update(
-                **sealed, version=row.version + 1, updated_at=now
-            )
+            written = await PhoneNumber.filter(
+                id=row.id, organization_id=ctx.organization_id, version=row.version
+            ).update(**sealed, version=row.version + 1, updated_at=now)
             if written:
                 after = audit_fields(_changed(row, sealed, now))
                 await audit.record_change(ctx, AuditAction.PHONE_NUMBER_UPDATED, row.id, before, after)
@@ -545,7 +558,8 @@ async def verify_phone_number(ctx: RequestContext, phone_number_id: str) -> Veri
 def _changed_while_checked(phone_number_id: uuid.UUID) -> UserError:
     return UserError(
         ("id",),
-        f"Phone number {phone_number_id}'s provider configuration changed while it was being checked; nothing was stored: verify it again",
+        f"Phone number {phone_number_id}'s provider configuration changed while it was being checked; "
+        "nothing was stored: verify it again",
         ErrorCode.CONFLICT,
     )
 
@@ -561,7 +575,9 @@ async def delete_phone_number(
         if expected_versions is not None and row.version not in expected_versions:
             return DeleteResult(None, [version_conflict(row, expected_versions)])
         async with in_transaction():
-            deleted = await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).delete()
+            deleted = await PhoneNumber.filter(
+                id=row.id, organization_id=ctx.organization_id, version=row.version
+            ).delete()
             if deleted:
                 await audit.record_change(ctx, AuditAction.PHONE_NUMBER_DELETED, row.id, audit_fields(row), None)
         if deleted:
@@ -730,7 +746,9 @@ def version_conflict(row: PhoneNumber, expected_versions: frozenset[int]) -> Use
     """The number is at none of the versions the client named (REST's If-Match may name none)."""
     named = " or ".join(str(v) for v in sorted(expected_versions))
     at = f"at version {row.version}, not {named}" if named else f"at version {row.version}"
-    return UserError(("expectedVersion",), f"Phone number {row.id} is {at}: read it again, then retry", ErrorCode.CONFLICT)
+    return UserError(
+        ("expectedVersion",), f"Phone number {row.id} is {at}: read it again, then retry", ErrorCode.CONFLICT
+    )
 
 
 def _busy(phone_number_id: str) -> UserError:

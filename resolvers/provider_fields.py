@@ -36,7 +36,9 @@ HOST_RULES = (
     "Not localhost nor a loopback, link-local, multicast or other local address (private ranges are fine). "
     "Stored lower case, without the final dot, internationalised names as IDNA A-labels, IPv4-mapped IPv6 as IPv4."
 )
-CREDENTIAL_RULES = "No control characters (tab and line breaks included), line separators, bidi controls or invisible characters."
+CREDENTIAL_RULES = (
+    "No control characters (tab and line breaks included), line separators, bidi controls or invisible characters."
+)
 
 
 @dataclass(frozen=True)
@@ -90,17 +92,28 @@ class ConfigField:
 
     def check(self, errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
         """The value to store, or None (with the reason added to `errors`)."""
-        length = self.max_length or 0
-        common = {"label": self.label, "max_length": length}
+        label, length = self.label, self.max_length or 0
         match self.kind:
             case Kind.TEXT:
-                return rules.text(errors, path, value, **common, required=self.required)
+                return rules.text(errors, path, value, label=label, max_length=length, required=self.required)
             case Kind.CREDENTIAL | Kind.SECRET:
-                return rules.credential(errors, path, value, **common, required=self.required, strip=not self.secret)
+                return rules.credential(
+                    errors, path, value, label=label, max_length=length, required=self.required, strip=not self.secret
+                )
             case Kind.HOST:
-                return rules.host(errors, path, value, **common, required=self.required, allow_local=policy.allow_local_targets)
+                return rules.host(
+                    errors,
+                    path,
+                    value,
+                    label=label,
+                    max_length=length,
+                    required=self.required,
+                    allow_local=policy.allow_local_targets,
+                )
             case Kind.IP:
-                return rules.ip_address(errors, path, value, **common, allow_local=policy.allow_local_targets)
+                return rules.ip_address(
+                    errors, path, value, label=label, max_length=length, allow_local=policy.allow_local_targets
+                )
             case Kind.PORT:
                 return rules.port(errors, path, value, label=self.label)
             case Kind.TRANSPORT:
@@ -113,7 +126,9 @@ class ConfigField:
 
 
 def _account_sid(errors: Errors, path: FieldPath, value: Any, field: ConfigField) -> str | None:
-    checked = rules.text(errors, path, value, label=field.label, max_length=field.max_length or 0, required=field.required)
+    checked = rules.text(
+        errors, path, value, label=field.label, max_length=field.max_length or 0, required=field.required
+    )
     if checked is not None and not rules.TWILIO_ACCOUNT_SID.match(checked):
         errors.add(
             path,
@@ -125,7 +140,9 @@ def _account_sid(errors: Errors, path: FieldPath, value: Any, field: ConfigField
 
 
 def _uuid_reference(errors: Errors, path: FieldPath, value: Any, field: ConfigField) -> str | None:
-    checked = rules.text(errors, path, value, label=field.label, max_length=field.max_length or 0, required=field.required)
+    checked = rules.text(
+        errors, path, value, label=field.label, max_length=field.max_length or 0, required=field.required
+    )
     if checked is None:
         return None
     parsed = rules.parse_uuid(checked)

@@ -62,7 +62,11 @@ class JambonzConfigInput:
 
 
 ProviderConfigInput = (
-    TwilioConfigInput | SipRegistrationConfigInput | SipIpAllowlistConfigInput | VoximplantConfigInput | JambonzConfigInput
+    TwilioConfigInput
+    | SipRegistrationConfigInput
+    | SipIpAllowlistConfigInput
+    | VoximplantConfigInput
+    | JambonzConfigInput
 )
 
 
@@ -133,7 +137,8 @@ SIP_REGISTRATION = ProviderSpec(
             Kind.SECRET,
             required=True,
             max_length=128,
-            description="At most {max_length} characters; spaces are kept. Stored encrypted, never returned. {credential}",
+            description="At most {max_length} characters; spaces are kept. Stored encrypted, never returned. "
+            "{credential}",
             rest_description="{required} Stored encrypted; never returned.",
         ),
         ConfigField(
@@ -157,8 +162,8 @@ SIP_REGISTRATION = ProviderSpec(
             max_length=100,
             description="Optional SIP outbound proxy, used when SIP traffic must route through a proxy "
             "instead of directly to the registrar. {host}",
-            rest_description="Optional SIP outbound proxy. Used when SIP traffic needs to route through a proxy instead "
-            "of directly to the host. Only used in registration mode.",
+            rest_description="Optional SIP outbound proxy. Used when SIP traffic needs to route through a proxy "
+            "instead of directly to the host. Only used in registration mode.",
         ),
         ConfigField(
             "auth_user",
@@ -198,8 +203,9 @@ SIP_IP_ALLOWLIST = ProviderSpec(
             Kind.IP,
             required=True,
             max_length=255,
-            description="IPv4 or IPv6 address of your PBX/SBC, without an IPv6 zone ID. At most {max_length} characters. "
-            "Not a loopback, link-local, multicast or other local address (private ranges are fine). "
+            description="IPv4 or IPv6 address of your PBX/SBC, without an IPv6 zone ID. "
+            "At most {max_length} characters. Not a loopback, link-local, multicast or other local address "
+            "(private ranges are fine). "
             "Stored compressed and lower case, IPv4-mapped IPv6 as IPv4.",
             rest_description="IP address (IPv4 or IPv6) of your PBX/SBC. {required}",
         ),

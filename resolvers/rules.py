@@ -142,7 +142,14 @@ def label_text(errors: Errors, path: FieldPath, value: str | None, *, label: str
 
 
 def credential(
-    errors: Errors, path: FieldPath, value: str | None, *, label: str, max_length: int, required: bool, strip: bool = True
+    errors: Errors,
+    path: FieldPath,
+    value: str | None,
+    *,
+    label: str,
+    max_length: int,
+    required: bool,
+    strip: bool = True,
 ) -> str | None:
     """A username, password or token: text without control, line-breaking, bidi or invisible characters.
 
@@ -236,20 +243,26 @@ def host(
             "2130706433 or 127.1): write it as four decimal parts, e.g. 203.0.113.10",
         )
         return None
-    if name is None or validators.hostname(
-        name, skip_ipv6_addr=True, skip_ipv4_addr=True, may_have_port=False, maybe_simple=True
-    ) is not True:
+    if (
+        name is None
+        or validators.hostname(name, skip_ipv6_addr=True, skip_ipv4_addr=True, may_have_port=False, maybe_simple=True)
+        is not True
+    ):
         host_part, _, port_part = checked.rpartition(":")
         hint = f"; give the port {port_part} in the port field" if host_part and port_part.isdigit() else ""
         errors.add(path, ErrorCode.INVALID, f"{label} must be a host name or IP address (e.g. 'pbx.example.com'){hint}")
         return None
     if len(name) > max_length:
         errors.add(
-            path, ErrorCode.TOO_LONG, f"{label} is too long as an ASCII host name (at most {max_length} characters, got {len(name)})"
+            path,
+            ErrorCode.TOO_LONG,
+            f"{label} is too long as an ASCII host name (at most {max_length} characters, got {len(name)})",
         )
         return None
     if not allow_local and (name in _LOOPBACK_NAMES or name.endswith(".localhost")):
-        errors.add(path, ErrorCode.INVALID, f"{label} can't be localhost or another name of the machine Switchboard runs on")
+        errors.add(
+            path, ErrorCode.INVALID, f"{label} can't be localhost or another name of the machine Switchboard runs on"
+        )
         return None
     return name
 
@@ -270,7 +283,9 @@ def ip_address(
 
 # localhost and every name under it (RFC 6761), and the loopback names that
 # Debian's and Red Hat's /etc/hosts give this machine without asking DNS.
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "localhost4", "localhost6", "ip6-localhost", "ip6-loopback"})
+_LOOPBACK_NAMES = frozenset(
+    {"localhost", "localhost.localdomain", "localhost4", "localhost6", "ip6-localhost", "ip6-loopback"}
+)
 
 # The last label of a host name that resolvers (inet_aton, browsers' URL
 # parsers) read as a number, making the whole name an IPv4 address.
@@ -280,7 +295,11 @@ _NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$", re.IGNORECASE)
 def _target_characters(errors: Errors, path: FieldPath, value: str, *, label: str) -> bool:
     """False, with an error, for a zone ID or an invisible character: neither has a place in a target."""
     if "%" in value:
-        errors.add(path, ErrorCode.INVALID, f"{label} can't contain '%': IPv6 zone IDs only mean something on the sender's own machine")
+        errors.add(
+            path,
+            ErrorCode.INVALID,
+            f"{label} can't contain '%': IPv6 zone IDs only mean something on the sender's own machine",
+        )
         return False
     if _UNSAFE_CHARACTERS.search(value):
         errors.add(path, ErrorCode.INVALID, f"{label} can't contain control, bidi or invisible characters")
@@ -298,11 +317,15 @@ def _parse_address(literal: str) -> IPAddress | None:
     return address
 
 
-def _target_address(errors: Errors, path: FieldPath, address: IPAddress, *, label: str, allow_local: bool) -> str | None:
+def _target_address(
+    errors: Errors, path: FieldPath, address: IPAddress, *, label: str, allow_local: bool
+) -> str | None:
     reason = None if allow_local else local_address_reason(address)
     if reason is not None:
         errors.add(
-            path, ErrorCode.INVALID, f"{label} can't be {reason}: give an address of your PBX, public or in a private range"
+            path,
+            ErrorCode.INVALID,
+            f"{label} can't be {reason}: give an address of your PBX, public or in a private range",
         )
         return None
     return str(address)
@@ -318,7 +341,8 @@ def _ascii_host_name(name: str) -> str | None:
         mapped = idna.uts46_remap(name, std3_rules=True, transitional=False)
         labels = mapped.removesuffix(".").split(".")
         return ".".join(
-            label if label.isascii() and not label.startswith("xn--") else idna.alabel(label).decode("ascii") for label in labels
+            label if label.isascii() and not label.startswith("xn--") else idna.alabel(label).decode("ascii")
+            for label in labels
         )
     except (idna.IDNAError, UnicodeError):
         return None
@@ -403,7 +427,9 @@ def _metadata_object(errors: Errors, path: FieldPath, value: dict[str, Any], *, 
     broken rule; a nested container stops at its first, so a hostile body
     can't multiply errors."""
     if len(value) > METADATA_MAX_KEYS:
-        errors.add(path, ErrorCode.TOO_LONG, f"Metadata objects may hold at most {METADATA_MAX_KEYS} keys, got {len(value)}")
+        errors.add(
+            path, ErrorCode.TOO_LONG, f"Metadata objects may hold at most {METADATA_MAX_KEYS} keys, got {len(value)}"
+        )
         return
     for key, item in value.items():
         before = len(errors.items)
@@ -425,7 +451,11 @@ def _metadata_value(errors: Errors, path: FieldPath, value: Any, *, depth: int) 
     if depth > METADATA_MAX_DEPTH:
         errors.add(path, ErrorCode.INVALID, f"Metadata may nest at most {METADATA_MAX_DEPTH} levels deep")
     elif _CONTROL_CHARACTERS.search(path[-1]) or isinstance(value, str) and _CONTROL_CHARACTERS.search(value):
-        errors.add(path, ErrorCode.INVALID, "Metadata keys and values can't contain control characters other than tab and line breaks")
+        errors.add(
+            path,
+            ErrorCode.INVALID,
+            "Metadata keys and values can't contain control characters other than tab and line breaks",
+        )
     elif isinstance(value, str) and len(value) > METADATA_MAX_STRING_LENGTH:
         errors.add(
             path,

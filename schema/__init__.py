@@ -19,6 +19,7 @@ from schema import audit as audit_fields
 from schema import health_subscription as health_fields
 from schema import nodes as node_fields
 from schema import phone_numbers as number_fields
+from schema.health import PhoneNumberHealthEvent
 from schema.limits import DEFAULT_MAX_QUERY_COST, Documents, limit_extensions
 from schema.node import Node
 from schema.scopes import ScopeCheck
@@ -35,7 +36,8 @@ class Query:
         description="Your organization's numbers, newest first. `first` is 1 to 100.",
     )
     agent: agent_fields.Agent | None = strawberry.field(
-        resolver=agent_fields.agent, description="An agent of your organization; null when absent or another organization's."
+        resolver=agent_fields.agent,
+        description="An agent of your organization; null when absent or another organization's.",
     )
     agents: agent_fields.AgentConnection = strawberry.field(
         resolver=agent_fields.agent_list, description="Your organization's agents, newest first. `first` is 1 to 100."
@@ -75,8 +77,9 @@ class Mutation:
     )
     verify_phone_number: number_fields.VerifyPhoneNumberPayload = strawberry.mutation(
         resolver=number_fields.verify_phone_number,
-        description="Check the number's provider configuration now, within SWITCHBOARD_VERIFY_TIMEOUT (5 s by default), "
-        "and store the result as its `health`. SIP registration: REGISTER with digest credentials (the check's own "
+        description="Check the number's provider configuration now, within SWITCHBOARD_VERIFY_TIMEOUT "
+        "(5 s by default), and store the result as its `health`. SIP registration: REGISTER with digest "
+        "credentials (the check's own "
         "binding is removed after); SIP IP allowlist: OPTIONS; Twilio: the account's number lookup; Voximplant and "
         "jambonz: UNSUPPORTED. Costs more than other mutations: it connects to a host outside.",
     )
@@ -93,7 +96,8 @@ class Mutation:
         resolver=agent_fields.delete_agent, description="Delete an agent; its numbers stay, with agentId null."
     )
     create_api_key: key_fields.CreateApiKeyPayload = strawberry.mutation(
-        resolver=key_fields.create_api_key, description="Create an API key; the payload's `secret` is the only time the key is shown."
+        resolver=key_fields.create_api_key,
+        description="Create an API key; the payload's `secret` is the only time the key is shown.",
     )
     revoke_api_key: key_fields.RevokeApiKeyPayload = strawberry.mutation(
         resolver=key_fields.revoke_api_key,
@@ -104,11 +108,11 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    phone_number_health_changed: health_fields.PhoneNumberHealthEvent = strawberry.subscription(
+    phone_number_health_changed: PhoneNumberHealthEvent = strawberry.subscription(  # type: ignore[assignment]  # the schema types a subscription by its items; the resolver is their async generator
         resolver=health_fields.phone_number_health_changed,
         description="Each change of the health of your organization's numbers, as it is recorded on any server; "
         "with `id`, of that number only (an id of no number of yours yields nothing). Over graphql-transport-ws "
-        "on /graphql, with {\"Authorization\": \"Bearer <API key>\"} as connection_init's payload.",
+        'on /graphql, with {"Authorization": "Bearer <API key>"} as connection_init\'s payload.',
     )
 
 

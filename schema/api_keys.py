@@ -29,11 +29,15 @@ ApiKeyScope = Annotated[
 ]
 
 
-@strawberry.type(name="ApiKey", description="A key that acts for your organization. The key itself is shown only once, when created.")
+@strawberry.type(
+    name="ApiKey", description="A key that acts for your organization. The key itself is shown only once, when created."
+)
 class ApiKey:
     id: strawberry.ID
     name: str
-    prefix: str = strawberry.field(description="The key's first characters (e.g. sb_live_ab12): enough to recognise it, not to use it.")
+    prefix: str = strawberry.field(
+        description="The key's first characters (e.g. sb_live_ab12): enough to recognise it, not to use it."
+    )
     scopes: list[ApiKeyScope]
     created_at: datetime
     expires_at: datetime | None = strawberry.field(description="Null: the key does not expire.")
@@ -100,7 +104,9 @@ class RevokeApiKeyInput:
 @strawberry.type
 class CreateApiKeyPayload:
     api_key: ApiKey | None
-    secret: str | None = strawberry.field(description="The key to send as `Authorization: Bearer <key>`. Shown here once, never again.")
+    secret: str | None = strawberry.field(
+        description="The key to send as `Authorization: Bearer <key>`. Shown here once, never again."
+    )
     user_errors: list[UserError]
 
 
@@ -117,7 +123,9 @@ def _api_key(row: ApiKeyRow | None) -> ApiKey | None:
 async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
     data = api_keys.CreateApiKeyInput(name=input.name, scopes=list(input.scopes), expires_at=input.expires_at)
     result = await api_keys.create_api_key(info.context, data)
-    return CreateApiKeyPayload(api_key=_api_key(result.api_key), secret=result.secret, user_errors=user_errors(result.errors))
+    return CreateApiKeyPayload(
+        api_key=_api_key(result.api_key), secret=result.secret, user_errors=user_errors(result.errors)
+    )
 
 
 async def revoke_api_key(info: Info, input: RevokeApiKeyInput) -> RevokeApiKeyPayload:

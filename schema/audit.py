@@ -84,7 +84,9 @@ class AuditEvent:
     actor: AuditActor
     target_type: AuditTargetType
     target_id: strawberry.ID
-    request_id: str | None = strawberry.field(description="The request's X-Request-ID, as in the server log; null for the command line.")
+    request_id: str | None = strawberry.field(
+        description="The request's X-Request-ID, as in the server log; null for the command line."
+    )
     changes: list[AuditChange] = strawberry.field(
         description="Each field that changed, in a stable order: a create lists every field set, a delete "
         "every field it removes."
@@ -116,15 +118,23 @@ class AuditEvent:
 
 @strawberry.input(description="All given conditions must hold.")
 class AuditEventFilter:
-    target_id: strawberry.ID | None = strawberry.field(default=None, description="A phone number's, agent's or API key's id.")
+    target_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A phone number's, agent's or API key's id."
+    )
     actor_key_id: strawberry.ID | None = strawberry.field(default=None, description="Changes made with this API key.")
     action: AuditAction | None = None
-    since: datetime | None = strawberry.field(default=None, description="Made at or after this time (with a UTC offset).")
+    since: datetime | None = strawberry.field(
+        default=None, description="Made at or after this time (with a UTC offset)."
+    )
     until: datetime | None = strawberry.field(default=None, description="Made before this time (with a UTC offset).")
 
     def to_domain(self) -> audit.AuditEventFilter:
         return audit.AuditEventFilter(
-            target_id=self.target_id, actor_key_id=self.actor_key_id, action=self.action, since=self.since, until=self.until
+            target_id=self.target_id,
+            actor_key_id=self.actor_key_id,
+            action=self.action,
+            since=self.since,
+            until=self.until,
         )
 
 

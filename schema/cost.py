@@ -219,7 +219,9 @@ class _Analysis:
         root = self.schema.get_root_type(operation.operation)
         assert root is not None, "validation checked the operation type"
         defaults = {
-            v.variable.name.value: _literal(v.default_value) for v in operation.variable_definitions or () if v.default_value
+            v.variable.name.value: _literal(v.default_value)
+            for v in operation.variable_definitions or ()
+            if v.default_value
         }
         try:
             return OperationCost(self.selections(operation.selection_set, root, None).polynomial(), defaults)
@@ -283,7 +285,9 @@ class _Analysis:
         argument = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
         if isinstance(argument, VariableNode):
             return (argument.name.value, fallback)
-        value = int(argument.value) if isinstance(argument, IntValueNode) else None if argument is None else PAGE_SIZE_MAX
+        value = (
+            int(argument.value) if isinstance(argument, IntValueNode) else None if argument is None else PAGE_SIZE_MAX
+        )
         return page_size(value, fallback)
 
     def _ids(self, node: FieldNode) -> Page:

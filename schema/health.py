@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from models import HealthState as HealthStateValue
+from models import PhoneNumber as PhoneNumberRow
 from models import PhoneNumberHealth as PhoneNumberHealthRow
 from models import PhoneNumberHealthEvent as PhoneNumberHealthEventRow
 from resolvers.health import EVENTS_LIST_KIND
@@ -42,7 +43,9 @@ HealthState = Annotated[
 class PhoneNumberHealth:
     state: HealthState
     detail: str = strawberry.field(description="What was tried and what answered, for people. Never holds a secret.")
-    sip_status_code: int | None = strawberry.field(description="The final SIP response that decided it, when there was one.")
+    sip_status_code: int | None = strawberry.field(
+        description="The final SIP response that decided it, when there was one."
+    )
     latency_ms: int | None = strawberry.field(description="From the start of the check to the answer that decided it.")
     checked_at: datetime = strawberry.field(description="When the last check finished.")
     since: datetime = strawberry.field(description="When `state` last changed.")
@@ -68,7 +71,8 @@ class PhoneNumberHealthEvent:
     id: strawberry.ID
     at: datetime = strawberry.field(description="When the check that changed the state finished.")
     from_: HealthState | None = strawberry.field(
-        name="from", description="The state before; null for the first check, or the first since the configuration changed."
+        name="from",
+        description="The state before; null for the first check, or the first since the configuration changed.",
     )
     to: HealthState
     detail: str = strawberry.field(description="What the check that changed the state found.")
@@ -76,12 +80,12 @@ class PhoneNumberHealthEvent:
     latency_ms: int | None
     phone_number_id: strawberry.ID
 
-    @strawberry.field(description="The number; null once it has been deleted.")
+    @strawberry.field(description="The number; null once it has been deleted.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def phone_number(self, info: Info) -> Annotated[PhoneNumber, strawberry.lazy("schema.phone_numbers")] | None:
         from schema.phone_numbers import PhoneNumber
 
         row = await info.context.loaders.node.load(uuid.UUID(str(self.phone_number_id)))
-        return PhoneNumber.from_row(row) if row is not None and hasattr(row, "number") else None
+        return PhoneNumber.from_row(row) if isinstance(row, PhoneNumberRow) else None
 
     @classmethod
     def from_row(cls, row: PhoneNumberHealthEventRow) -> PhoneNumberHealthEvent:
@@ -107,7 +111,9 @@ async def health_of(info: Info, number_id: uuid.UUID) -> PhoneNumberHealth | Non
     return PhoneNumberHealth.from_row(await info.context.loaders.health.load(number_id))
 
 
-async def events_of(info: Info, number_id: uuid.UUID, first: int, after: str | None) -> PhoneNumberHealthEventConnection:
+async def events_of(
+    info: Info, number_id: uuid.UUID, first: int, after: str | None
+) -> PhoneNumberHealthEventConnection:
     secrets = info.context.secrets
     size, position = page_arguments(secrets, EVENTS_LIST_KIND, number_id, first, after)
     page = await info.context.loaders.health_events.load((number_id, size, position))

@@ -32,7 +32,8 @@ async def phone_number_health_changed(
     key_id = ctx.principal.key_id
     if _open_per_key[key_id] >= MAX_SUBSCRIPTIONS_PER_KEY:
         raise GraphQLError(
-            f"This API key already has {MAX_SUBSCRIPTIONS_PER_KEY} subscriptions open on this server; complete one first",
+            f"This API key already has {MAX_SUBSCRIPTIONS_PER_KEY} subscriptions open on this server; "
+            "complete one first",
             extensions={"code": "TOO_MANY_SUBSCRIPTIONS", "limit": MAX_SUBSCRIPTIONS_PER_KEY},
         )
     # Not a UUID, another organization's or no number at all: nothing ever matches, as for any unknown id.

@@ -149,7 +149,9 @@ class _Shape:
                 aliases += operation_aliases
                 if depth > MAX_DEPTH:
                     name = definition.name.value if definition.name else "anonymous"
-                    errors.append(GraphQLError(f"'{name}' exceeds maximum operation depth of {MAX_DEPTH}", [definition]))
+                    errors.append(
+                        GraphQLError(f"'{name}' exceeds maximum operation depth of {MAX_DEPTH}", [definition])
+                    )
         if aliases > MAX_ALIASES:
             errors.append(GraphQLError(f"{aliases} aliases found. Allowed: {MAX_ALIASES}"))
         return errors
@@ -197,7 +199,9 @@ class Documents:
                 f"A number in the document has {longest} characters; at most {MAX_NUMBER_LENGTH} are allowed"
             )
             return Plan(document, [refusal], size, None)
-        errors = [_named(e) for e in validate_document(schema._schema, document, rules)] + _Shape(document).errors(document)
+        errors = [_named(e) for e in validate_document(schema._schema, document, rules)] + _Shape(document).errors(
+            document
+        )
         if errors:
             return Plan(document, errors, size, None)
         return Plan(document, [], size, document_cost(schema._schema, document, self.max_cost))
@@ -306,4 +310,3 @@ class DocumentLimits(SchemaExtension):
 def limit_extensions(documents: Documents) -> list[Callable[[], SchemaExtension]]:
     """The extensions that enforce the limits, as factories: Strawberry builds each afresh per operation."""
     return [lambda: DocumentLimits(documents)]
-

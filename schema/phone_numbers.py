@@ -24,6 +24,7 @@ from models import SipMode as SipModeValue
 from models import SipTransport as SipTransportValue
 from resolvers import phone_numbers, providers
 from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
+from resolvers.provider_fields import ProviderSpec
 from resolvers.rules import OMITTED, OrOmitted
 from schema.agents import Agent
 from schema.context import GraphQLContext
@@ -45,9 +46,7 @@ SipMode = Annotated[
         "IP_ALLOWLIST: your PBX's IP address is allowlisted.",
     ),
 ]
-SipTransport = Annotated[
-    SipTransportValue, strawberry.enum(name="SipTransport", description="SIP transport protocol.")
-]
+SipTransport = Annotated[SipTransportValue, strawberry.enum(name="SipTransport", description="SIP transport protocol.")]
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -66,7 +65,7 @@ class Given(Protocol[T_co]):
 class ProviderChoice(Protocol):
     """A member of a @oneOf provider input."""
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput: ...
+    def to_domain(self) -> providers.ProviderConfigInput: ...
 
 
 def maybe(value: Given[T] | None) -> OrOmitted[T]:
@@ -74,7 +73,7 @@ def maybe(value: Given[T] | None) -> OrOmitted[T]:
     return OMITTED if value is None else value.value
 
 
-def the_one(*members: Given[ProviderChoice] | None) -> phone_numbers.ProviderConfigInput:
+def the_one(*members: Given[ProviderChoice] | None) -> providers.ProviderConfigInput:
     """The domain input of the member a @oneOf input was given (the schema guarantees exactly one)."""
     (chosen,) = (member for member in members if member is not None)
     return chosen.value.to_domain()
@@ -91,7 +90,9 @@ def optional(value: T | UnsetType) -> OrOmitted[T]:
 @strawberry.type
 class TwilioConfig:
     account_sid: str
-    auth_token_set: bool = strawberry.field(description="Whether an auth token is stored. The token itself is never returned.")
+    auth_token_set: bool = strawberry.field(
+        description="Whether an auth token is stored. The token itself is never returned."
+    )
 
 
 @strawberry.type
@@ -102,7 +103,9 @@ class SipRegistrationConfig:
     auth_user: str | None
     port: int
     register_transport: SipTransport
-    password_set: bool = strawberry.field(description="Whether a password is stored. The password itself is never returned.")
+    password_set: bool = strawberry.field(
+        description="Whether a password is stored. The password itself is never returned."
+    )
 
 
 @strawberry.type
@@ -174,7 +177,7 @@ class PhoneNumber(Node):
     def config(self) -> ProviderConfig:
         return _config(self.row)
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
         description="What the last check of the provider configuration found: null until the number is first checked, "
         "and again once its number or provider configuration changes (until the next check)."
     )
@@ -183,7 +186,7 @@ class PhoneNumber(Node):
             return PhoneNumberHealth.from_row(self.preview.health)
         return await health_of(info, self.row.id)
 
-    @strawberry.field(description="Each change of `health.state`, newest first. `first` is 1 to 100.")
+    @strawberry.field(description="Each change of `health.state`, newest first. `first` is 1 to 100.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def health_events(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> PhoneNumberHealthEventConnection:
@@ -295,15 +298,17 @@ async def phone_number(info: Info, id: strawberry.ID) -> PhoneNumber | None:
 # Descriptions and defaults of provider fields come from their specs (resolvers/providers.py).
 
 
-def _create_field(spec: providers.ProviderSpec, attr: str) -> Any:
+def _create_field(spec: ProviderSpec, attr: str) -> Any:
     """A create input's field: required fields have no default, optional ones are UNSET or the spec's default."""
     f = providers.field_of(spec, attr)
     if f.required:
         return strawberry.field(description=f.graphql_description())
-    return strawberry.field(default=strawberry.UNSET if f.default is None else f.default, description=f.graphql_description())
+    return strawberry.field(
+        default=strawberry.UNSET if f.default is None else f.default, description=f.graphql_description()
+    )
 
 
-def _update_field(spec: providers.ProviderSpec, attr: str) -> Any:
+def _update_field(spec: ProviderSpec, attr: str) -> Any:
     return strawberry.field(description=providers.field_of(spec, attr).graphql_update_description())
 
 
@@ -371,7 +376,9 @@ class VoximplantInput:
         )
 
 
-@strawberry.input(description="jambonz routing references (UUIDs); all optional, so {} selects jambonz. Null clears one.")
+@strawberry.input(
+    description="jambonz routing references (UUIDs); all optional, so {} selects jambonz. Null clears one."
+)
 class JambonzInput:
     application_sid: str | None = _create_field(providers.JAMBONZ, "application_sid")
     carrier_sid: str | None = _create_field(providers.JAMBONZ, "carrier_sid")
@@ -503,7 +510,9 @@ class SipUpdateInput:
         return the_one(self.registration, self.ip_allowlist)
 
 
-@strawberry.input(one_of=True, description="The provider to keep (fields to change) or to switch to (a whole configuration).")
+@strawberry.input(
+    one_of=True, description="The provider to keep (fields to change) or to switch to (a whole configuration)."
+)
 class ProviderUpdateInput:
     twilio: strawberry.Maybe[TwilioUpdateInput]
     sip: strawberry.Maybe[SipUpdateInput]

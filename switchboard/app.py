@@ -16,6 +16,7 @@ from resolvers.api_keys import Authenticator
 from schema import create_schema
 from switchboard.audit_retention import AuditRetention
 from switchboard.db import committed_migrations, tortoise_config
+from switchboard.health_changes import HealthChangeListener
 from switchboard.http import health
 from switchboard.http.auth import Gate
 from switchboard.http.cors import cors
@@ -26,11 +27,10 @@ from switchboard.http.rate_limit import RateLimiter, RateLimitStorage
 from switchboard.http.view import GraphQLView
 from switchboard.keys.changes import KeyChangeListener
 from switchboard.keys.encryption import encryption_keys
+from switchboard.monitor import Monitor
 from switchboard.rest import api_keys as rest_api_keys
 from switchboard.rest import audit as rest_audit
 from switchboard.rest import phone_numbers as rest_phone_numbers
-from switchboard.health_changes import HealthChangeListener
-from switchboard.monitor import Monitor
 from switchboard.settings import Settings
 
 
@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     counters = RateLimitStorage(settings.rate_limit_storage)
     gate = Gate(authenticator, *rate_limiters(settings, counters))
     schema = create_schema(
-        suggestions=not settings.is_production, introspection=settings.introspection, max_query_cost=settings.max_query_cost
+        suggestions=not settings.is_production,
+        introspection=settings.introspection,
+        max_query_cost=settings.max_query_cost,
     )
     page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
     graphql = GraphQLView(

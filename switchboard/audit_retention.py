@@ -65,6 +65,8 @@ class AuditRetention:
                 self._failing = False
             except Exception as error:  # the next sweep tries again; one warning per outage
                 if not self._failing:
-                    log.warning("audit retention: sweep failed (%s); trying again at the next interval", type(error).__name__)
+                    log.warning(
+                        "audit retention: sweep failed (%s); trying again at the next interval", type(error).__name__
+                    )
                 self._failing = True
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS * random.uniform(0.9, 1.1))

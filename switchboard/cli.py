@@ -60,7 +60,9 @@ async def rotate_encryption_key(settings: Settings, batch_size: int) -> tuple[in
             log.info("re-encrypted %d secrets in a batch of up to %d rows", count, batch_size)
         left = await unrotated_secrets(box)
     except SecretDecryptionError as error:
-        raise CommandError(f"{error}; add the key it was sealed with to SWITCHBOARD_ENCRYPTION_KEYS and run again") from error
+        raise CommandError(
+            f"{error}; add the key it was sealed with to SWITCHBOARD_ENCRYPTION_KEYS and run again"
+        ) from error
     finally:
         await Tortoise.close_connections()
     if left.total:
@@ -106,7 +108,9 @@ def _monitor(settings: Settings) -> None:
             "while SWITCHBOARD_HEALTH_INTERVAL is above 0"
         )
     if not settings.health_interval:
-        raise CommandError("SWITCHBOARD_HEALTH_INTERVAL is 0, which turns monitoring off: set it to the seconds between checks")
+        raise CommandError(
+            "SWITCHBOARD_HEALTH_INTERVAL is 0, which turns monitoring off: set it to the seconds between checks"
+        )
     asyncio.run(migrate(settings))
     asyncio.run(run_monitor(settings, SecretBox(encryption_keys(settings))))
 
@@ -142,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="apply pending migrations, then serve /graphql")
     serve.add_argument(
-        "--host", type=_host, help=f"address to listen on (default: SWITCHBOARD_HOST, or {DEFAULT_HOST}; 0.0.0.0 for every interface)"
+        "--host",
+        type=_host,
+        help=f"address to listen on (default: SWITCHBOARD_HOST, or {DEFAULT_HOST}; 0.0.0.0 for every interface)",
     )
     serve.add_argument("--port", type=_port, help=f"port to listen on (default: SWITCHBOARD_PORT, or {DEFAULT_PORT})")
 
@@ -157,9 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     key = commands.add_parser("create-api-key", help="create an API key (and the organization if needed)")
     key.add_argument("--org", required=True, type=_organization_name, help="organization name")
-    key.add_argument("--name", default=DEFAULT_NAME, help=f"what the key is for, to tell keys apart (default {DEFAULT_NAME!r})")
     key.add_argument(
-        "--scope", choices=[s.value for s in ApiKeyScope], default=ApiKeyScope.ADMIN.value, help="what the key may do (default admin)"
+        "--name", default=DEFAULT_NAME, help=f"what the key is for, to tell keys apart (default {DEFAULT_NAME!r})"
+    )
+    key.add_argument(
+        "--scope",
+        choices=[s.value for s in ApiKeyScope],
+        default=ApiKeyScope.ADMIN.value,
+        help="what the key may do (default admin)",
     )
     key.add_argument("--expires-in", type=key_commands.duration, help="e.g. 90d, 12h or 30m (default: never expires)")
 
@@ -176,7 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-encryption-key", help="re-encrypt every stored secret with the first key of SWITCHBOARD_ENCRYPTION_KEYS"
     )
     rotate.add_argument(
-        "--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE, help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})"
+        "--batch-size",
+        type=_batch_size,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})",
     )
     return parser
 

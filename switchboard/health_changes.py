@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Any
 
 from models import PhoneNumberHealthEvent
 from resolvers.health_events import HEALTH_CHANNEL, hub, parse_notification
@@ -87,8 +86,9 @@ class HealthChangeListener:
         finally:
             connection.terminate()
 
-    def _notified(self, connection: Any, pid: int, channel: str, payload: str) -> None:
-        parsed = parse_notification(payload)
+    def _notified(self, connection: object, pid: int, channel: str, payload: object) -> None:
+        # asyncpg's listener type takes the payload as object; NOTIFY's payload is always text, a str.
+        parsed = parse_notification(str(payload))
         if parsed is not None and hub.wants(parsed[1]):
             self._pending.put_nowait(parsed)
 

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from models import PhoneNumber
 from models.secrets import SecretBox, SecretDecryptionError
@@ -47,7 +47,7 @@ LEASE_MARGIN_SECONDS = 5.0
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Monitor:
@@ -134,7 +134,8 @@ class Monitor:
             target = target_for_row(number, self.secrets)
         except SecretDecryptionError:
             log.warning(
-                "monitoring: a secret of phone number %s cannot be decrypted with SWITCHBOARD_ENCRYPTION_KEYS; not checked",
+                "monitoring: a secret of phone number %s cannot be decrypted with "
+                "SWITCHBOARD_ENCRYPTION_KEYS; not checked",
                 number.id,
                 extra={"phone_number_id": str(number.id)},
             )
@@ -169,7 +170,10 @@ class Monitor:
                     change.phone_number_id,
                     change.to_state.name,
                     change.detail,
-                    extra={"phone_number_id": str(change.phone_number_id), "organization_id": str(change.organization_id)},
+                    extra={
+                        "phone_number_id": str(change.phone_number_id),
+                        "organization_id": str(change.organization_id),
+                    },
                 )
 
 
@@ -189,7 +193,9 @@ async def run_monitor(settings: Settings, secrets: SecretBox) -> None:
     monitor = Monitor(settings, secrets)
     monitor.start()
     log.info(
-        "monitoring every %d s, %d checks at a time (SIGTERM stops)", settings.health_interval, settings.health_concurrency
+        "monitoring every %d s, %d checks at a time (SIGTERM stops)",
+        settings.health_interval,
+        settings.health_concurrency,
     )
     try:
         await stop.wait()

@@ -129,9 +129,7 @@ class Settings:
         # The URL may carry a password: messages name its scheme only.
         scheme = urlsplit(self.database_url).scheme
         if scheme not in DATABASE_SCHEMES:
-            raise SettingsError(
-                f"DATABASE_URL must start with sqlite:// or postgres:// (got scheme {scheme!r})"
-            )
+            raise SettingsError(f"DATABASE_URL must start with sqlite:// or postgres:// (got scheme {scheme!r})")
         if self.workers > 1 and self.is_sqlite:
             raise SettingsError(
                 f"SWITCHBOARD_WORKERS is {self.workers}, but SQLite serves from one worker process only: "
@@ -172,7 +170,9 @@ class Settings:
             rate_limit_burst=_whole_number(
                 env, "SWITCHBOARD_RATE_LIMIT_BURST", 1, MAX_RATE_LIMIT_BURST, default=DEFAULT_RATE_LIMIT_BURST
             ),
-            max_query_cost=_whole_number(env, "SWITCHBOARD_MAX_QUERY_COST", 1, MAX_QUERY_COST, default=DEFAULT_MAX_QUERY_COST),
+            max_query_cost=_whole_number(
+                env, "SWITCHBOARD_MAX_QUERY_COST", 1, MAX_QUERY_COST, default=DEFAULT_MAX_QUERY_COST
+            ),
             unauthenticated_rate_limit=_whole_number(
                 env,
                 "SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT",
@@ -184,26 +184,44 @@ class Settings:
             trusted_proxies=_networks(env, "SWITCHBOARD_TRUSTED_PROXIES"),
             allow_local_targets=_choice(env, "SWITCHBOARD_ALLOW_LOCAL_TARGETS", ("true", "false"), "false") == "true",
             max_phone_numbers_per_organization=_whole_number(
-                env, "SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION", 1, MAX_ROWS_PER_ORGANIZATION, default=DEFAULT_MAX_PHONE_NUMBERS
+                env,
+                "SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION",
+                1,
+                MAX_ROWS_PER_ORGANIZATION,
+                default=DEFAULT_MAX_PHONE_NUMBERS,
             ),
             max_agents_per_organization=_whole_number(
                 env, "SWITCHBOARD_MAX_AGENTS_PER_ORGANIZATION", 1, MAX_ROWS_PER_ORGANIZATION, default=DEFAULT_MAX_AGENTS
             ),
             max_header_bytes=_whole_number(
-                env, "SWITCHBOARD_MAX_HEADER_BYTES", MIN_HEADER_BYTES, MAX_HEADER_BYTES, default=DEFAULT_MAX_HEADER_BYTES
+                env,
+                "SWITCHBOARD_MAX_HEADER_BYTES",
+                MIN_HEADER_BYTES,
+                MAX_HEADER_BYTES,
+                default=DEFAULT_MAX_HEADER_BYTES,
             ),
             client_timeout=_positive(env, "SWITCHBOARD_CLIENT_TIMEOUT", "seconds", DEFAULT_CLIENT_TIMEOUT),
-            max_connections=_whole_number(env, "SWITCHBOARD_MAX_CONNECTIONS", 1, MAX_CONNECTIONS, default=DEFAULT_MAX_CONNECTIONS),
+            max_connections=_whole_number(
+                env, "SWITCHBOARD_MAX_CONNECTIONS", 1, MAX_CONNECTIONS, default=DEFAULT_MAX_CONNECTIONS
+            ),
             audit_retention_days=_whole_number(
-                env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", 1, MAX_AUDIT_RETENTION_DAYS, default=DEFAULT_AUDIT_RETENTION_DAYS
+                env,
+                "SWITCHBOARD_AUDIT_RETENTION_DAYS",
+                1,
+                MAX_AUDIT_RETENTION_DAYS,
+                default=DEFAULT_AUDIT_RETENTION_DAYS,
             ),
             verify_timeout=_verify_timeout(env, "SWITCHBOARD_VERIFY_TIMEOUT"),
-            twilio_api_url=_base_url(env, "SWITCHBOARD_TWILIO_API_URL", DEFAULT_TWILIO_API_URL, "https://api.twilio.com"),
+            twilio_api_url=_base_url(
+                env, "SWITCHBOARD_TWILIO_API_URL", DEFAULT_TWILIO_API_URL, "https://api.twilio.com"
+            ),
             verify_ca_file=_ca_file(env, "SWITCHBOARD_VERIFY_CA_FILE"),
             health_interval=_whole_number(
                 env, "SWITCHBOARD_HEALTH_INTERVAL", 0, MAX_HEALTH_INTERVAL, default=DEFAULT_HEALTH_INTERVAL
             ),
-            health_failures=_whole_number(env, "SWITCHBOARD_HEALTH_FAILURES", 1, MAX_HEALTH_STREAK, default=DEFAULT_HEALTH_FAILURES),
+            health_failures=_whole_number(
+                env, "SWITCHBOARD_HEALTH_FAILURES", 1, MAX_HEALTH_STREAK, default=DEFAULT_HEALTH_FAILURES
+            ),
             health_recoveries=_whole_number(
                 env, "SWITCHBOARD_HEALTH_RECOVERIES", 1, MAX_HEALTH_STREAK, default=DEFAULT_HEALTH_RECOVERIES
             ),
@@ -323,13 +341,17 @@ def _check_rate_limit_storage(url: str) -> None:
     if parts.path not in ("", "/") and not (parts.path[1:].isdigit() and parts.path[1:].isascii()):
         raise SettingsError(f"{name}: the path of a {parts.scheme}:// URL is a database number, as in {example}")
     if parts.query or parts.fragment or url.endswith(("?", "#")):
-        raise SettingsError(f"{name} takes no options after ? or #: Switchboard sets Redis' timeouts itself; as in {example}")
+        raise SettingsError(
+            f"{name} takes no options after ? or #: Switchboard sets Redis' timeouts itself; as in {example}"
+        )
 
 
 def _verify_timeout(env: Mapping[str, str], name: str) -> float:
     value = _positive(env, name, "seconds", DEFAULT_VERIFY_TIMEOUT)
     if value > MAX_VERIFY_TIMEOUT:
-        raise SettingsError(f"{name} must be a number of seconds greater than 0 and at most {MAX_VERIFY_TIMEOUT:g}, got {value:g}")
+        raise SettingsError(
+            f"{name} must be a number of seconds greater than 0 and at most {MAX_VERIFY_TIMEOUT:g}, got {value:g}"
+        )
     return value
 
 
@@ -337,9 +359,12 @@ def _base_url(env: Mapping[str, str], name: str, default: str, example: str) -> 
     base = env.get(name, "").strip().rstrip("/") or default
     url = urlsplit(base)
     if url.scheme not in {"http", "https"} or not url.hostname or url.path or url.query or url.fragment or url.username:
-        raise SettingsError(f"{name} must be an http(s) URL of a host, without a path, query or user, e.g. {example}; got {base!r}")
+        raise SettingsError(
+            f"{name} must be an http(s) URL of a host, without a path, query or user, e.g. {example}; got {base!r}"
+        )
     try:
-        url.port
+        # Reading the port parses it: urlsplit raises ValueError only then, for one outside 0-65535 or not a number.
+        _ = url.port
     except ValueError:
         raise SettingsError(f"{name}: the port must be a number from 1 to 65535, got {base!r}") from None
     return base
@@ -361,7 +386,9 @@ def _graphiql_cdn(value: str) -> str:
     base = value.strip().rstrip("/") or DEFAULT_GRAPHIQL_CDN
     url = urlsplit(base)
     if url.scheme not in {"http", "https"} or not url.netloc or url.query or url.fragment:
-        raise SettingsError("SWITCHBOARD_GRAPHIQL_CDN must be an http(s) URL without query, e.g. https://npm.example.com/cdn")
+        raise SettingsError(
+            "SWITCHBOARD_GRAPHIQL_CDN must be an http(s) URL without query, e.g. https://npm.example.com/cdn"
+        )
     return base
 
 
@@ -369,7 +396,9 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     origins = tuple(o.strip() for o in env.get(name, "").split(",") if o.strip())
     for origin in origins:
         parts = urlsplit(origin)
-        if origin != "*" and not (parts.scheme in ("http", "https") and parts.netloc and origin == f"{parts.scheme}://{parts.netloc}"):
+        if origin != "*" and not (
+            parts.scheme in ("http", "https") and parts.netloc and origin == f"{parts.scheme}://{parts.netloc}"
+        ):
             raise SettingsError(
                 f"{name} must list origins such as https://app.example.com (scheme and host, no path), "
                 f"comma-separated, or *; got {origin!r}"

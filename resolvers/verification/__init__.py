@@ -1,8 +1,8 @@
 """Checks that a number's provider configuration works, whatever transport asked.
 
-    target = target_for_row(row, ctx.secrets)        # or target_for_configuration(...)
-    result = await check(target, CheckOptions(timeout=5, allow_local_targets=False))
-    result.state, result.detail, result.sip_status_code, result.latency_ms
+target = target_for_row(row, ctx.secrets)        # or target_for_configuration(...)
+result = await check(target, CheckOptions(timeout=5, allow_local_targets=False))
+result.state, result.detail, result.sip_status_code, result.latency_ms
 """
 
 from models.health import HealthState

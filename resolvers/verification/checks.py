@@ -83,7 +83,11 @@ async def check(target: CheckTarget, options: CheckOptions | None = None) -> Che
         target.number,
         result.state.name,
         result.detail,
-        extra={"health_state": result.state.name, "sip_status_code": result.sip_status_code, "latency_ms": result.latency_ms},
+        extra={
+            "health_state": result.state.name,
+            "sip_status_code": result.sip_status_code,
+            "latency_ms": result.latency_ms,
+        },
     )
     return result
 
@@ -134,7 +138,13 @@ def _place(host: str, address: IPAddress, port: int, transport: SipTransport) ->
 
 
 async def _connect(
-    host: str, addresses: list[IPAddress], port: int, transport: SipTransport, options: CheckOptions, progress: Progress, what: str
+    host: str,
+    addresses: list[IPAddress],
+    port: int,
+    transport: SipTransport,
+    options: CheckOptions,
+    progress: Progress,
+    what: str,
 ) -> tuple[sip.Channel, IPAddress]:
     """A channel to the first address that takes a connection."""
     failure: sip.ConnectFailed | None = None
@@ -235,7 +245,9 @@ async def _remove_binding(session: sip.RegisterSession, clock: _Clock, progress:
     return f"Removing the check's own binding was answered {outcome.response.summary}; {lapse}."
 
 
-async def _allowlist(target: SipAllowlistTarget, options: CheckOptions, clock: _Clock, progress: Progress) -> CheckResult:
+async def _allowlist(
+    target: SipAllowlistTarget, options: CheckOptions, clock: _Clock, progress: Progress
+) -> CheckResult:
     async with asyncio.timeout_at(clock.deadline):
         progress.attempt = f"the DNS lookup of PBX address '{target.ip}'"
         addresses = await allowed_addresses(
@@ -246,7 +258,9 @@ async def _allowlist(target: SipAllowlistTarget, options: CheckOptions, clock: _
             allow_local=options.allow_local_targets,
             role=f"PBX address '{target.ip}'",
         )
-        channel, _ = await _connect(target.ip, addresses, target.port, target.transport, options, progress, "OPTIONS sent to")
+        channel, _ = await _connect(
+            target.ip, addresses, target.port, target.transport, options, progress, "OPTIONS sent to"
+        )
         try:
             response = await sip.options(channel, target.ip, target.port, progress)
         finally:

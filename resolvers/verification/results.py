@@ -42,7 +42,9 @@ class CheckResult:
 class Progress:
     """What a check is doing, so that running out of time can say how far it got."""
 
-    attempt: str = "the check"  # e.g. "REGISTER of alice@pbx.example.com sent to pbx.example.com (203.0.113.10):5060 over UDP"
+    attempt: str = (
+        "the check"  # e.g. "REGISTER of alice@pbx.example.com sent to pbx.example.com (203.0.113.10):5060 over UDP"
+    )
     connecting: bool = False
     transmissions: int = 0
     provisional: str | None = None  # the last provisional SIP response, e.g. "100 Trying"

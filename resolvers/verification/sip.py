@@ -172,7 +172,9 @@ def format_host(address: str | IPv4Address | IPv6Address) -> str:
     return f"[{text}]" if ":" in text else text
 
 
-def sip_uri(host: str, port: int | None = None, *, user: str | None = None, transport: SipTransport | None = None) -> str:
+def sip_uri(
+    host: str, port: int | None = None, *, user: str | None = None, transport: SipTransport | None = None
+) -> str:
     """sip:[user@]host[:port][;transport=...], the user part escaped (RFC 3261 §19.1.1, §25.1)."""
     userinfo = ""
     if user is not None:
@@ -306,7 +308,9 @@ class StreamChannel:
                 str(address), port, ssl=tls, server_hostname=server_name if tls else None, limit=MAX_MESSAGE_BYTES
             )
         except ssl.SSLCertVerificationError as error:
-            raise ConnectFailed(f"the TLS handshake failed: {error.verify_message or 'certificate verify failed'}") from None
+            raise ConnectFailed(
+                f"the TLS handshake failed: {error.verify_message or 'certificate verify failed'}"
+            ) from None
         except ssl.SSLError as error:
             raise ConnectFailed(f"the TLS handshake failed: {error.reason or 'TLS error'}") from None
         except OSError as error:
@@ -424,7 +428,9 @@ def _matches(response: SipResponse, branch: str, cseq: int, method: str) -> bool
     )
 
 
-async def transact(channel: Channel, data: bytes, branch: str, cseq: int, method: str, progress: Progress) -> SipResponse:
+async def transact(
+    channel: Channel, data: bytes, branch: str, cseq: int, method: str, progress: Progress
+) -> SipResponse:
     """Send one request and return its final response (RFC 3261 §17.1.2).
 
     Over UDP the request is sent again after T1, doubling up to T2, and at T2

@@ -85,7 +85,8 @@ def target_for_configuration(
     """
 
     # Imported here: resolvers.phone_numbers will call these checks itself.
-    from resolvers.phone_numbers import SECRET_COLUMNS, secret_context
+    from resolvers.phone_numbers import secret_context
+    from resolvers.providers import SECRET_COLUMNS
 
     def column(name: str) -> Any:
         if name in columns:

@@ -47,7 +47,9 @@ async def check_twilio(
         allow_local=options.allow_local_targets,
         role=f"{API} host '{base.host}'",
     )
-    path = base.path.rstrip("/") + f"/2010-04-01/Accounts/{quote(target.account_sid, safe='')}/IncomingPhoneNumbers.json"
+    path = (
+        base.path.rstrip("/") + f"/2010-04-01/Accounts/{quote(target.account_sid, safe='')}/IncomingPhoneNumbers.json"
+    )
     lookup = f"the lookup of {target.number} in account {target.account_sid}"
     verify: ssl.SSLContext | bool = tls_context(options.tls_ca_file) if base.scheme == "https" else False
     async with httpx.AsyncClient(verify=verify, trust_env=False, follow_redirects=False, timeout=None) as client:
@@ -57,7 +59,11 @@ async def check_twilio(
             request = client.build_request(
                 "GET",
                 base.copy_with(host=str(address), path=path, params={"PhoneNumber": target.number, "PageSize": "50"}),
-                headers={"Host": base.netloc.decode("ascii"), "Accept": "application/json", "Accept-Encoding": "identity"},
+                headers={
+                    "Host": base.netloc.decode("ascii"),
+                    "Accept": "application/json",
+                    "Accept-Encoding": "identity",
+                },
                 extensions={"sni_hostname": base.host} if base.scheme == "https" else {},
             )
             try:
@@ -69,7 +75,8 @@ async def check_twilio(
                 return await _judge(response, target, lookup, elapsed_ms)
             except httpx.TransportError as error:
                 return CheckResult(
-                    HealthState.UNREACHABLE, f"{lookup} at {API} failed while reading the answer ({type(error).__name__})."
+                    HealthState.UNREACHABLE,
+                    f"{lookup} at {API} failed while reading the answer ({type(error).__name__}).",
                 )
             finally:
                 await response.aclose()
@@ -78,7 +85,9 @@ async def check_twilio(
     )
 
 
-async def _judge(response: httpx.Response, target: TwilioTarget, lookup: str, elapsed_ms: Callable[[], int]) -> CheckResult:
+async def _judge(
+    response: httpx.Response, target: TwilioTarget, lookup: str, elapsed_ms: Callable[[], int]
+) -> CheckResult:
     status = response.status_code
     answered = f"{API} answered {status}"
     if status == 401:
@@ -101,7 +110,10 @@ async def _judge(response: httpx.Response, target: TwilioTarget, lookup: str, el
     if target.number in numbers:
         return CheckResult(HealthState.OK, f"{answered} to {lookup}: the number is in the account.", None, latency)
     return CheckResult(
-        HealthState.REJECTED, f"{answered} to {lookup}: {target.number} is not a number of this Twilio account.", None, latency
+        HealthState.REJECTED,
+        f"{answered} to {lookup}: {target.number} is not a number of this Twilio account.",
+        None,
+        latency,
     )
 
 
@@ -122,7 +134,11 @@ async def _listed_numbers(response: httpx.Response) -> set[str] | None:
     listed = document.get("incoming_phone_numbers") if isinstance(document, dict) else None
     if not isinstance(listed, list):
         return None
-    return {entry["phone_number"] for entry in listed if isinstance(entry, dict) and isinstance(entry.get("phone_number"), str)}
+    return {
+        entry["phone_number"]
+        for entry in listed
+        if isinstance(entry, dict) and isinstance(entry.get("phone_number"), str)
+    }
 
 
 def _connect_failure(error: httpx.ConnectError) -> str:

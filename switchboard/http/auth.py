@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from models import ApiKeyScope
 from resolvers import api_keys
@@ -32,7 +32,7 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
     """Whom a request comes from, for the limit on requests without a valid key.
 
     The socket's peer, or what a trusted proxy put in X-Forwarded-For (the app
@@ -116,7 +116,9 @@ class Gate:
             return rate_limit_exceeded(blocked, "Too many requests without a valid API key")
         if token is None or principal is None:
             await self.addresses.take(address, 1)
-            message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
+            message = (
+                "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
+            )
             return Denied(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": 'Bearer realm="switchboard"'})
         # Every later charge of the request is the key's too; each comes before the work it pays for.
         charge = functools.partial(self.keys.take, api_keys.hash_key(token))

@@ -18,9 +18,10 @@ each kind of request through both and compares.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from inspect import isawaitable
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 from strawberry.execution import optimized_is_awaitable
@@ -30,6 +31,10 @@ from schema import Schema
 from schema.context import GraphQLContext
 from schema.limits import Plan, rate_limited, too_costly
 from schema.scopes import forbidden
+
+# Strawberry's test of awaitables, as its own execution passes it; it is annotated as returning bool,
+# where graphql-core's parameter asks for the TypeGuard that it is in effect.
+_IS_AWAITABLE = cast(Callable[[Any], TypeGuard[Awaitable[Any]]], optimized_is_awaitable)
 
 APPLICATION_JSON = "application/json"
 _RUN_HERE = (OperationType.QUERY, OperationType.MUTATION)
@@ -83,8 +88,8 @@ async def run(schema: Schema, known: KnownOperation, context: GraphQLContext) ->
     if result.errors:
         # As Strawberry's Schema.execute does with every error list.
         if schema.config.disable_field_suggestions:
-            for error in result.errors:
-                schema.remove_field_suggestion(error)
+            for graphql_error in result.errors:
+                schema.remove_field_suggestion(graphql_error)
         schema.process_errors(result.errors, None)
     return result
 
@@ -106,7 +111,7 @@ async def _checked_and_executed(schema: Schema, known: KnownOperation, context: 
         context_value=context,
         variable_values=known.variables,
         operation_name=known.operation_name,
-        is_awaitable=optimized_is_awaitable,
+        is_awaitable=_IS_AWAITABLE,
         # Strawberry's own executor class (and its keyword): resolvers get the Info they expect.
         executor_class=schema.execution_context_class,
         operation_extensions=known.extensions,

@@ -51,12 +51,19 @@ class PersistedDocuments:
         if persisted is None:
             return data
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
-        if not isinstance(persisted, dict) or persisted.get("version") != 1 or not isinstance(digest, str) or not _SHA256.match(digest):
+        if (
+            not isinstance(persisted, dict)
+            or persisted.get("version") != 1
+            or not isinstance(digest, str)
+            or not _SHA256.match(digest)
+        ):
             return Refused("persistedQuery must be {version: 1, sha256Hash: <64 lowercase hex digits>}", "BAD_REQUEST")
         query = data.get("query")
         if isinstance(query, str):
             if hashlib.sha256(query.encode()).hexdigest() != digest:
-                return Refused("persistedQuery's sha256Hash is not the SHA-256 of the query sent with it", "BAD_REQUEST")
+                return Refused(
+                    "persistedQuery's sha256Hash is not the SHA-256 of the query sent with it", "BAD_REQUEST"
+                )
             if len(query) <= MAX_QUERY_LENGTH:
                 self._documents[digest] = query
             return data

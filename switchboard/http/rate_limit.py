@@ -225,7 +225,10 @@ class RateLimiter:
         )
         # Both storages keep the current counter a window past its window's end.
         window_left = max(0.0, current_ttl - self.window)
-        return max(1, math.ceil(seconds_until_room(cost, self.burst, self.window, previous, previous_ttl, current, window_left)))
+        return max(
+            1,
+            math.ceil(seconds_until_room(cost, self.burst, self.window, previous, previous_ttl, current, window_left)),
+        )
 
 
 def seconds_until_room(

@@ -43,7 +43,8 @@ def connection_cap(configured: int) -> int:
         return configured
     cap = max(1, soft - RESERVED_FILE_DESCRIPTORS)
     log.warning(
-        "SWITCHBOARD_MAX_CONNECTIONS is %d, but this process may open %d files: serving at most %d connections a worker",
+        "SWITCHBOARD_MAX_CONNECTIONS is %d, but this process may open %d files: "
+        "serving at most %d connections a worker",
         configured,
         soft,
         cap,
@@ -114,7 +115,8 @@ def serve(settings: Settings, sock: socket.socket) -> None:
         port=port,
         http=protocol,
         workers=settings.workers,
-        timeout_graceful_shutdown=settings.shutdown_timeout,
+        # uvicorn annotates int, but only hands it to asyncio.wait_for, which takes the float we keep.
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]
         log_config=log_config(settings),
         # RequestLogMiddleware logs each request, with more than uvicorn knows.
         access_log=False,

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import mimeparse
 import orjson
@@ -33,10 +33,11 @@ from strawberry.types.unset import UNSET, UnsetType
 from models.secrets import SecretBox
 from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
+from schema import Schema
 from schema.context import GraphQLContext
+from switchboard.http import execution, persisted
 from switchboard.http.auth import Denied, Gate, client_address
 from switchboard.http.bodies import parse_json
-from switchboard.http import execution, persisted
 
 log = logging.getLogger("switchboard")
 
@@ -193,10 +194,13 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     """
 
     websocket_adapter_class = TextWebSocketAdapter
+    # Switchboard's Schema (Strawberry's, with the known documents the direct path runs); Strawberry
+    # types it BaseSchema.
+    schema: Schema
 
     def __init__(
         self,
-        schema: Any,
+        schema: Schema,
         secrets: SecretBox,
         gate: Gate,
         policy: Policy,
@@ -209,7 +213,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             graphql_ide="graphiql" if graphiql_html else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
-            # Subscriptions over WebSocket speak graphql-transport-ws only; the older graphql-ws protocol is refused (4406).
+            # Subscriptions over WebSocket speak graphql-transport-ws only; the older graphql-ws
+            # protocol is refused (4406).
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
@@ -248,7 +253,11 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         admission = await self.gate.admit(request)
         if isinstance(admission, Denied):
             refusal = graphql_refusal(
-                admission.status, admission.message, admission.code, headers=admission.headers, extensions=admission.extensions
+                admission.status,
+                admission.message,
+                admission.code,
+                headers=admission.headers,
+                extensions=admission.extensions,
             )
             await refusal(scope, receive, send)
             return
@@ -293,7 +302,9 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             return self._too_large(request, len(content), media_type)
         response = Response(content, status_code=http_status(response_data, media_type), media_type=media_type)
         if response.status_code == 429:
-            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
+            # The JSON just built from a rate_limited error: an error object with its extensions.
+            errors = cast(list[dict[str, Any]], response_data["errors"])
+            response.headers["Retry-After"] = str(errors[0]["extensions"]["retryAfter"])
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> GraphQLContext | None:  # type: ignore[override]
@@ -321,8 +332,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         request.state.request_context = context
         return context
 
-    # override: Strawberry's takes Request | WebSocket and answers either; here only HTTP requests come.
-    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType:  # type: ignore[override]
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType:
         """Admit the key in connection_init's payload as the Authorization header is admitted; else close with 4403."""
         assert isinstance(context, WebSocketContext)
         token = connection_token(context.connection_params)
@@ -331,16 +341,25 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             raise ConnectionRejectionError({"message": admission.message, "code": admission.code})
         assert token is not None
         principal = admission.principal
-        context.principal, context.organization_id, context.charge = principal, principal.organization_id, admission.charge
+        context.principal, context.organization_id, context.charge = (
+            principal,
+            principal.organization_id,
+            admission.charge,
+        )
         authenticator = self.gate.authenticator
 
         async def authorized() -> bool:
             return await authenticator.authenticate(token) is not None
 
         context.authorized = authorized
-        return UNSET
+        # Strawberry declares UNSET as Any; it is the one UnsetType instance.
+        return cast(UnsetType, UNSET)
 
-    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
+    # Ignored override check below: Strawberry's run is two overloads (a Request answers a Response, a WebSocket
+    # a WebSocket), which one method typed with their unions cannot restate.
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts.
 
         Internal, overridden: Strawberry answers them as plain text, with 405
@@ -409,7 +428,9 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             body.pop("data", None)
         return body
 
-    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response) -> Response:
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
         # Internal, overridden: GraphQL over HTTP's status codes and the negotiated media type.
         assert isinstance(response_data, dict), "batching is off"
         media_type = sub_response.media_type or APPLICATION_JSON

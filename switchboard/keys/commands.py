@@ -59,7 +59,9 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -
     try:
         pending = await pending_migrations(committed_migrations())
         if pending:
-            raise KeyCommandError(f"the database lacks migrations {', '.join(pending)}: run `switchboard migrate` first")
+            raise KeyCommandError(
+                f"the database lacks migrations {', '.join(pending)}: run `switchboard migrate` first"
+            )
         return await work()
     finally:
         await Tortoise.close_connections()
@@ -125,7 +127,9 @@ def table(rows: list[ApiKey], now: datetime) -> str:
         for row in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines)
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
 
 
 def as_json(rows: list[ApiKey], now: datetime) -> str:

@@ -1,1 +1,4 @@
-"""The REST compatibility API (/v1): its routes, field table, scopes and OpenAPI document, over resolvers/ as GraphQL is."""
+"""The REST compatibility API (/v1).
+
+Its routes, field table, scopes and OpenAPI document, over resolvers/ as GraphQL is.
+"""

@@ -71,7 +71,11 @@ def _expires_at(value: Any, details: list[dict[str, str]]) -> datetime | None:
 
 
 def _page_arguments(params: Mapping[str, str]) -> tuple[int, int]:
-    details = [detail(name, f"{name} is not a query parameter of this list") for name in params if name not in {"limit", "offset"}]
+    details = [
+        detail(name, f"{name} is not a query parameter of this list")
+        for name in params
+        if name not in {"limit", "offset"}
+    ]
 
     def integer(name: str, default: int, low: int, high: int) -> int:
         raw = params.get(name)
@@ -110,7 +114,9 @@ async def list_(request: Request, ctx: RequestContext) -> Response:
     limit, offset = _page_arguments(request.query_params)
     rows = await api_keys.list_api_keys_by_offset(ctx, limit, offset)
     total = await api_keys.count_api_keys(ctx)
-    return JSONResponse({"data": [api_key_body(r) for r in rows], "pagination": {"total": total, "limit": limit, "offset": offset}})
+    return JSONResponse(
+        {"data": [api_key_body(r) for r in rows], "pagination": {"total": total, "limit": limit, "offset": offset}}
+    )
 
 
 async def create(request: Request, ctx: RequestContext) -> Response:

@@ -55,7 +55,9 @@ def audit_event_body(row: AuditEvent) -> dict[str, Any]:
 
 def _arguments(params: Mapping[str, str]) -> tuple[int, str | None, audit.AuditEventFilter]:
     details = [
-        detail(excerpt(name), f"{excerpt(name)} is not a query parameter of this list") for name in params if name not in PARAMETERS
+        detail(excerpt(name), f"{excerpt(name)} is not a query parameter of this list")
+        for name in params
+        if name not in PARAMETERS
     ]
     limit = _limit(params.get("limit"), details)
     action = params.get("action")
@@ -105,9 +107,14 @@ async def list_(request: Request, ctx: RequestContext) -> Response:
     except InvalidArgument as error:
         # GraphQL's argument names, as the query parameters spell them.
         raise invalid([detail(error.argument.removeprefix("filter."), str(error).replace("filter.", ""))]) from None
-    next_cursor = encode_cursor(ctx.secrets, audit.LIST_KIND, ctx.organization_id, page.rows[-1]) if page.has_next_page else None
+    next_cursor = (
+        encode_cursor(ctx.secrets, audit.LIST_KIND, ctx.organization_id, page.rows[-1]) if page.has_next_page else None
+    )
     return JSONResponse(
-        {"data": [audit_event_body(row) for row in page.rows], "pagination": {"limit": limit, "nextCursor": next_cursor}}
+        {
+            "data": [audit_event_body(row) for row in page.rows],
+            "pagination": {"limit": limit, "nextCursor": next_cursor},
+        }
     )
 
 

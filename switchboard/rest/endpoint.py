@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -56,7 +56,7 @@ def invalid(details: list[dict[str, str]]) -> Refusal:
 
 
 def timestamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def json_body(request: Request, resource: str) -> dict[str, Any]:
@@ -104,7 +104,8 @@ def endpoint(
     gate: Gate,
     policy: Policy,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, charge the key's rate limit the request's cost, check the key's scope, then run the handler of the request's method.
+    """Authenticate, charge the key's rate limit the request's cost, check the key's scope, then run the
+    handler of the request's method.
 
     `operations` maps each method to its OpenAPI operationId and handler;
     Starlette also answers HEAD wherever GET is allowed.
@@ -139,6 +140,8 @@ def endpoint(
             return refusal.response()
         except Exception:
             log.exception("unexpected error in %s %s (request id %s)", request.method, request.url.path, ctx.request_id)
-            return JSONResponse({"error": f"Internal server error (request id {ctx.request_id})", "details": []}, status_code=500)
+            return JSONResponse(
+                {"error": f"Internal server error (request id {ctx.request_id})", "details": []}, status_code=500
+            )
 
     return run

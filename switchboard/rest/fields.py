@@ -53,7 +53,9 @@ class RestField:
 
 
 _TOP_LEVEL: tuple[RestField, ...] = (
-    RestField("name", "string", "Display name, trimmed. Null clears it on update.", nullable=True, max_length=NAME_MAX_LENGTH),
+    RestField(
+        "name", "string", "Display name, trimmed. Null clears it on update.", nullable=True, max_length=NAME_MAX_LENGTH
+    ),
     RestField(
         "number",
         "string",

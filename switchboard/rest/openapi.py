@@ -28,10 +28,12 @@ _IF_MATCH = {
     "required": False,
     "schema": {"type": "string"},
     "description": 'One or more ETags of this number (`"3"` or `"3", "4"`), or `*`: the request runs only if the '
-    "number is at one of them now, and is refused with 412 otherwise. Weak tags (`W/\"3\"`) never match; a value "
+    'number is at one of them now, and is refused with 412 otherwise. Weak tags (`W/"3"`) never match; a value '
     "that is not a list of entity tags is refused with 400.",
 }
-_PRECONDITION_FAILED = error_response("If-Match names none of the number's current ETag: it has changed since; nothing was done")
+_PRECONDITION_FAILED = error_response(
+    "If-Match names none of the number's current ETag: it has changed since; nothing was done"
+)
 
 
 # What a client can do next with a created number's id.
@@ -87,9 +89,10 @@ def openapi_document() -> dict[str, Any]:
                             "in": "header",
                             "required": False,
                             "schema": {"type": "string", "maxLength": 255},
-                            "description": "A retry with the same key and body within 24 hours returns the number the "
-                            "first request created, creating nothing. twilioAuthToken and sipPassword are compared only "
-                            "as given or not: a retry with another secret returns the original number, its secret "
+                            "description": "A retry with the same key and body within 24 hours returns the number "
+                            "the first request created, creating nothing. twilioAuthToken and sipPassword are "
+                            "compared only as given or not: a retry with another secret returns the original "
+                            "number, its secret "
                             "unchanged. Shared with GraphQL's idempotencyKey.",
                         }
                     ],
@@ -107,8 +110,16 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listPhoneNumbers",
                     "summary": "List phone numbers, newest first",
                     "parameters": [
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}},
-                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20},
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                        },
                         {"name": "provider", "in": "query", "schema": {"type": "string", "enum": _PROVIDERS}},
                         {"name": "agentId", "in": "query", "schema": {"type": "string", "format": "uuid"}},
                     ],
@@ -142,8 +153,9 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Update a phone number",
                     "description": "Same fields as create, all optional. Omitted fields keep their value; null clears "
                     "a nullable one. Keeping the provider and SIP mode changes only the fields given (a secret can be "
-                    "rotated alone); another provider or mode needs its required fields and erases the old configuration. "
-                    "Send If-Match with the ETag of your last read to apply the change only if nobody has changed the "
+                    "rotated alone); another provider or mode needs its required fields and erases the old "
+                    "configuration. Send If-Match with the ETag of your last read to apply the change only if "
+                    "nobody has changed the "
                     "number since.",
                     "parameters": [_IF_MATCH],
                     "requestBody": {
@@ -211,7 +223,17 @@ def openapi_document() -> dict[str, Any]:
                 "PhoneNumberUpdate": _request_schema([]),
                 "PhoneNumber": {
                     "type": "object",
-                    "required": ["id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt", "health"],
+                    "required": [
+                        "id",
+                        "name",
+                        "number",
+                        "provider",
+                        "sipMode",
+                        "agentId",
+                        "createdAt",
+                        "updatedAt",
+                        "health",
+                    ],
                     "additionalProperties": False,
                     "properties": {
                         "id": {"type": "string", "format": "uuid"},
@@ -238,14 +260,25 @@ def openapi_document() -> dict[str, Any]:
                             "type": "string",
                             "enum": [s.value for s in HealthState],
                             "description": "ok: the provider accepted the configuration. auth_failed: it refused the "
-                            "credentials. rejected: it answered and refused something else. unreachable: nothing usable "
-                            "answered in time, or the target is not allowed. unsupported: voximplant and jambonz offer "
+                            "credentials. rejected: it answered and refused something else. unreachable: nothing "
+                            "usable answered in time, or the target is not allowed. unsupported: voximplant and "
+                            "jambonz offer "
                             "nothing to check.",
                         },
-                        "detail": {"type": "string", "description": "What was tried and what answered. Never holds a secret."},
-                        "sipStatusCode": {"type": ["integer", "null"], "description": "The final SIP response that decided it."},
+                        "detail": {
+                            "type": "string",
+                            "description": "What was tried and what answered. Never holds a secret.",
+                        },
+                        "sipStatusCode": {
+                            "type": ["integer", "null"],
+                            "description": "The final SIP response that decided it.",
+                        },
                         "latencyMs": {"type": ["integer", "null"], "minimum": 0},
-                        "checkedAt": {"type": "string", "format": "date-time", "description": "When the last check finished."},
+                        "checkedAt": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When the last check finished.",
+                        },
                         "since": {"type": "string", "format": "date-time", "description": "When `state` last changed."},
                     },
                 },

@@ -6,7 +6,15 @@ from typing import Any
 
 from resolvers.api_keys import MAX_LIFETIME, NAME_MAX_LENGTH
 from resolvers.pagination import MAX_OFFSET, PAGE_SIZE_MAX
-from switchboard.rest.openapi_common import BODY_ERRORS, ID, KEY_ERRORS, PAGINATION, data_response, error_response, wrapped
+from switchboard.rest.openapi_common import (
+    BODY_ERRORS,
+    ID,
+    KEY_ERRORS,
+    PAGINATION,
+    data_response,
+    error_response,
+    wrapped,
+)
 
 _API_KEY = {"$ref": "#/components/schemas/ApiKey"}
 _SCOPES = ["read", "write", "admin"]
@@ -19,8 +27,16 @@ def paths() -> dict[str, Any]:
                 "operationId": "listApiKeys",
                 "summary": "List your organization's API keys, newest first, revoked and expired ones included (ADMIN)",
                 "parameters": [
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20},
+                    },
+                    {
+                        "name": "offset",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                    },
                 ],
                 "responses": {
                     "200": data_response("A page of keys", {"$ref": "#/components/schemas/ApiKeyList"}),
@@ -38,7 +54,9 @@ def paths() -> dict[str, Any]:
                 "responses": {
                     "201": {
                         **data_response("Created", wrapped({"$ref": "#/components/schemas/ApiKeyCreated"})),
-                        "links": {"Revoke": {"operationId": "revokeApiKey", "parameters": {"id": "$response.body#/data/id"}}},
+                        "links": {
+                            "Revoke": {"operationId": "revokeApiKey", "parameters": {"id": "$response.body#/data/id"}}
+                        },
                     },
                     "400": BODY_ERRORS["400"],
                     **KEY_ERRORS,
@@ -67,22 +85,37 @@ def schemas() -> dict[str, Any]:
     key_properties: dict[str, Any] = {
         "id": {"type": "string", "format": "uuid"},
         "name": {"type": "string"},
-        "prefix": {"type": "string", "description": "The key's first characters: enough to recognise it, not to use it"},
+        "prefix": {
+            "type": "string",
+            "description": "The key's first characters: enough to recognise it, not to use it",
+        },
         "scopes": {"type": "array", "items": {"type": "string", "enum": _SCOPES}},
         "createdAt": {"type": "string", "format": "date-time"},
         "expiresAt": {"type": ["string", "null"], "format": "date-time"},
-        "lastUsedAt": {"type": ["string", "null"], "format": "date-time", "description": "Recorded at most once a minute"},
+        "lastUsedAt": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "Recorded at most once a minute",
+        },
         "revokedAt": {"type": ["string", "null"], "format": "date-time"},
     }
     return {
-        "ApiKey": {"type": "object", "required": list(key_properties), "additionalProperties": False, "properties": key_properties},
+        "ApiKey": {
+            "type": "object",
+            "required": list(key_properties),
+            "additionalProperties": False,
+            "properties": key_properties,
+        },
         "ApiKeyCreated": {
             "type": "object",
             "required": [*key_properties, "secret"],
             "additionalProperties": False,
             "properties": {
                 **key_properties,
-                "secret": {"type": "string", "description": "The key, for `Authorization: Bearer <key>`: shown here only"},
+                "secret": {
+                    "type": "string",
+                    "description": "The key, for `Authorization: Bearer <key>`: shown here only",
+                },
             },
         },
         "ApiKeyCreate": {

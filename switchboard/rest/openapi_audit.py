@@ -20,9 +20,17 @@ def paths() -> dict[str, Any]:
                 "Pages by cursor: pass `pagination.nextCursor` as `after` for the next page (null on the last). "
                 "Cursors are GraphQL's, so one from `auditEvents` reads on here too.",
                 "parameters": [
-                    query("limit", {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20}, "Events per page"),
-                    query("after", {"type": "string", "maxLength": CURSOR_MAX_LENGTH}, "A `nextCursor` this list answered"),
-                    query("targetId", {"type": "string", "format": "uuid"}, "A phone number's, agent's or API key's id"),
+                    query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX, "default": 20},
+                        "Events per page",
+                    ),
+                    query(
+                        "after", {"type": "string", "maxLength": CURSOR_MAX_LENGTH}, "A `nextCursor` this list answered"
+                    ),
+                    query(
+                        "targetId", {"type": "string", "format": "uuid"}, "A phone number's, agent's or API key's id"
+                    ),
                     query("actorKeyId", {"type": "string", "format": "uuid"}, "Changes made with this API key"),
                     query("action", {"type": "string", "enum": [a.value for a in AuditAction]}, "One kind of change"),
                     query("since", moment, "Made at or after this time, with a UTC offset (send + as %2B)"),
@@ -50,7 +58,8 @@ def schemas() -> dict[str, Any]:
             "after": {"description": "Any JSON value; null when there is none"},
             "secretChanged": {
                 "type": "boolean",
-                "description": "A secret (authToken, password) was set, replaced or cleared; before and after are then null",
+                "description": "A secret (authToken, password) was set, replaced or cleared; "
+                "before and after are then null",
             },
         },
     }

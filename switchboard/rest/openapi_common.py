@@ -43,7 +43,9 @@ BODY_ERRORS = {
     "415": error_response("The body is not application/json"),
     "429": {
         **error_response("The API key's rate limit is used up"),
-        "headers": {"Retry-After": {"description": "Seconds until the request can succeed", "schema": {"type": "integer"}}},
+        "headers": {
+            "Retry-After": {"description": "Seconds until the request can succeed", "schema": {"type": "integer"}}
+        },
     },
 }
 KEY_ERRORS = {code: BODY_ERRORS[code] for code in ("401", "403", "429")}

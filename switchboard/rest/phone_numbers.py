@@ -20,7 +20,7 @@ from resolvers import health, phone_numbers
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
 from resolvers.pagination import MAX_OFFSET, PAGE_SIZE_MAX
-from resolvers.providers import SPECS
+from resolvers.providers import SPECS, ProviderConfigInput
 from resolvers.rules import OMITTED, excerpt, parse_uuid
 from schema.cost import VERIFY_COST
 from switchboard.http.auth import Gate, rate_limit_exceeded
@@ -125,8 +125,14 @@ def _check_shape(body: Mapping[str, Any]) -> list[dict[str, str]]:
         elif value is None:
             if not field.nullable:
                 details.append(detail(name, f"{name} can't be null"))
-        elif not isinstance(value, _JSON_TYPES[field.json_type]) or isinstance(value, bool) and field.json_type not in ("object", "boolean"):
-            details.append(detail(name, f"{name} must be {'an' if field.json_type == 'integer' else 'a'} {field.json_type}"))
+        elif (
+            not isinstance(value, _JSON_TYPES[field.json_type])
+            or isinstance(value, bool)
+            and field.json_type not in ("object", "boolean")
+        ):
+            details.append(
+                detail(name, f"{name} must be {'an' if field.json_type == 'integer' else 'a'} {field.json_type}")
+            )
         elif field.enum is not None and value not in field.enum:
             details.append(detail(name, f"{name} must be one of: {', '.join(field.enum)}"))
     return details
@@ -150,9 +156,7 @@ def _where(config: Config) -> str:
     return f"provider '{provider.value}'" + (f" in sipMode '{mode.value}'" if mode else "")
 
 
-def _config_input(
-    body: Mapping[str, Any], config: Config
-) -> tuple[phone_numbers.ProviderConfigInput, list[dict[str, str]]]:
+def _config_input(body: Mapping[str, Any], config: Config) -> tuple[ProviderConfigInput, list[dict[str, str]]]:
     details = [
         detail(f.name, f"{f.name} does not apply to {_where(config)}")
         for f in CONFIG_FIELDS
@@ -239,10 +243,15 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
         details.append(detail("agentId", "agentId must be a UUID"))
     if details:
         raise invalid(details)
-    return limit, offset, phone_numbers.PhoneNumberFilter(provider=Provider(provider) if provider else None, agent_id=agent_id)
+    return (
+        limit,
+        offset,
+        phone_numbers.PhoneNumberFilter(provider=Provider(provider) if provider else None, agent_id=agent_id),
+    )
 
 
 # --- endpoints ------------------------------------------------------------------
+
 
 async def _health(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberHealth | None:
     return (await health.health_by_number(ctx, [row.id])).get(row.id)
@@ -253,7 +262,9 @@ async def _answer(
 ) -> JSONResponse:
     """A number, with its version as the ETag."""
     headers = {"ETag": etag(row.version), **(headers or {})}
-    return JSONResponse({"data": phone_number_body(row, await _health(ctx, row))}, status_code=status_code, headers=headers)
+    return JSONResponse(
+        {"data": phone_number_body(row, await _health(ctx, row))}, status_code=status_code, headers=headers
+    )
 
 
 async def _charge_check(request: Request, verify: bool) -> None:
@@ -319,7 +330,12 @@ def _if_match(request: Request, current: PhoneNumber) -> frozenset[int] | None:
         versions = parse_if_match(lines)
     except MalformedEntityTags:
         raise invalid(
-            [detail(IF_MATCH_HEADER, 'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)')]
+            [
+                detail(
+                    IF_MATCH_HEADER,
+                    'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)',
+                )
+            ]
         ) from None
     if versions is not None and current.version not in versions:
         raise _refusal_for([phone_numbers.version_conflict(current, versions)])
@@ -377,7 +393,11 @@ def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
         Route(
             "/v1/phone-numbers/{id}",
             endpoint(
-                {"GET": ("getPhoneNumber", read), "PATCH": ("updatePhoneNumber", update), "DELETE": ("deletePhoneNumber", delete)},
+                {
+                    "GET": ("getPhoneNumber", read),
+                    "PATCH": ("updatePhoneNumber", update),
+                    "DELETE": ("deletePhoneNumber", delete),
+                },
                 secrets,
                 gate,
                 policy,
@@ -390,4 +410,3 @@ def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
             methods=["POST"],
         ),
     ]
-

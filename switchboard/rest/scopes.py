@@ -26,4 +26,3 @@ REST_OPERATIONS: dict[str, str] = {
 def rest_scope(operation_id: str) -> ApiKeyScope:
     """The scope an operation needs; the strictest for one nobody declared."""
     return needed_scope(REST_OPERATIONS.get(operation_id, ""))
-
