@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import AGENT, CREATE_AGENT
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import AGENT, CREATE_AGENT
 
 
 async def test_create_and_read_agent(api: Api) -> None:

@@ -15,8 +15,10 @@ import pytest
 from models import ApiKey, ApiKeyScope
 from resolvers.api_keys import LAST_USED_INTERVAL, Authenticator, CreateApiKeyInput, hash_key, issue_key
 from switchboard.settings import Settings
-from tests.conftest import SWEEP, Api, api_client, running_app, stored_rows
-from tests.graphql_ops import CREATE_API_KEY, LIST_API_KEYS, REVOKE_API_KEY, VIEWER
+from tests.support.app import Api, api_client, running_app
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import CREATE_API_KEY, LIST_API_KEYS, REVOKE_API_KEY, VIEWER
+from tests.support.secret_sweep import SWEEP
 
 MISSING = "00000000-0000-4000-8000-00000000dead"
 

@@ -19,7 +19,8 @@ import pytest
 from schema import schema
 from switchboard.openapi import openapi_document
 from switchboard.settings import Settings
-from tests.audit_helpers import (
+from tests.support.app import Api
+from tests.support.audit_helpers import (
     SECRET,
     Event,
     all_events,
@@ -31,8 +32,8 @@ from tests.audit_helpers import (
     secret,
     stored_event_count,
 )
-from tests.conftest import ENCRYPTION_KEY, SWEEP, Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.database import ENCRYPTION_KEY, stored_rows
+from tests.support.graphql_ops import (
     CREATE_AGENT,
     CREATE_API_KEY,
     CREATE_PHONE_NUMBER,
@@ -49,8 +50,9 @@ from tests.graphql_ops import (
     sip_registration,
     twilio,
 )
-from tests.helpers import create_agent, create_number, nth_number
-from tests.processes import environment, run
+from tests.support.helpers import create_agent, create_number, nth_number
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import first_run_environment, switchboard
 
 MISSING = "00000000-0000-4000-8000-00000000dead"
 OTHER_TOKEN = "another-twilio-token-5555"
@@ -484,12 +486,12 @@ async def test_each_rest_operation_records_exactly_its_events(api: Api, operatio
 
 
 async def test_keys_created_and_revoked_at_the_command_line_name_the_command(settings: Settings, api: Api) -> None:
-    env = environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
-    issued = run("create-api-key", "--org", "Acme", "--name", "ops", "--scope", "read", env=env)
+    env = first_run_environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
+    issued = switchboard("create-api-key", "--org", "Acme", "--name", "ops", "--scope", "read", env=env)
     assert issued.returncode == 0, issued.stderr
     SWEEP.add_secret(issued.stdout.strip().splitlines()[-1])
     (key,) = [edge["node"] for edge in (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"] if edge["node"]["name"] == "ops"]
-    assert run("revoke-api-key", key["id"], env=env).returncode == 0
+    assert switchboard("revoke-api-key", key["id"], env=env).returncode == 0
     (revoked,) = [edge["node"] for edge in (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"] if edge["node"]["name"] == "ops"]
 
     events = await all_events(api, filter={"targetId": key["id"]})

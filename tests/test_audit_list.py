@@ -24,10 +24,11 @@ from resolvers import audit
 from resolvers.context import RequestContext
 from resolvers.pagination import Position, after_position
 from switchboard.settings import Settings
-from tests.audit_helpers import Event, all_events, all_rest_events, key_actor
-from tests.conftest import ENCRYPTION_KEY, Api
-from tests.graphql_ops import AUDIT_EVENTS, CREATE_API_KEY, UPDATE_PHONE_NUMBER
-from tests.helpers import create_agent, create_number
+from tests.support.app import Api
+from tests.support.audit_helpers import Event, all_events, all_rest_events, key_actor
+from tests.support.database import ENCRYPTION_KEY
+from tests.support.graphql_ops import AUDIT_EVENTS, CREATE_API_KEY, UPDATE_PHONE_NUMBER
+from tests.support.helpers import create_agent, create_number
 
 MISSING = "00000000-0000-4000-8000-00000000dead"
 

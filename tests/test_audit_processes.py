@@ -19,9 +19,10 @@ from typing import Any
 import httpx
 
 from switchboard.settings import Settings
-from tests.audit_helpers import all_rest_events
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.audit_helpers import all_rest_events
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
     CREATE_AGENT,
     CREATE_API_KEY,
     CREATE_PHONE_NUMBER,
@@ -33,8 +34,8 @@ from tests.graphql_ops import (
     sip_ip_allowlist,
     twilio,
 )
-from tests.helpers import create_agent, create_number, nth_number
-from tests.servers import Server, Servers
+from tests.support.helpers import create_agent, create_number, nth_number
+from tests.support.servers import Server, Servers
 
 # Responses to wait for before the kill; the rest of the burst is in flight or not yet sent.
 KILL_AFTER = 25

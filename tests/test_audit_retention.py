@@ -20,10 +20,11 @@ from resolvers.audit import delete_events_before
 from switchboard.audit_retention import AuditRetention
 from switchboard.db import connect_postgres
 from switchboard.settings import Settings
-from tests.audit_helpers import all_events
-from tests.conftest import Api, stored_rows
-from tests.helpers import create_number
-from tests.servers import Servers
+from tests.support.app import Api
+from tests.support.audit_helpers import all_events
+from tests.support.database import stored_rows
+from tests.support.helpers import create_number
+from tests.support.servers import Servers
 
 # Every app these tests start sweeps by the default retention, 365 days, in
 # the background: the events they age stay younger, so only the sweeps under

@@ -15,8 +15,9 @@ from models import ApiKey
 from resolvers.api_keys import issue_key
 from switchboard.settings import Settings
 
-from tests.conftest import Api, running_app, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, twilio
+from tests.support.app import Api, running_app
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER, twilio
 
 CREATE = {"input": {"number": "+14155550123", "provider": twilio()}}
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.servers import REPO
-from tests.tooling import program
+from tests.support.servers import REPO
+from tests.support.tooling import program
 
 FIGURES = {
     "baseline insert",

@@ -14,29 +14,37 @@ import httpx
 import pytest
 
 from switchboard.settings import Settings
-from tests.conftest import ENCRYPTION_KEY, REPO, SWEEP, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, sip_ip_allowlist
-from tests.processes import create_api_key, environment, post, run, serving
+from tests.support import REPO
+from tests.support.database import ENCRYPTION_KEY, stored_rows
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER, sip_ip_allowlist
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import (
+    create_api_key,
+    first_run_environment,
+    post,
+    serving,
+    switchboard,
+)
 
 
 def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
-    result = run("export-schema", env=environment(tmp_path))
+    result = switchboard("export-schema", env=first_run_environment(tmp_path))
     assert result.returncode == 0
     assert result.stdout == (REPO / "schema.graphql").read_text()
 
 
 def test_create_api_key_then_serve_on_a_fresh_data_directory(tmp_path: Path) -> None:
     """The README's path: a key with one command, then the server accepts it."""
-    env = environment(tmp_path)
+    env = first_run_environment(tmp_path)
     key = create_api_key(env)
 
     with serving(env) as server:
-        assert post(server.url, {"query": "{ __typename }"}, key) == (200, {"data": {"__typename": "Query"}})
+        assert post(server.graphql_url, {"query": "{ __typename }"}, key) == (200, {"data": {"__typename": "Query"}})
         variables = {"input": {"number": "+44 20 7946 0958", "provider": sip_ip_allowlist()}}
-        status, body = post(server.url, {"query": CREATE_PHONE_NUMBER, "variables": variables}, key)
+        status, body = post(server.graphql_url, {"query": CREATE_PHONE_NUMBER, "variables": variables}, key)
         assert status == 200
         assert body["data"]["createPhoneNumber"]["phoneNumber"]["number"] == "+442079460958"
-        status, body = post(server.url, {"query": "{ __typename }"}, "sb_live_wrong")
+        status, body = post(server.graphql_url, {"query": "{ __typename }"}, "sb_live_wrong")
         assert status == 401
     output = server.output
     assert key not in output
@@ -49,13 +57,13 @@ def test_create_api_key_then_serve_on_a_fresh_data_directory(tmp_path: Path) -> 
 
 
 def test_create_api_key_refuses_a_blank_organization(tmp_path: Path) -> None:
-    result = run("create-api-key", "--org", "  ", env=environment(tmp_path))
+    result = switchboard("create-api-key", "--org", "  ", env=first_run_environment(tmp_path))
     assert result.returncode == 2
     assert "organization name must be 1 to 100 characters" in result.stderr
 
 
 def test_malformed_encryption_key_is_refused_at_start(tmp_path: Path) -> None:
-    env = environment(tmp_path, SWITCHBOARD_ENCRYPTION_KEYS="not-a-key")
+    env = first_run_environment(tmp_path, SWITCHBOARD_ENCRYPTION_KEYS="not-a-key")
     result = subprocess.run(
         [sys.executable, "-c", "from switchboard.app import create_app; create_app()"],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
@@ -67,7 +75,7 @@ def test_malformed_encryption_key_is_refused_at_start(tmp_path: Path) -> None:
 
 async def test_create_api_key_on_each_database(settings: Settings, app: Any) -> None:
     """DATABASE_URL=postgres://... serves the CLI as SQLite does; the key works at once."""
-    env = environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
+    env = first_run_environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
     key = create_api_key(env, "Initech")
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test") as client:
@@ -79,11 +87,11 @@ async def test_create_api_key_on_each_database(settings: Settings, app: Any) -> 
 
 
 def key_env(settings: Settings) -> dict[str, str]:
-    return environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
+    return first_run_environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
 
 
 def issued_by_cli(env: dict[str, str], *args: str) -> str:
-    result = run("create-api-key", "--org", "Initech", *args, env=env)
+    result = switchboard("create-api-key", "--org", "Initech", *args, env=env)
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip().splitlines()[-1]
     SWEEP.add_secret(key)
@@ -92,7 +100,7 @@ def issued_by_cli(env: dict[str, str], *args: str) -> str:
 
 
 def listed(env: dict[str, str], org: str = "Initech") -> list[dict[str, Any]]:
-    result = run("list-api-keys", "--org", org, "--json", env=env)
+    result = switchboard("list-api-keys", "--org", org, "--json", env=env)
     assert result.returncode == 0, result.stderr
     SWEEP.add_text("command output", "list-api-keys --json", result.stdout)
     return json.loads(result.stdout)
@@ -110,7 +118,7 @@ async def test_create_list_and_revoke_keys_from_the_command_line(settings: Setti
     ]
     expires_in = datetime.fromisoformat(keys[0]["expiresAt"]) - datetime.now(timezone.utc)
     assert timedelta(days=89, hours=23) < expires_in <= timedelta(days=90)
-    table = run("list-api-keys", "--org", "Initech", env=env).stdout
+    table = switchboard("list-api-keys", "--org", "Initech", env=env).stdout
     assert table.splitlines()[0].split() == ["ID", "NAME", "PREFIX", "SCOPES", "STATUS", "CREATED", "EXPIRES", "LAST", "USED"]
     assert keys[0]["id"] in table.splitlines()[1] and "dashboard" in table and reader not in table
 
@@ -120,11 +128,11 @@ async def test_create_list_and_revoke_keys_from_the_command_line(settings: Setti
         forbidden = await client.post("/graphql", json={"query": "{ apiKeys { totalCount } }"}, headers=as_reader)
         assert forbidden.status_code == 403
 
-    revoked = run("revoke-api-key", keys[0]["id"], env=env)
+    revoked = switchboard("revoke-api-key", keys[0]["id"], env=env)
     assert revoked.returncode == 0, revoked.stderr
     assert revoked.stdout.startswith(f"revoked API key {keys[0]['id']} ('dashboard', {reader[:12]}...)")
     assert [k["status"] for k in listed(env)] == ["revoked", "active"]
-    again = run("revoke-api-key", keys[0]["id"], env=env)
+    again = switchboard("revoke-api-key", keys[0]["id"], env=env)
     assert again.returncode == 1 and "already revoked" in again.stderr
 
 
@@ -143,13 +151,13 @@ async def test_create_list_and_revoke_keys_from_the_command_line(settings: Setti
 )
 async def test_key_commands_refuse_clearly(settings: Settings, app: Any, args: list[str], status: int, message: str) -> None:
     before = await stored_rows("api_keys")
-    result = run(*args, env=key_env(settings))
+    result = switchboard(*args, env=key_env(settings))
     assert (result.returncode, result.stdout) == (status, "")
     assert message in result.stderr
     assert await stored_rows("api_keys") == before
 
 
 def test_key_commands_ask_for_migrations_first(tmp_path: Path) -> None:
-    result = run("list-api-keys", "--org", "Acme", env=environment(tmp_path))
+    result = switchboard("list-api-keys", "--org", "Acme", env=first_run_environment(tmp_path))
     assert result.returncode == 1
     assert "run `switchboard migrate` first" in result.stderr

@@ -13,9 +13,11 @@ import pytest
 
 from resolvers.api_keys import issue_key
 from switchboard.settings import Settings
-from tests.conftest import SWEEP, running_app, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, twilio
-from tests.servers import Servers
+from tests.support.app import running_app
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER, twilio
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import Servers
 
 LIMIT = 3
 UNKNOWN_KEY = "sb_live_" + "x" * 43

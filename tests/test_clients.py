@@ -24,10 +24,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, SWEEP
-from tests.examples import graphiql_example_number, readme_example_numbers
-from tests.processes import Server, create_api_key, environment, post, serving
-from tests.tooling import check, client_venv, npm_project
+from tests.support import REPO
+from tests.support.examples import graphiql_example_number, readme_example_numbers
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import Server, create_api_key, first_run_environment, post, serving
+from tests.support.tooling import check, client_venv, npm_project
 
 TYPESCRIPT = REPO / "clients" / "typescript"
 PYTHON = REPO / "clients" / "python"
@@ -86,7 +87,7 @@ def program(request: pytest.FixtureRequest) -> Program:
 
 
 def program_environment(tmp_path: Path, url: str, key: str) -> dict[str, str]:
-    return {**environment(tmp_path), "SWITCHBOARD_URL": url, "SWITCHBOARD_API_KEY": key}
+    return {**first_run_environment(tmp_path), "SWITCHBOARD_URL": url, "SWITCHBOARD_API_KEY": key}
 
 
 def expected_output(agent: str, created: list[tuple[str, str]]) -> str:
@@ -138,7 +139,7 @@ def swept(key: str, runs: list[subprocess.CompletedProcess[str]], server: Server
 
 
 def organization(server: Server, key: str) -> dict[str, Any]:
-    status, body = post(server.url, {"query": ORGANIZATION}, key)
+    status, body = post(server.graphql_url, {"query": ORGANIZATION}, key)
     assert status == 200 and "errors" not in body, body
     data: dict[str, Any] = body["data"]
     return data
@@ -147,7 +148,7 @@ def organization(server: Server, key: str) -> dict[str, Any]:
 def create_the_readme_examples(server: Server, key: str) -> None:
     """What a user who tried every example of README.md and the GraphiQL page has in the organization."""
     for number in [*readme_example_numbers(), graphiql_example_number()]:
-        status, body = post(server.url, {"query": CREATE, "variables": {"number": number}}, key)
+        status, body = post(server.graphql_url, {"query": CREATE, "variables": {"number": number}}, key)
         assert (status, body) == (200, {"data": {"createPhoneNumber": {"userErrors": []}}}), number
 
 
@@ -160,7 +161,7 @@ def test_the_documented_output_is_what_a_run_prints() -> None:
 
 
 def test_each_example_runs_twice_on_one_organization_and_leaves_it_as_it_was(tmp_path: Path, program: Program) -> None:
-    env = environment(tmp_path)
+    env = first_run_environment(tmp_path)
     key = create_api_key(env)
     with serving(env) as server:
         create_the_readme_examples(server, key)
@@ -169,7 +170,7 @@ def test_each_example_runs_twice_on_one_organization_and_leaves_it_as_it_was(tmp
 
         runs = []
         for _ in range(2):
-            result = program(program_environment(tmp_path, server.url, key))
+            result = program(program_environment(tmp_path, server.graphql_url, key))
             runs.append(result)
             assert (result.returncode, result.stderr) == (0, "")
             agent, created = created_by(result.stdout)
@@ -194,7 +195,7 @@ class FailingProxy:
             self.creates += 1
             if self.creates == self.failing:
                 return 503, json.dumps({"errors": [{"message": "Service unavailable"}]}).encode()
-        request = urllib.request.Request(self.server.url, data=body, headers=headers)
+        request = urllib.request.Request(self.server.graphql_url, data=body, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.read()
@@ -234,7 +235,7 @@ class FailingProxy:
 
 
 def test_a_step_that_fails_still_deletes_what_the_run_created(tmp_path: Path, program: Program) -> None:
-    env = environment(tmp_path)
+    env = first_run_environment(tmp_path)
     key = create_api_key(env)
     with serving(env) as server:
         proxy = FailingProxy(server, failing=3)
@@ -254,11 +255,11 @@ def test_a_step_that_fails_still_deletes_what_the_run_created(tmp_path: Path, pr
 
 
 def test_a_refused_key_exits_1_without_printing_it(tmp_path: Path, program: Program) -> None:
-    env = environment(tmp_path)
+    env = first_run_environment(tmp_path)
     key = create_api_key(env)
     wrong_key = "sb_live_" + "x" * 43
     with serving(env) as server:
-        result = program(program_environment(tmp_path, server.url, wrong_key))
+        result = program(program_environment(tmp_path, server.graphql_url, wrong_key))
         remaining = organization(server, key)
     assert result.returncode == 1
     assert result.stdout == ""
@@ -267,7 +268,7 @@ def test_a_refused_key_exits_1_without_printing_it(tmp_path: Path, program: Prog
 
 
 def test_missing_key_is_named(tmp_path: Path, program: Program) -> None:
-    env = {k: v for k, v in environment(tmp_path).items() if k != "SWITCHBOARD_API_KEY"}
+    env = {k: v for k, v in first_run_environment(tmp_path).items() if k != "SWITCHBOARD_API_KEY"}
     result = program(env)
     assert result.returncode == 1
     assert "Set SWITCHBOARD_API_KEY to an API key: switchboard create-api-key --org NAME" in result.stderr

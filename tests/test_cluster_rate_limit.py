@@ -41,8 +41,10 @@ from switchboard import rate_limit
 from switchboard.rate_limit import REDIS_KEY_PREFIX, redis_location
 from switchboard.rest import ROW_COST
 from switchboard.settings import Settings, SettingsError
-from tests.conftest import REPO, SWEEP, Api, api_client, running_app
-from tests.servers import Server, Servers, free_port, server_environment, switchboard
+from tests.support import REPO
+from tests.support.app import Api, api_client, running_app
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import Server, Servers, free_port, server_environment, switchboard
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
 POSTGRES = pytest.mark.parametrize("settings", ["postgres"], indirect=True)

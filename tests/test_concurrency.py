@@ -1,6 +1,6 @@
 """Concurrent changes to one number or agent, on real `switchboard serve` processes.
 
-SQLite runs one worker, PostgreSQL two (tests/servers.py), so requests race
+SQLite runs one worker, PostgreSQL two (tests/support/servers.py), so requests race
 within a process and across processes. A trigger the tests add records every
 UPDATE the database really applied, so an answer of success can be checked
 against a write that happened.
@@ -17,8 +17,9 @@ from tortoise import connections
 
 from resolvers.phone_numbers import CONFIG_COLUMNS, SECRET_COLUMNS, SPECS
 from switchboard.settings import Settings
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
     CREATE_AGENT,
     CREATE_PHONE_NUMBER,
     DELETE_AGENT,
@@ -29,9 +30,9 @@ from tests.graphql_ops import (
     sip_ip_allowlist,
     twilio,
 )
-from tests.helpers import client_of, gql, nth_number
-from tests.rule_cases import body
-from tests.servers import Servers
+from tests.support.helpers import client_of, gql, nth_number
+from tests.support.rule_cases import body
+from tests.support.servers import Servers
 
 # Before the fixes, out of 20 trials on SQLite / PostgreSQL, the races below went
 # wrong: switch vs rotations 20 / 15, update vs delete 19-20 / 14-17, rename vs

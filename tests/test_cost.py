@@ -17,8 +17,9 @@ from graphql import get_introspection_query
 from resolvers.rules import METADATA_MAX_BYTES
 from switchboard import http
 from switchboard.settings import Settings
-from tests.conftest import Api, api_client, running_app, stored_rows
-from tests.graphql_ops import twilio
+from tests.support.app import Api, api_client, running_app
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import twilio
 
 GRAPHQL_JSON = "application/graphql-response+json"
 MAX_QUERY_COST = 10_000

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, stored_rows
-from tests.rule_cases import BOUNDARY_CASES, RULE_CASES, RuleCase, graphql_input
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
     CREATE_AGENT,
     CREATE_PHONE_NUMBER,
     PHONE_NUMBER,
@@ -20,6 +20,7 @@ from tests.graphql_ops import (
     sip_registration,
     twilio,
 )
+from tests.support.rule_cases import BOUNDARY_CASES, RULE_CASES, RuleCase, graphql_input
 
 NUMBER = "+14155550123"
 

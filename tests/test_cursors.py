@@ -23,10 +23,11 @@ from models import Organization
 from models.secrets import generate_key
 from resolvers.pagination import CURSOR_MAX_LENGTH
 from switchboard.settings import Settings
-from tests.conftest import ENCRYPTION_KEY, Api
-from tests.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS
-from tests.helpers import create_agent, create_number
-from tests.servers import Servers
+from tests.support.app import Api
+from tests.support.database import ENCRYPTION_KEY
+from tests.support.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS
+from tests.support.helpers import create_agent, create_number
+from tests.support.servers import Servers
 
 NOT_A_CURSOR = "after is not a cursor returned by this API"
 TOO_LONG = f"after must be at most {CURSOR_MAX_LENGTH} characters"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import AGENT, DELETE_AGENT, DELETE_PHONE_NUMBER, PHONE_NUMBER, UPDATE_AGENT
-from tests.helpers import create_agent, create_number
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import AGENT, DELETE_AGENT, DELETE_PHONE_NUMBER, PHONE_NUMBER, UPDATE_AGENT
+from tests.support.helpers import create_agent, create_number
 
 
 async def test_delete_then_read(api: Api) -> None:

@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from switchboard.settings import Settings
-from tests.conftest import ENCRYPTION_KEY, SWEEP
-from tests.servers import REPO, SWITCHBOARD, Servers, free_port, server_environment, switchboard
+from tests.support.database import ENCRYPTION_KEY
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import REPO, SWITCHBOARD, Servers, free_port, server_environment, switchboard
 
 TEXT_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) ([\w.]+): ")
 # Whose log lines a server prints: its own, and uvicorn's about starting and stopping.

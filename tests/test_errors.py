@@ -7,8 +7,8 @@ import logging
 import pytest
 from tortoise import connections
 
-from tests.conftest import Api
-from tests.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, twilio
+from tests.support.app import Api
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, twilio
 
 
 async def test_unreadable_row_is_an_internal_error_with_a_request_id(api: Api, caplog: pytest.LogCaptureFixture) -> None:

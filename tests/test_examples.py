@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from tests.examples import graphiql_example_number, readme_example_numbers
+from tests.support.examples import graphiql_example_number, readme_example_numbers
 
 
 def e164(number: str) -> str:

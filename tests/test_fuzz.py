@@ -23,7 +23,6 @@ import math
 import operator
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import idna
@@ -37,10 +36,11 @@ from models.secrets import SecretBox
 from resolvers.errors import ErrorCode
 from resolvers.phone_numbers import secret_context
 from switchboard.settings import Settings
-from tests.conftest import ENCRYPTION_KEY, Api, stored_rows, unthrottled
-from tests.graphql_ops import CREATE_PHONE_NUMBER, UPDATE_PHONE_NUMBER, twilio
-from tests.helpers import create_number, nth_number
-from tests.rule_cases import (
+from tests.support.app import Api, unthrottled
+from tests.support.database import ENCRYPTION_KEY, stored_rows
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER, UPDATE_PHONE_NUMBER, twilio
+from tests.support.helpers import create_number, nth_number
+from tests.support.rule_cases import (
     ACCEPTED_NAMES,
     LOCAL_ADDRESSES,
     LOCAL_NAMES,
@@ -49,13 +49,11 @@ from tests.rule_cases import (
     UNSAFE_CREDENTIAL_CHARACTERS,
     ZONE_IDS,
 )
+from tests.support.strategies import any_json, hostile_text, huge_ints, scalars, to_json
 
-EXAMPLES_PER_MUTATION = 1000  # per database: 2,000 on each of SQLite and PostgreSQL
+# Examples per mutation and database: the Hypothesis profile's (conftest.py),
+# 1,000 under "ci", so 2,000 on each of SQLite and PostgreSQL; 100 under "dev".
 FUZZ = hypothesis_settings(
-    max_examples=EXAMPLES_PER_MUTATION,
-    derandomize=True,
-    deadline=None,
-    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -65,51 +63,9 @@ def settings(settings: Settings) -> Settings:
     return unthrottled(settings)
 
 # Secrets the fuzzer sends start with this, so the session's secret sweep
-# (tests/secret_sweep.py) can look for them without mistaking another field's
+# (tests/support/secret_sweep.py) can look for them without mistaking another field's
 # value for one.
 SECRET_MARK = "fuzz-secret:"
-
-HOSTILE_STRINGS = [
-    "", " ", "\x00", "a\x00b", "\t\r\n", "\x1b[31m", "\u202e", "\ufeff", "\u200b", "\ud800", "a\udfffb", "\U0010ffff",
-    "null", "None", "undefined", "NaN", "' OR '1'='1", '"; DROP TABLE phone_numbers; --', "${jndi:ldap://x/a}",
-    "{{7*7}}", "<script>alert(1)</script>", "../../etc/passwd", "%s%s%n", "+1 415 555 0123\x00", "+١٤١٥٥٥٥٠١٢٣",
-    "sip:pbx.example.com:5060", "256.256.256.256", "::ffff:1.2.3.4%eth0", "AC" + "g" * 32,
-]
-odd_characters = st.characters(categories=["Cc", "Cs", "Cf", "Co", "Zl", "Zp", "Mn", "So"])
-hostile_text = st.one_of(
-    st.text(max_size=30),
-    st.text(st.characters() | odd_characters, min_size=1, max_size=30),
-    st.builds(operator.mul, st.sampled_from(["x", "é", "𝕏", "\x00", " ", "9", "\ud83d"]), st.integers(60, 20_000)),
-    st.sampled_from(HOSTILE_STRINGS),
-)
-huge_ints = st.integers(min_value=-(2**80), max_value=2**80)
-scalars = st.none() | st.booleans() | huge_ints | st.floats(allow_nan=False, allow_infinity=False) | hostile_text
-
-
-@dataclass(frozen=True)
-class Deep:
-    """JSON nested `depth` levels: written out as text, as no Python encoder recurses that deep."""
-
-    depth: int
-    as_list: bool
-
-    def text(self) -> str:
-        if self.as_list:
-            return "[" * self.depth + '"leaf"' + "]" * self.depth
-        return '{"k":' * self.depth + '"leaf"' + "}" * self.depth
-
-
-def to_json(value: Any) -> str:
-    text = json.dumps(value, default=lambda deep: f"deep-json:{deep.depth}:{int(deep.as_list)}")
-    return re.sub(r'"deep-json:(\d+):([01])"', lambda m: Deep(int(m[1]), m[2] == "1").text(), text)
-
-
-deep_json = st.builds(Deep, st.integers(5, 5000), st.booleans())
-any_json = st.one_of(
-    st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4), max_leaves=12),
-    deep_json,
-)
-
 
 def anything(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """Mostly values that pass the schema's types, so the rules and the database see hostile input too."""

@@ -20,17 +20,13 @@ from hypothesis import strategies as st
 
 from switchboard.limits import MAX_BODY_BYTES
 from switchboard.settings import Settings
-from tests.conftest import Api, unthrottled
-from tests.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS
-from tests.helpers import create_agent, create_number
-from tests.test_fuzz import any_json, hostile_text, to_json
+from tests.support.app import Api, unthrottled
+from tests.support.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS
+from tests.support.helpers import create_agent, create_number
+from tests.support.strategies import any_json, hostile_text, to_json
 
-EXAMPLES = 500  # per database
+# Examples per database: the Hypothesis profile's (conftest.py), 1,000 under "ci", 100 under "dev".
 FUZZ = hypothesis_settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

@@ -29,10 +29,9 @@ from playwright.sync_api import BrowserContext, Locator, Page, Route, expect, sy
 
 from switchboard.graphiql import ASSETS, CDN_TIMEOUT_SECONDS, SCRIPTS
 from switchboard.settings import DEFAULT_GRAPHIQL_CDN
-from tests.conftest import REPO
-from tests.processes import Server, create_api_key, environment, post, serving
-from tests.servers import free_port
-from tests.tooling import chromium, npm_project
+from tests.support import REPO
+from tests.support.servers import Server, create_api_key, first_run_environment, free_port, post, serving
+from tests.support.tooling import chromium, npm_project
 
 CDN_PACKAGES = REPO / "tests" / "graphiql-cdn"
 ARTIFACTS = REPO / "test-artifacts"
@@ -241,13 +240,13 @@ def test_the_page_pins_the_files_of_the_npm_packages(node_modules: Path) -> None
 
 
 def test_a_first_visit_creates_a_number_with_a_pasted_key(tmp_path: Path, node_modules: Path, browser: Browser) -> None:
-    env = environment(tmp_path)
+    env = first_run_environment(tmp_path)
     key = create_api_key(env)
     page = browser.page
     with serving(env) as server:
         cdn = Cdn(DEFAULT_GRAPHIQL_CDN, node_modules, server)
         browser.context.route("**/*", cdn.handle)
-        page.goto(server.url)
+        page.goto(server.graphql_url)
 
         result = page.locator(".result-window")
         docs = page.locator(".graphiql-doc-explorer")
@@ -319,7 +318,7 @@ def test_a_first_visit_creates_a_number_with_a_pasted_key(tmp_path: Path, node_m
                 ],
             }
         }
-        assert post(server.url, {"query": LIST_NUMBERS}, key) == (200, {"data": listed})
+        assert post(server.graphql_url, {"query": LIST_NUMBERS}, key) == (200, {"data": listed})
 
         # The key the user pasted stays off the picture.
         page.get_by_role("button", name="Variables", exact=True).click()
@@ -334,12 +333,12 @@ def test_a_first_visit_creates_a_number_with_a_pasted_key(tmp_path: Path, node_m
 
 
 def test_the_page_loads_from_the_operators_mirror(tmp_path: Path, node_modules: Path, browser: Browser) -> None:
-    env = environment(tmp_path, SWITCHBOARD_GRAPHIQL_CDN=MIRROR + "/")
+    env = first_run_environment(tmp_path, SWITCHBOARD_GRAPHIQL_CDN=MIRROR + "/")
     page = browser.page
     with serving(env) as server:
         cdn = Cdn(MIRROR, node_modules, server)
         browser.context.route("**/*", cdn.handle)
-        page.goto(server.url)
+        page.goto(server.graphql_url)
         expect(query_editor(page)).to_contain_text("mutation CreatePhoneNumber {")
 
     assert browser.errors == []
@@ -405,11 +404,11 @@ def page_from_mirror(
     port = free_port()
     with (
         static_server(command(mirror, port), port, tmp_path) as origin,
-        serving(environment(tmp_path, SWITCHBOARD_GRAPHIQL_CDN=origin)) as server,
+        serving(first_run_environment(tmp_path, SWITCHBOARD_GRAPHIQL_CDN=origin)) as server,
     ):
         network = Cdn(DEFAULT_GRAPHIQL_CDN, node_modules, server, local=(origin,))
         browser.context.route("**/*", network.handle)
-        browser.page.goto(server.url)
+        browser.page.goto(server.graphql_url)
         yield origin, network
 
 
@@ -448,10 +447,10 @@ def test_a_mirror_missing_a_file_is_explained(tmp_path: Path, node_modules: Path
 
 def test_an_unreachable_cdn_is_explained(tmp_path: Path, browser: Browser) -> None:
     page = browser.page
-    with serving(environment(tmp_path)) as server:
+    with serving(first_run_environment(tmp_path)) as server:
         offline = Offline(server)
         browser.context.route("**/*", offline.handle)
-        page.goto(server.url)
+        page.goto(server.graphql_url)
         expect_explained(page, DEFAULT_GRAPHIQL_CDN, {asset.path: UNREACHABLE for asset in ASSETS})
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "graphiql-cdn-unreachable.png")
@@ -462,10 +461,10 @@ def test_an_unreachable_cdn_is_explained(tmp_path: Path, browser: Browser) -> No
 
 def test_a_file_other_than_the_packages_is_explained(tmp_path: Path, node_modules: Path, browser: Browser) -> None:
     page = browser.page
-    with serving(environment(tmp_path)) as server:
+    with serving(first_run_environment(tmp_path)) as server:
         cdn = Cdn(DEFAULT_GRAPHIQL_CDN, node_modules, server, altered=frozenset({GRAPHIQL_SCRIPT.path}))
         browser.context.route("**/*", cdn.handle)
-        page.goto(server.url)
+        page.goto(server.graphql_url)
         expect_explained(page, DEFAULT_GRAPHIQL_CDN, {GRAPHIQL_SCRIPT.path: DIFFERENT_BYTES})
 
     assert browser.errors == []
@@ -477,10 +476,10 @@ def test_a_cdn_that_never_answers_is_explained_after_the_timeout(
 ) -> None:
     page = browser.page
     page.clock.install()
-    with serving(environment(tmp_path)) as server:
+    with serving(first_run_environment(tmp_path)) as server:
         network = Unanswered(server)
         browser.context.route("**/*", network.handle)
-        page.goto(server.url, wait_until="commit")
+        page.goto(server.graphql_url, wait_until="commit")
         expect(page.get_by_text("Loading GraphiQL…")).to_be_visible()
         page.wait_for_function("() => typeof cdnTimedOut === 'function'")
         page.clock.fast_forward(CDN_TIMEOUT_SECONDS * 1000 - 1000)

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, twilio
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER, twilio
 
 JSON = "application/json"
 GRAPHQL_JSON = "application/graphql-response+json"

@@ -12,9 +12,9 @@ import subprocess
 from pathlib import Path
 
 from switchboard.settings import Settings
-from tests.conftest import Api
-from tests.servers import REPO, Servers
-from tests.tooling import npm_project
+from tests.support.app import Api
+from tests.support.servers import REPO, Servers
+from tests.support.tooling import npm_project
 
 AUDIT = REPO / "tests" / "graphql_http_audit"
 AUDITS = 61

@@ -9,7 +9,9 @@ from asgi_lifespan import LifespanManager
 
 from switchboard.app import create_app
 from switchboard.settings import Settings
-from tests.conftest import REPO, ENCRYPTION_KEY, Api
+from tests.support import REPO
+from tests.support.app import Api
+from tests.support.database import ENCRYPTION_KEY
 
 
 async def get(settings: Settings, path: str) -> httpx.Response:

@@ -21,8 +21,9 @@ from models import IdempotencyKey
 from models.secrets import SecretBox, generate_key
 from resolvers.phone_numbers import CONFIG_COLUMNS, secret_context
 from switchboard.settings import Settings
-from tests.conftest import ENCRYPTION_KEY, Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.database import ENCRYPTION_KEY, stored_rows
+from tests.support.graphql_ops import (
     CREATE_PHONE_NUMBER,
     DELETE_PHONE_NUMBER,
     TWILIO_SID,
@@ -30,9 +31,9 @@ from tests.graphql_ops import (
     sip_registration,
     twilio,
 )
-from tests.helpers import create_agent, create_number, nth_number
-from tests.rule_cases import REGISTRATION, TWILIO, body
-from tests.servers import Servers, server_environment, switchboard
+from tests.support.helpers import create_agent, create_number, nth_number
+from tests.support.rule_cases import REGISTRATION, TWILIO, body
+from tests.support.servers import Servers, server_environment, switchboard
 from tests.test_rest import post
 
 

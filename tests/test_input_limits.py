@@ -1,6 +1,6 @@
 """Metadata numbers and nesting, and the search filter's length: refused with a path, never a 500 or a silent change.
 
-The variable and REST forms of the metadata rules are rows of tests/rule_cases.py;
+The variable and REST forms of the metadata rules are rows of tests/support/rule_cases.py;
 here are the GraphQL literals, which graphql-core turns into Python numbers
 no JSON parser would produce (integers of any size, infinities, NaN).
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 from schema.limits import MAX_NUMBER_LENGTH
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import LIST_PHONE_NUMBERS
-from tests.helpers import create_number
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import LIST_PHONE_NUMBERS
+from tests.support.helpers import create_number
 
 LITERAL_CREATE = """
 mutation {

@@ -11,7 +11,7 @@ from typing import Any
 
 from models import ApiKey, ApiKeyScope
 from resolvers.api_keys import UNWATCHED_TRUST_SECONDS, Authenticator, CreateApiKeyInput, hash_key, issue_key
-from tests.conftest import SWEEP
+from tests.support.secret_sweep import SWEEP
 
 CACHE_SECONDS = 300.0
 

@@ -25,8 +25,10 @@ import pytest
 from models import ApiKeyScope
 from resolvers.api_keys import CreateApiKeyInput, issue_key
 from switchboard.settings import Settings
-from tests.conftest import SWEEP, Api, execute
-from tests.servers import Server, Servers, server_environment, switchboard
+from tests.support.app import Api
+from tests.support.database import execute
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import Server, Servers, server_environment, switchboard
 
 CACHE = {"SWITCHBOARD_API_KEY_CACHE_SECONDS": "300"}
 ROUND = 24  # requests at once, per server

@@ -19,9 +19,18 @@ from models.secrets import SecretBox, generate_key
 from resolvers.key_rotation import UNROTATED_LISTED
 from resolvers.phone_numbers import SECRET_COLUMNS, secret_context
 from switchboard.settings import Settings
-from tests.conftest import ENCRYPTION_KEY, SWEEP, Api, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, TWILIO_TOKEN, UPDATE_PHONE_NUMBER, sip_ip_allowlist, sip_registration, twilio
-from tests.servers import REPO, SWITCHBOARD, Server, Servers, server_environment, start_switchboard, switchboard
+from tests.support.app import Api
+from tests.support.database import ENCRYPTION_KEY, stored_rows
+from tests.support.graphql_ops import (
+    CREATE_PHONE_NUMBER,
+    TWILIO_TOKEN,
+    UPDATE_PHONE_NUMBER,
+    sip_ip_allowlist,
+    sip_registration,
+    twilio,
+)
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import REPO, SWITCHBOARD, Server, Servers, server_environment, start_switchboard, switchboard
 from tests.test_serve_processes import burst
 
 NEW_KEY = generate_key()

@@ -23,8 +23,9 @@ from schema.limits import (
     MAX_TOKENS,
 )
 from switchboard.limits import MAX_BODY_BYTES
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import twilio
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import twilio
 
 GRAPHQL_JSON = "application/graphql-response+json"
 

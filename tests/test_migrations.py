@@ -19,9 +19,11 @@ from resolvers.api_keys import hash_key
 from switchboard.app import create_app
 from switchboard.db import committed_migrations
 from switchboard.settings import Settings
-from tests.conftest import MIGRATIONS_TABLE, REPO, SWEEP
-from tests.graphql_ops import VIEWER
-from tests.servers import server_environment, start_switchboard, switchboard
+from tests.support import REPO
+from tests.support.database import MIGRATIONS_TABLE
+from tests.support.graphql_ops import VIEWER
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import server_environment, start_switchboard, switchboard
 
 ORGANIZATION_ID = uuid.UUID("0a0a0a0a-0000-4000-8000-000000000001")
 KEY_ID = uuid.UUID("0b0b0b0b-0000-4000-8000-000000000001")

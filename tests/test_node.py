@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from resolvers.nodes import MAX_IDS
 from resolvers.rules import parse_uuid
-from tests.conftest import REPO, Api, stored_rows
-from tests.graphql_ops import AGENT, PHONE_NUMBER
-from tests.helpers import create_agent, create_number, nth_number
+from tests.support import REPO
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import AGENT, PHONE_NUMBER
+from tests.support.helpers import create_agent, create_number, nth_number
 
 NODE = """
 query Node($id: ID!) {

@@ -10,9 +10,9 @@ import pytest
 
 from models import PhoneNumber
 
-from tests.conftest import Api
-from tests.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS, sip_ip_allowlist, sip_registration
-from tests.helpers import create_agent, create_number
+from tests.support.app import Api
+from tests.support.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS, sip_ip_allowlist, sip_registration
+from tests.support.helpers import create_agent, create_number
 
 
 async def list_numbers(api: Api, **variables: Any) -> dict[str, Any]:

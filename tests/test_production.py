@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from switchboard.settings import Settings
-from tests.conftest import Api, api_client, running_app
+from tests.support.app import Api, api_client, running_app
 
 SUGGESTING = [
     pytest.param("{ phoneNumbr(id: \"x\") { id } }", "Cannot query field 'phoneNumbr' on type 'Query'.", "Did you mean 'phoneNumber'", id="field"),

@@ -12,9 +12,16 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, DELETE_AGENT, DELETE_PHONE_NUMBER, UPDATE_PHONE_NUMBER, twilio
-from tests.rule_cases import body
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
+    CREATE_PHONE_NUMBER,
+    DELETE_AGENT,
+    DELETE_PHONE_NUMBER,
+    UPDATE_PHONE_NUMBER,
+    twilio,
+)
+from tests.support.rule_cases import body
 
 HUGE = 60_000
 # Far more than any message needs, far less than the input.

@@ -15,7 +15,9 @@ from schema.limits import largest_charge
 from switchboard.rate_limit import RateLimiter, seconds_until_room
 from switchboard.rest import ROW_COST
 from switchboard.settings import Settings
-from tests.conftest import SWEEP, Api, api_client, running_app, stored_rows
+from tests.support.app import Api, api_client, running_app
+from tests.support.database import stored_rows
+from tests.support.secret_sweep import SWEEP
 
 # Refilled so slowly that no unit comes back while a test runs.
 SLOW = 0.001

@@ -7,10 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, SIP_PASSWORD, TWILIO_SID, TWILIO_TOKEN, twilio
-from tests.helpers import create_agent, nth_number
-from tests.rule_cases import ALLOWLIST, BOUNDARY_CASES, NUMBER, REGISTRATION, RULE_CASES, RuleCase, body
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, SIP_PASSWORD, TWILIO_SID, TWILIO_TOKEN, twilio
+from tests.support.helpers import create_agent, nth_number
+from tests.support.rule_cases import ALLOWLIST, BOUNDARY_CASES, NUMBER, REGISTRATION, RULE_CASES, RuleCase, body
 
 PHONE_NUMBER_KEYS = {"id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt"}
 

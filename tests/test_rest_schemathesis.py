@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from switchboard.settings import Settings
-from tests.conftest import Api
-from tests.servers import Servers
+from tests.support.app import Api
+from tests.support.servers import Servers
 
 SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli"]
 

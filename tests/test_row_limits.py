@@ -10,11 +10,19 @@ from typing import Any
 import pytest
 
 from switchboard.settings import Settings, SettingsError
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import CREATE_AGENT, CREATE_PHONE_NUMBER, DELETE_AGENT, DELETE_PHONE_NUMBER, UPDATE_PHONE_NUMBER, twilio
-from tests.helpers import client_of, create_agent, create_number, gql, nth_number
-from tests.rule_cases import body
-from tests.servers import Servers
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
+    CREATE_AGENT,
+    CREATE_PHONE_NUMBER,
+    DELETE_AGENT,
+    DELETE_PHONE_NUMBER,
+    UPDATE_PHONE_NUMBER,
+    twilio,
+)
+from tests.support.helpers import client_of, create_agent, create_number, gql, nth_number
+from tests.support.rule_cases import body
+from tests.support.servers import Servers
 
 MAX_NUMBERS = 3
 MAX_AGENTS = 2

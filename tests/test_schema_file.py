@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schema import schema
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def test_committed_schema_matches_the_code() -> None:

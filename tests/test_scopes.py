@@ -19,8 +19,9 @@ from schema import schema
 from schema.scopes import ROOT_FIELD_SCOPES, needed_scope
 from switchboard.openapi import openapi_document
 from switchboard.rest_scopes import REST_OPERATIONS
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
     AGENT,
     AUDIT_EVENTS,
     CREATE_AGENT,

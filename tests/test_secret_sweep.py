@@ -10,10 +10,10 @@ import sys
 import httpx
 import pytest
 
-from tests.conftest import Api
-from tests.graphql_ops import CREATE_API_KEY, CREATE_PHONE_NUMBER, PHONE_NUMBER, sip_registration
-from tests.secret_sweep import SecretSweep, SweepHandler
-from tests.servers import REPO
+from tests.support.app import Api
+from tests.support.graphql_ops import CREATE_API_KEY, CREATE_PHONE_NUMBER, PHONE_NUMBER, sip_registration
+from tests.support.secret_sweep import SecretSweep, SweepHandler
+from tests.support.servers import REPO
 
 SECRET = "planted-secret-0123456789"
 PLANT = "SWITCHBOARD_TEST_PLANT_LEAK"

@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from switchboard.settings import Settings, SettingsError
-from tests.conftest import ENCRYPTION_KEY, SWEEP, run_sync
-from tests.servers import REPO, SWITCHBOARD, free_port, server_environment, switchboard
+from tests.support.database import ENCRYPTION_KEY, run_sync
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import REPO, SWITCHBOARD, free_port, server_environment, switchboard
 
 # TEST-NET-1 (RFC 5737): never an address of this machine, so binding it fails
 # the way a mistyped --host does, with no packet sent anywhere.

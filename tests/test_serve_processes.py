@@ -1,7 +1,7 @@
 """Real `switchboard serve` processes: duplicate races, SIGTERM, kill -9, logs.
 
 On PostgreSQL the server runs two workers, on SQLite one (see
-tests/servers.py), so races cross processes where the database allows it.
+tests/support/servers.py), so races cross processes where the database allows it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import pytest
 from models.secrets import SecretBox
 from resolvers.phone_numbers import secret_context
 from switchboard.settings import Settings
-from tests.conftest import ENCRYPTION_KEY, Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.database import ENCRYPTION_KEY, stored_rows
+from tests.support.graphql_ops import (
     CREATE_PHONE_NUMBER,
     PHONE_NUMBER,
     SIP_PASSWORD,
@@ -30,7 +31,7 @@ from tests.graphql_ops import (
     sip_registration,
     twilio,
 )
-from tests.servers import Server, Servers
+from tests.support.servers import Server, Servers
 
 BURST = 40
 

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from switchboard.settings import Settings, SettingsError
-from tests.servers import Server, Servers
+from tests.support.servers import Server, Servers
 
 # Only a safety net, so a broken server fails a test instead of hanging it:
 # every wait below ends on an event (a close, a response), never on the clock.
@@ -121,7 +121,7 @@ def worker_pids(server: Server, settings: Settings) -> list[int]:
 
 
 def server_workers(settings: Settings) -> int:
-    return 1 if settings.is_sqlite else 2  # as tests/servers.py starts them
+    return 1 if settings.is_sqlite else 2  # as tests/support/servers.py starts them
 
 
 def memory(pid: int, field: str) -> int:

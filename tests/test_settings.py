@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.settings import Settings, SettingsError
-from tests.servers import server_environment, switchboard
+from tests.support.servers import server_environment, switchboard
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ from resolvers.verification.sip import (
     parse_response,
     sip_uri,
 )
-from tests.conftest import SWEEP
-from tests.sip_standin import Chunk, Request, Script, TcpStandin, UdpStandin, reply
+from tests.support.secret_sweep import SWEEP
+from tests.support.sip_standin import Chunk, Request, Script, TcpStandin, UdpStandin, reply
 
 PASSWORD = "pw-Scripted-7c1e94"
 SWEEP.add_secret(PASSWORD)

@@ -1,6 +1,6 @@
 """SIP targets: one canonical stored form each, and local addresses allowed only where the operator says so.
 
-The refusals themselves are rows of tests/rule_cases.py, run through GraphQL and REST.
+The refusals themselves are rows of tests/support/rule_cases.py, run through GraphQL and REST.
 """
 
 from __future__ import annotations
@@ -12,9 +12,25 @@ from typing import Any
 import pytest
 
 from switchboard.settings import Settings
-from tests.conftest import Api, api_client, running_app, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, UPDATE_PHONE_NUMBER, sip_ip_allowlist, sip_registration
-from tests.rule_cases import ALLOWLIST, LOCAL_ADDRESSES, LOCAL_NAMES, NUMBER, NUMERIC_HOSTS, REGISTRATION, ZONE_IDS, body
+from tests.support.app import Api, api_client, running_app
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
+    CREATE_PHONE_NUMBER,
+    PHONE_NUMBER,
+    UPDATE_PHONE_NUMBER,
+    sip_ip_allowlist,
+    sip_registration,
+)
+from tests.support.rule_cases import (
+    ALLOWLIST,
+    LOCAL_ADDRESSES,
+    LOCAL_NAMES,
+    NUMBER,
+    NUMERIC_HOSTS,
+    REGISTRATION,
+    ZONE_IDS,
+    body,
+)
 
 COLUMNS = {"proxy": "sip_proxy", "outboundProxy": "sip_outbound_proxy", "ip": "sip_ip"}
 REST_NAMES = {"proxy": "sipProxy", "outboundProxy": "sipOutboundProxy", "ip": "sipIp"}

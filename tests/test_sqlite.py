@@ -8,8 +8,9 @@ import sqlite3
 import pytest
 
 from switchboard.settings import Settings
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import CREATE_PHONE_NUMBER, twilio
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER, twilio
 
 LOCK_HELD_SECONDS = 0.5
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from schema import schema
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
     AGENT,
     AUDIT_EVENTS,
     CREATE_AGENT,
@@ -33,7 +34,7 @@ from tests.graphql_ops import (
     VIEWER,
     twilio,
 )
-from tests.helpers import create_agent, create_number
+from tests.support.helpers import create_agent, create_number
 
 MISSING = "00000000-0000-4000-8000-00000000dead"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tooling import STAMP, client_venv, npm_project, program
+from tests.support.tooling import STAMP, client_venv, npm_project, program
 
 PACKAGE = {"name": "tooling-check", "version": "1.0.0", "private": True}
 # A lock file without dependencies: `npm ci` would install it offline in a blink.

@@ -9,8 +9,9 @@ import pytest
 
 from models.secrets import SecretBox
 from resolvers.phone_numbers import secret_context
-from tests.conftest import ENCRYPTION_KEY, Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.database import ENCRYPTION_KEY, stored_rows
+from tests.support.graphql_ops import (
     PHONE_NUMBER,
     SIP_PASSWORD,
     TWILIO_SID,
@@ -19,7 +20,7 @@ from tests.graphql_ops import (
     sip_ip_allowlist,
     sip_registration,
 )
-from tests.helpers import create_agent, create_number, nth_number
+from tests.support.helpers import create_agent, create_number, nth_number
 
 BOX = SecretBox([ENCRYPTION_KEY])
 

@@ -32,22 +32,17 @@ from resolvers.verification import (
     target_for_row,
 )
 from switchboard.settings import Settings
-from tests.conftest import SWEEP, api_client, running_app
-from tests.graphql_ops import CREATE_PHONE_NUMBER
-from tests.kamailio import (
-    PROXY_REALM,
-    REGISTRAR_REALM,
-    Kamailio,
-    SipUser,
-    TlsCertificates,
-)
-from tests.sip_standin import UdpStandin
-from tests.twilio_standin import Account, TwilioStandin, serving
+from tests.support.app import api_client, running_app
+from tests.support.graphql_ops import CREATE_PHONE_NUMBER
+from tests.support.kamailio import PROXY_REALM, REGISTRAR_REALM, Kamailio, SipUser, TlsCertificates
+from tests.support.secret_sweep import SWEEP
+from tests.support.sip_standin import UdpStandin
+from tests.support.twilio_standin import Account, TwilioStandin, serving
 
 # Kamailio listens on 127.0.0.1, which only development and tests may name.
 LOCAL = Policy(allow_local_targets=True)
 
-pytest_plugins = ("tests.provider_fixtures",)  # the `kamailio` and `certificates` fixtures
+pytest_plugins = ("tests.support.provider_fixtures",)  # the `kamailio` and `certificates` fixtures
 
 NUMBER = "+14155550123"
 PASSWORD = "pw-Alice-4f0b2c9e"

@@ -15,16 +15,17 @@ from tortoise.migrations.api.migrate import migrate
 from switchboard.app import create_app
 from switchboard.db import tortoise_config
 from switchboard.settings import Settings
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import (
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import (
     DELETE_AGENT,
     DELETE_PHONE_NUMBER,
     PHONE_NUMBER,
     UPDATE_PHONE_NUMBER,
     sip_ip_allowlist,
 )
-from tests.helpers import create_agent, create_number, nth_number
-from tests.rule_cases import body
+from tests.support.helpers import create_agent, create_number, nth_number
+from tests.support.rule_cases import body
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 

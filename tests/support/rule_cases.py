@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tests.graphql_ops import SIP_PASSWORD, TWILIO_SID, TWILIO_TOKEN
+from tests.support.graphql_ops import SIP_PASSWORD, TWILIO_SID, TWILIO_TOKEN
 
 NUMBER = "+14155550123"
 TWILIO = {"provider": "twilio", "twilioAccountSid": TWILIO_SID, "twilioAuthToken": TWILIO_TOKEN}

@@ -1,6 +1,6 @@
 """The session's secret sweep: every secret the tests send, looked for in everything the system said.
 
-conftest.py feeds one SecretSweep for the whole run: the secret values of
+conftest.py feeds one SecretSweep for the whole run (SWEEP, below): the secret values of
 every request the tests' HTTP clients send (auth tokens, SIP passwords and
 API keys), every response body, every log record, the log of every real
 server, and the rows each test leaves in the database. When the session
@@ -138,3 +138,8 @@ class SweepHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.sweep.add_text("log record", f"of {record.name}", self.format(record) + " " + json.dumps(record.__dict__, default=str))
+
+
+# One for the whole run: conftest.py's session fixture installs its log
+# handler and checks it at the end; fixtures and helpers add to it.
+SWEEP = SecretSweep()

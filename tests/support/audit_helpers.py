@@ -6,8 +6,9 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Api, stored_rows
-from tests.graphql_ops import AUDIT_EVENTS, VIEWER
+from tests.support.app import Api
+from tests.support.database import stored_rows
+from tests.support.graphql_ops import AUDIT_EVENTS, VIEWER
 
 Event = dict[str, Any]
 

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.kamailio import TlsCertificates
+from tests.support.kamailio import TlsCertificates
 
 PAGE_SIZE = 50
 

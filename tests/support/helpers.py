@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import SWEEP, Api
-from tests.graphql_ops import CREATE_AGENT, CREATE_PHONE_NUMBER, twilio
-from tests.servers import Server
+from tests.support.app import Api
+from tests.support.graphql_ops import CREATE_AGENT, CREATE_PHONE_NUMBER, twilio
+from tests.support.secret_sweep import SWEEP
+from tests.support.servers import Server
 
 # Valid numbers of one block, for tests that need many distinct ones.
 def nth_number(n: int) -> str:

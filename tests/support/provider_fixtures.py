@@ -1,9 +1,9 @@
 """Fixtures for tests against real components; a test module takes them with
-`pytest_plugins = ("tests.provider_fixtures",)`.
+`pytest_plugins = ("tests.support.provider_fixtures",)`.
 
 `certificates`: a private CA and a server certificate for 127.0.0.1, localhost,
 kamailio.test and twilio.test, made once per session. `kamailio`: starts
-Kamailio instances (tests/kamailio.py) and stops them after the test.
+Kamailio instances (tests/support/kamailio.py) and stops them after the test.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SWEEP
-from tests.kamailio import Kamailio, TlsCertificates, missing
+from tests.support.kamailio import Kamailio, TlsCertificates, missing
+from tests.support.secret_sweep import SWEEP
 
 
 @pytest.fixture(scope="session")
