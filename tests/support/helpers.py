@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -49,3 +51,54 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) 
     body = response.json()
     assert "errors" not in body, body
     return body["data"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | None  # None: the connection failed, nothing was acknowledged
+    body: dict[str, Any] | None
+    after_signal: bool = False
+
+    @property
+    def kind(self) -> str:
+        if self.status is None:
+            return "no response"
+        if self.status != 200 or self.body is None or "errors" in self.body:
+            return f"HTTP {self.status}"
+        payload = self.body["data"]["createPhoneNumber"]
+        if payload["phoneNumber"] is not None:
+            return "created"
+        return ",".join(e["code"] for e in payload["userErrors"])
+
+    @property
+    def created_id(self) -> str | None:
+        return self.body["data"]["createPhoneNumber"]["phoneNumber"]["id"] if self.kind == "created" else None
+
+
+async def burst(
+    server: Server, key: str, inputs: list[dict[str, Any]], *, after: int = 0, then: Callable[[], None] | None = None
+) -> list[Outcome]:
+    """Send every create at once; call `then` once `after` responses have arrived."""
+    answered = 0
+    signalled = False
+
+    async def create(client: httpx.AsyncClient, input: dict[str, Any]) -> Outcome:
+        nonlocal answered, signalled
+        try:
+            response = await client.post(
+                "/graphql",
+                json={"query": CREATE_PHONE_NUMBER, "variables": {"input": input}},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        except httpx.TransportError:
+            return Outcome(None, None, signalled)
+        outcome = Outcome(response.status_code, response.json(), signalled)
+        answered += 1
+        if then is not None and answered == after:
+            then()
+            signalled = True
+        return outcome
+
+    limits = httpx.Limits(max_connections=len(inputs), max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
+        return await asyncio.gather(*(create(client, input) for input in inputs))

@@ -31,7 +31,7 @@ mutation {
         pytest.param("{a: 123456789012345678901234567890}", ["a"], id="integer-beyond-64-bits"),
         pytest.param("{a: -123456789012345678901234567890}", ["a"], id="negative-integer-beyond-64-bits"),
         pytest.param("{a: 9007199254740992}", ["a"], id="integer-2^53"),
-        # The longest number a document may hold (tests/test_limits.py refuses longer ones whole).
+        # The longest number a document may hold (tests/api/test_limits.py refuses longer ones whole).
         pytest.param("{a: %s}" % ("9" * MAX_NUMBER_LENGTH), ["a"], id="integer-of-the-longest-length"),
         pytest.param("{a: 1e400}", ["a"], id="float-overflowing-to-infinity"),
         pytest.param("{a: 1.5e308}", ["a"], id="float-over-2^53"),

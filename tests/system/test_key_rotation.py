@@ -29,9 +29,9 @@ from tests.support.graphql_ops import (
     sip_registration,
     twilio,
 )
+from tests.support.helpers import burst
 from tests.support.secret_sweep import SWEEP
 from tests.support.servers import REPO, SWITCHBOARD, Server, Servers, server_environment, start_switchboard, switchboard
-from tests.test_serve_processes import burst
 
 NEW_KEY = generate_key()
 MAX_CREATES_DURING_ROTATION = 200

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.app import Api
 from tests.support.database import stored_rows
 from tests.support.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, SIP_PASSWORD, TWILIO_SID, TWILIO_TOKEN, twilio
 from tests.support.helpers import create_agent, nth_number
+from tests.support.rest import call, post
 from tests.support.rule_cases import ALLOWLIST, BOUNDARY_CASES, NUMBER, REGISTRATION, RULE_CASES, RuleCase, body
 
 PHONE_NUMBER_KEYS = {"id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt"}
-
-
-async def call(api: Api, method: str, path: str, *, json: Any = None, key: str | None = None, **kwargs: Any) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {key or api.key}", **kwargs.pop("headers", {})}
-    response = await api.client.request(method, path, json=json, headers=headers, **kwargs)
-    assert response.status_code != 422, "the reference answers validation failures with 400"
-    return response
-
-
-async def post(api: Api, json: Any, **kwargs: Any) -> httpx.Response:
-    return await call(api, "POST", "/v1/phone-numbers", json=json, **kwargs)
 
 
 async def created(api: Api, json: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

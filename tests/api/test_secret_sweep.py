@@ -1,22 +1,19 @@
-"""The secret sweep finds what it is meant to find: a planted leak fails it, and the whole run."""
+"""The secret sweep finds what it is meant to find: a planted leak fails it, and the whole run.
+
+The tests that need real processes are in tests/system/test_secret_sweep_processes.py.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 
 import httpx
-import pytest
 
 from tests.support.app import Api
 from tests.support.graphql_ops import CREATE_API_KEY, CREATE_PHONE_NUMBER, PHONE_NUMBER, sip_registration
 from tests.support.secret_sweep import SecretSweep, SweepHandler
-from tests.support.servers import REPO
 
 SECRET = "planted-secret-0123456789"
-PLANT = "SWITCHBOARD_TEST_PLANT_LEAK"
 
 
 def test_a_secret_in_any_text_is_found_and_placed() -> None:
@@ -56,28 +53,6 @@ async def test_the_hooks_collect_requests_secrets_responses_and_log_records(app:
     finally:
         logging.getLogger().removeHandler(handler)
     assert sweep.leaks() == [f"{SECRET!r} in log record of switchboard"]
-
-
-@pytest.mark.skipif(os.environ.get(PLANT) != "1", reason=f"runs only inside test_a_planted_leak_fails_the_run ({PLANT}=1)")
-async def test_planted_leak(api: Api) -> None:
-    await api.post(CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": sip_registration(password=SECRET)}})
-    logging.getLogger("switchboard").warning("careless: %s", SECRET)
-
-
-def test_a_planted_leak_fails_the_run() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"} | {PLANT: "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_planted_leak"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 1, result.stdout
-    assert "1 passed" in result.stdout and "1 error" in result.stdout
-    assert "AssertionError: secrets leaked:" in result.stdout
-    assert f"{SECRET!r} in log record of switchboard" in result.stdout
 
 
 async def test_an_issued_key_is_allowed_only_in_the_answer_that_issues_it(app: object) -> None:

@@ -5,6 +5,8 @@ with tsx. clients/python: ariadne-codegen in a venv of its own, the example
 run with it. Both print the same round trip, the one clients/README.md
 shows; each runs twice in a row with one key, in an organization that
 already holds the numbers of the README's examples, and leaves it as it was.
+
+The check of the documented output, without a server, is in tests/unit/test_clients_readme.py.
 """
 
 from __future__ import annotations
@@ -28,11 +30,9 @@ from tests.support import REPO
 from tests.support.examples import graphiql_example_number, readme_example_numbers
 from tests.support.secret_sweep import SWEEP
 from tests.support.servers import Server, create_api_key, first_run_environment, post, serving
-from tests.support.tooling import check, client_venv, npm_project
+from tests.support.tooling import check, npm_project
 
 TYPESCRIPT = REPO / "clients" / "typescript"
-PYTHON = REPO / "clients" / "python"
-CLIENTS_README = REPO / "clients" / "README.md"
 TYPE_TEST = TYPESCRIPT / "src" / "one-of.type-test.ts"
 
 ORGANIZATION = """{ phoneNumbers(first: 100) { totalCount edges { node { id number name agent { id } } } }
@@ -69,15 +69,6 @@ def typescript_client() -> Program:
     check(["npm", "run", "--silent", "codegen"], cwd=TYPESCRIPT)
     assert (TYPESCRIPT / "src" / "generated" / "graphql.ts").is_file()
     return run_in(TYPESCRIPT, "npm", "run", "--silent", "start")
-
-
-@pytest.fixture(scope="module")
-def python_client() -> Program:
-    venv_bin = client_venv(PYTHON)
-    shutil.rmtree(PYTHON / "switchboard_client", ignore_errors=True)
-    check([str(venv_bin / "ariadne-codegen")], cwd=PYTHON)
-    assert (PYTHON / "switchboard_client" / "client.py").is_file()
-    return run_in(PYTHON, str(venv_bin / "python"), "example.py")
 
 
 @pytest.fixture(params=["typescript", "python"])
@@ -150,14 +141,6 @@ def create_the_readme_examples(server: Server, key: str) -> None:
     for number in [*readme_example_numbers(), graphiql_example_number()]:
         status, body = post(server.graphql_url, {"query": CREATE, "variables": {"number": number}}, key)
         assert (status, body) == (200, {"data": {"createPhoneNumber": {"userErrors": []}}}), number
-
-
-def test_the_documented_output_is_what_a_run_prints() -> None:
-    (documented,) = re.findall(r"^```text\n(.*?)^```", CLIENTS_README.read_text(), re.M | re.S)
-    agent, created = created_by(documented)
-    assert documented == expected_output(agent, created)
-    for (number, _), fictional in zip(created, FICTIONAL_RANGES, strict=True):
-        assert re.fullmatch(fictional, number)
 
 
 def test_each_example_runs_twice_on_one_organization_and_leaves_it_as_it_was(tmp_path: Path, program: Program) -> None:

@@ -1,6 +1,6 @@
 """GraphQL over HTTP: media types, status codes, GET, and what the endpoint refuses.
 
-tests/test_graphql_over_http_audit.py runs the reference audit against a live
+tests/system/test_graphql_over_http_audit.py runs the reference audit against a live
 server; these cases pin each rule exactly, through the ASGI app.
 """
 

@@ -3,6 +3,8 @@
 The mutations come from the schema and the OpenAPI document: a new mutation
 or changing REST operation without a case here fails
 `test_every_mutation_has_an_audit_case` (or its REST twin).
+
+The tests that need real processes are in tests/system/test_audit_command_line.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import pytest
 
 from schema import schema
 from switchboard.openapi import openapi_document
-from switchboard.settings import Settings
 from tests.support.app import Api
 from tests.support.audit_helpers import (
     SECRET,
@@ -32,14 +33,13 @@ from tests.support.audit_helpers import (
     secret,
     stored_event_count,
 )
-from tests.support.database import ENCRYPTION_KEY, stored_rows
+from tests.support.database import stored_rows
 from tests.support.graphql_ops import (
     CREATE_AGENT,
     CREATE_API_KEY,
     CREATE_PHONE_NUMBER,
     DELETE_AGENT,
     DELETE_PHONE_NUMBER,
-    LIST_API_KEYS,
     REVOKE_API_KEY,
     SIP_PASSWORD,
     TWILIO_SID,
@@ -52,7 +52,6 @@ from tests.support.graphql_ops import (
 )
 from tests.support.helpers import create_agent, create_number, nth_number
 from tests.support.secret_sweep import SWEEP
-from tests.support.servers import first_run_environment, switchboard
 
 MISSING = "00000000-0000-4000-8000-00000000dead"
 OTHER_TOKEN = "another-twilio-token-5555"
@@ -483,29 +482,6 @@ async def test_each_rest_operation_records_exactly_its_events(api: Api, operatio
 
 
 # --- the command line -----------------------------------------------------------------
-
-
-async def test_keys_created_and_revoked_at_the_command_line_name_the_command(settings: Settings, api: Api) -> None:
-    env = first_run_environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
-    issued = switchboard("create-api-key", "--org", "Acme", "--name", "ops", "--scope", "read", env=env)
-    assert issued.returncode == 0, issued.stderr
-    SWEEP.add_secret(issued.stdout.strip().splitlines()[-1])
-    (key,) = [edge["node"] for edge in (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"] if edge["node"]["name"] == "ops"]
-    assert switchboard("revoke-api-key", key["id"], env=env).returncode == 0
-    (revoked,) = [edge["node"] for edge in (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"] if edge["node"]["name"] == "ops"]
-
-    events = await all_events(api, filter={"targetId": key["id"]})
-
-    command_line = {"type": "COMMAND_LINE", "apiKeyId": None, "prefix": None}
-    assert [(e["action"], e["actor"], e["requestId"], e["changes"]) for e in events] == [
-        ("API_KEY_REVOKED", {**command_line, "name": "switchboard revoke-api-key"}, None, [change("revokedAt", None, z(revoked["revokedAt"]))]),
-        (
-            "API_KEY_CREATED",
-            {**command_line, "name": "switchboard create-api-key"},
-            None,
-            created([("name", "ops"), ("prefix", key["prefix"]), ("scopes", ["READ"])]),
-        ),
-    ]
 
 
 # --- nothing else writes an event -------------------------------------------------------

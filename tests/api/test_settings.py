@@ -1,4 +1,7 @@
-"""Configuration errors name the variable and the rule, and stop the process at once."""
+"""Configuration errors name the variable and the rule, and stop the process at once.
+
+The tests that need real processes are in tests/system/test_settings_processes.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from switchboard.settings import Settings, SettingsError
-from tests.support.servers import server_environment, switchboard
 
 
 @pytest.mark.parametrize(
@@ -120,16 +122,6 @@ def test_the_defaults_of_the_limits() -> None:
     assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (5000, 50000, 10000)
     assert (settings.unauthenticated_rate_limit, settings.trusted_proxies) == (60, ())
 
-
-def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
-    settings = Settings(f"sqlite://{tmp_path / 'switchboard.sqlite3'}", tmp_path, ())
-    result = switchboard("serve", env=server_environment(settings, SWITCHBOARD_WORKERS="2"))
-    assert result.returncode == 2
-    assert result.stderr == (
-        "switchboard: error: SWITCHBOARD_WORKERS is 2, but SQLite serves from one worker process only: "
-        "processes sharing one SQLite file queue behind each other's write locks. "
-        "For several workers or hosts, set DATABASE_URL to a PostgreSQL database (postgres://...)\n"
-    )
 
 @pytest.mark.parametrize(
     ("value", "cdn"),

@@ -1,5 +1,8 @@
 """Before any key is looked up: one Authorization header, and a limit per client address on requests without a
-valid key. X-Forwarded-For names the client only when a trusted proxy sent it."""
+valid key. X-Forwarded-For names the client only when a trusted proxy sent it.
+
+The tests that need real processes are in tests/system/test_client_limits_processes.py.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from tests.support.app import running_app
 from tests.support.database import stored_rows
 from tests.support.graphql_ops import CREATE_PHONE_NUMBER, twilio
 from tests.support.secret_sweep import SWEEP
-from tests.support.servers import Servers
 
 LIMIT = 3
 UNKNOWN_KEY = "sb_live_" + "x" * 43
@@ -192,13 +194,3 @@ async def test_a_client_cannot_forge_its_address_through_a_trusted_proxy(limited
             for i in range(LIMIT):
                 assert (await graphql(proxy, forwarded(f"192.0.2.{i}, 203.0.113.9, 10.0.0.3"))).status_code == 401
             await assert_limited(await graphql(proxy, forwarded("192.0.2.99, 203.0.113.9")), graphql)
-
-
-async def test_a_served_app_trusts_x_forwarded_for_only_as_configured(settings: Settings, servers: Servers) -> None:
-    environment = {"SWITCHBOARD_WORKERS": "1", "SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT": str(LIMIT)}
-    for trusted, limited in (("", True), ("127.0.0.1", False)):
-        server = servers.start(settings, SWITCHBOARD_TRUSTED_PROXIES=trusted, **environment)
-        async with httpx.AsyncClient(base_url=server.url) as client:
-            statuses = [(await graphql(client, forwarded(f"198.51.100.{i}"))).status_code for i in range(LIMIT + 1)]
-        assert statuses == ([401] * LIMIT + [429] if limited else [401] * (LIMIT + 1))
-        assert server.terminate() == 0

@@ -6,7 +6,6 @@ tests/support/servers.py), so races cross processes where the database allows it
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 from collections import Counter
@@ -31,60 +30,10 @@ from tests.support.graphql_ops import (
     sip_registration,
     twilio,
 )
-from tests.support.servers import Server, Servers
+from tests.support.helpers import burst
+from tests.support.servers import Servers
 
 BURST = 40
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int | None  # None: the connection failed, nothing was acknowledged
-    body: dict[str, Any] | None
-    after_signal: bool = False
-
-    @property
-    def kind(self) -> str:
-        if self.status is None:
-            return "no response"
-        if self.status != 200 or self.body is None or "errors" in self.body:
-            return f"HTTP {self.status}"
-        payload = self.body["data"]["createPhoneNumber"]
-        if payload["phoneNumber"] is not None:
-            return "created"
-        return ",".join(e["code"] for e in payload["userErrors"])
-
-    @property
-    def created_id(self) -> str | None:
-        return self.body["data"]["createPhoneNumber"]["phoneNumber"]["id"] if self.kind == "created" else None
-
-
-async def burst(
-    server: Server, key: str, inputs: list[dict[str, Any]], *, after: int = 0, then: Callable[[], None] | None = None
-) -> list[Outcome]:
-    """Send every create at once; call `then` once `after` responses have arrived."""
-    answered = 0
-    signalled = False
-
-    async def create(client: httpx.AsyncClient, input: dict[str, Any]) -> Outcome:
-        nonlocal answered, signalled
-        try:
-            response = await client.post(
-                "/graphql",
-                json={"query": CREATE_PHONE_NUMBER, "variables": {"input": input}},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-        except httpx.TransportError:
-            return Outcome(None, None, signalled)
-        outcome = Outcome(response.status_code, response.json(), signalled)
-        answered += 1
-        if then is not None and answered == after:
-            then()
-            signalled = True
-        return outcome
-
-    limits = httpx.Limits(max_connections=len(inputs), max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
-        return await asyncio.gather(*(create(client, input) for input in inputs))
 
 
 def distinct_numbers(count: int) -> list[dict[str, Any]]:

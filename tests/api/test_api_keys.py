@@ -277,7 +277,7 @@ async def app_client(settings: Settings, **changes: Any) -> AsyncIterator[Api]:
 
 
 async def test_a_key_is_refused_once_it_expires_even_while_cached(settings: Settings) -> None:
-    # tests/test_key_cache.py pins the exact instant on a hand-moved clock; this is the same over HTTP.
+    # tests/api/test_key_cache.py pins the exact instant on a hand-moved clock; this is the same over HTTP.
     async for api in app_client(settings, api_key_cache_seconds=300):
         expires_at = datetime.now(timezone.utc) + timedelta(seconds=0.8)
         key = (await issue_key("Acme", CreateApiKeyInput("short-lived", [ApiKeyScope.READ], expires_at))).key

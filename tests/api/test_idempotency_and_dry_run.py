@@ -1,10 +1,12 @@
-"""createPhoneNumber's dryRun and idempotencyKey."""
+"""createPhoneNumber's dryRun and idempotencyKey.
+
+The tests that need real processes are in tests/system/test_idempotency_and_dry_run_processes.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import hashlib
 import hmac
 import json
@@ -14,13 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 import pytest
 
 from models import IdempotencyKey
-from models.secrets import SecretBox, generate_key
+from models.secrets import SecretBox
 from resolvers.phone_numbers import CONFIG_COLUMNS, secret_context
-from switchboard.settings import Settings
 from tests.support.app import Api
 from tests.support.database import ENCRYPTION_KEY, stored_rows
 from tests.support.graphql_ops import (
@@ -32,9 +32,8 @@ from tests.support.graphql_ops import (
     twilio,
 )
 from tests.support.helpers import create_agent, create_number, nth_number
+from tests.support.rest import post
 from tests.support.rule_cases import REGISTRATION, TWILIO, body
-from tests.support.servers import Servers, server_environment, switchboard
-from tests.test_rest import post
 
 
 async def create(api: Api, input: dict[str, Any], *, key: str | None = None) -> dict[str, Any]:
@@ -266,28 +265,3 @@ async def test_an_old_form_fingerprint_of_a_deleted_number_answers_alike_whateve
 
 
 # --- a retry outlives the rotation of the encryption key ---------------------------------------
-
-
-async def test_a_retry_after_rotation_and_dropping_the_old_key_replays_the_original(
-    api: Api, settings: Settings, servers: Servers
-) -> None:
-    new_key = generate_key()
-    graphql_first = await create(api, number_input(1, idempotencyKey="gql", provider=sip_registration()))
-    rest_first = await post(api, body(REGISTRATION, number=nth_number(2)), headers={"Idempotency-Key": "rest"})
-    assert rest_first.status_code == 201, rest_first.text
-
-    rotated = switchboard(
-        "rotate-encryption-key", env=server_environment(dataclasses.replace(settings, encryption_keys=(new_key, ENCRYPTION_KEY)))
-    )
-    assert rotated.returncode == 0, rotated.stderr
-    server = servers.start(dataclasses.replace(settings, encryption_keys=(new_key,)))
-
-    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {api.key}"}) as client:
-        graphql_retry = await client.post(
-            "/graphql",
-            json={"query": CREATE_PHONE_NUMBER, "variables": {"input": number_input(1, idempotencyKey="gql", provider=sip_registration())}},
-        )
-        rest_retry = await client.post("/v1/phone-numbers", json=body(REGISTRATION, number=nth_number(2)), headers={"Idempotency-Key": "rest"})
-    assert graphql_retry.json()["data"]["createPhoneNumber"] == graphql_first
-    assert (rest_retry.status_code, rest_retry.json()) == (201, rest_first.json())
-    assert len(await stored_rows("phone_numbers")) == 2

@@ -1,9 +1,11 @@
-"""SWITCHBOARD_AUDIT_RETENTION_DAYS: old events are deleted in small batches, by every server, never twice."""
+"""SWITCHBOARD_AUDIT_RETENTION_DAYS: old events are deleted in small batches, by every server, never twice.
+
+The tests that need real processes are in tests/system/test_audit_retention_processes.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -24,7 +26,6 @@ from tests.support.app import Api
 from tests.support.audit_helpers import all_events
 from tests.support.database import stored_rows
 from tests.support.helpers import create_number
-from tests.support.servers import Servers
 
 # Every app these tests start sweeps by the default retention, 365 days, in
 # the background: the events they age stay younger, so only the sweeps under
@@ -106,17 +107,3 @@ async def test_a_sweep_skips_rows_another_sweep_holds_and_never_waits_for_it(api
     finally:
         await other.close()
     assert not {str(i) for i in old} & await stored_ids()
-
-
-async def test_serve_enforces_retention_on_its_own(api: Api, settings: Settings, servers: Servers) -> None:
-    old = await events_aged([timedelta(days=31), timedelta(days=45)])
-    recent = await events_aged([timedelta(days=29)])
-
-    server = servers.start(settings, SWITCHBOARD_AUDIT_RETENTION_DAYS="30")
-
-    # Each worker sweeps within ten seconds of starting; wait well beyond, for the deletion and its log line.
-    deadline = time.monotonic() + 60
-    while {str(i) for i in old} & await stored_ids() or "audit retention: deleted 2 events" not in server.log():
-        assert time.monotonic() < deadline, f"the server never swept:\n{server.log()}"
-        await asyncio.sleep(0.5)
-    assert {str(i) for i in recent} <= await stored_ids()
