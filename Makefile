@@ -1,7 +1,8 @@
 # `make run` serves the API on SQLite; `make test` runs the whole suite, on
 # SQLite and, when TEST_DATABASE_URL names a PostgreSQL server, on PostgreSQL
-# too. Both create .venv and install into it what they need, when needed:
-# `make run` only what serving needs, `make test` the test tools besides.
+# too; `make test-fast` only its unit and api tiers (docs/test-tiers.md). They
+# create .venv and install into it what they need, when needed: `make run`
+# only what serving needs, the test targets the test tools besides.
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +15,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 STAMP := $(VENV)/.installed
 PIP_INSTALL := $(BIN)/python -m pip install --quiet
 
-.PHONY: run test bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
+.PHONY: run test test-fast bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,12 +45,25 @@ SERVE_ARGS := $(strip $(if $(filter command line,$(origin HOST)),--host '$(HOST)
 run: $(RUN_STAMP)
 	$(BIN)/switchboard serve $(SERVE_ARGS)
 
-test: $(STAMP) test-deps
-	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+# Hypothesis' profile (tests/conftest.py): `make test` and CI try 1,000
+# examples per property, `make test-fast` 100; HYPOTHESIS_PROFILE=ci or =dev
+# in the environment overrides either.
+DATABASES_NOTE = if [ -z "$$TEST_DATABASE_URL" ]; then \
 	  echo "TEST_DATABASE_URL is not set: testing on SQLite only, PostgreSQL tests are skipped"; \
 	  echo "(e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test)"; \
 	else echo "TEST_DATABASE_URL is set: testing on SQLite and on PostgreSQL"; fi
-	$(BIN)/python -m pytest
+
+# Every tier: unit, api and system (real processes, Kamailio, the browser,
+# the clients, the audits, the benchmark's smoke run). What CI runs.
+test: $(STAMP) test-deps
+	@$(DATABASES_NOTE)
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
+
+# The unit and api tiers: no process but pytest's, nothing from test-deps.
+# PYTEST_ARGS adds options, e.g. PYTEST_ARGS="-x -k cursor".
+test-fast: $(STAMP)
+	@$(DATABASES_NOTE)
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/python -m pytest tests/unit tests/api $(PYTEST_ARGS)
 
 # The benchmark: `make bench`, or `make bench BENCH_ARGS="--postgres postgres://postgres@127.0.0.1:5432/test"`.
 # It needs wrk and taskset (apt-get install -y wrk) and two cores.

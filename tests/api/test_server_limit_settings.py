@@ -5,7 +5,8 @@ a per-worker cap, a low open-file limit, and request paths that would forge
 log lines. Each attack is sent as raw bytes over a socket, as an attacker
 would; nothing here depends on a proxy in front.
 
-These are the limits' settings, without a server; the limits at work are tested in tests/system/test_server_limits.py.
+These are the limits' settings, without a server; the limits at work are
+tested in tests/system/test_server_limits.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from switchboard.graphiql import EXAMPLE_OPERATION
-from tests.support.servers import REPO
+from tests.support import REPO
 
 README = REPO / "README.md"
 SHELL_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.M | re.S)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import REPO
+from tests.support import REPO
 
 INSTALL = "make test-deps"
 # Written by `make test-deps` beside what it installed: the sha256 of the lock

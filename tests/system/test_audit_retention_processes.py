@@ -1,6 +1,7 @@
 """SWITCHBOARD_AUDIT_RETENTION_DAYS: old events are deleted in small batches, by every server, never twice.
 
-These are the tests that need real processes; the in-process ones are in tests/api/test_audit_retention.py.
+These are the tests that need real processes; the in-process ones are in
+tests/api/test_audit_retention.py.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.servers import REPO
+from tests.support import REPO
 from tests.support.tooling import program
 
 FIGURES = {

@@ -1,7 +1,8 @@
 """Before any key is looked up: one Authorization header, and a limit per client address on requests without a
 valid key. X-Forwarded-For names the client only when a trusted proxy sent it.
 
-These are the tests that need real processes; the in-process ones are in tests/api/test_client_limits.py.
+These are the tests that need real processes; the in-process ones are in
+tests/api/test_client_limits.py.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ it); each test's counters are its own, named after a new API key or a
 random client address, and are deleted after it. Tests of Redis going away
 start a redis-server of their own on a free port.
 
-These are the tests that need real processes; the in-process ones are in tests/api/test_cluster_rate_limit.py.
+These are the tests that need real processes; the in-process ones are in
+tests/api/test_cluster_rate_limit.py.
 """
 
 from __future__ import annotations

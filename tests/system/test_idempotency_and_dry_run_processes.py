@@ -1,6 +1,7 @@
 """createPhoneNumber's dryRun and idempotencyKey.
 
-These are the tests that need real processes; the in-process ones are in tests/api/test_idempotency_and_dry_run.py.
+These are the tests that need real processes; the in-process ones are in
+tests/api/test_idempotency_and_dry_run.py.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ benchmark's chart in extras of their own, all in one .venv that only ever grows.
 Nothing is installed here: pyproject.toml is read, the installed packages'
 metadata followed, and make only asked what it would do (`make -n`).
 
-These are the tests that run make in a copy of the repository; the ones that only read are in tests/unit/test_install_sets.py.
+These are the tests that run make in a copy of the repository; the ones that
+only read are in tests/unit/test_install_sets.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import REPO
+from tests.support import REPO
 
 
 # --- make ---------------------------------------------------------------------

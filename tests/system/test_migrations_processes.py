@@ -1,6 +1,7 @@
 """The committed migrations: the same schema on SQLite and PostgreSQL, applied once however many start them.
 
-These are the tests that need real processes; the in-process ones are in tests/api/test_migrations.py.
+These are the tests that need real processes; the in-process ones are in
+tests/api/test_migrations.py.
 """
 
 from __future__ import annotations

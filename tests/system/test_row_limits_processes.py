@@ -1,6 +1,7 @@
 """Rows per organization: SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION and SWITCHBOARD_MAX_AGENTS_PER_ORGANIZATION.
 
-These are the tests that need real processes; the in-process ones are in tests/api/test_row_limits.py.
+These are the tests that need real processes; the in-process ones are in
+tests/api/test_row_limits.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The secret sweep finds what it is meant to find: a planted leak fails it, and the whole run.
 
-These are the tests that need real processes; the in-process ones are in tests/api/test_secret_sweep.py.
+These are the tests that need real processes; the in-process ones are in
+tests/api/test_secret_sweep.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from tests.support.app import Api
 from tests.support.graphql_ops import CREATE_PHONE_NUMBER, sip_registration
-from tests.support.servers import REPO
+from tests.support import REPO
 
 SECRET = "planted-secret-0123456789"
 PLANT = "SWITCHBOARD_TEST_PLANT_LEAK"

@@ -1,7 +1,8 @@
 """Where `switchboard serve` listens: SWITCHBOARD_HOST and SWITCHBOARD_PORT, `--host` and `--port`
 over them, `make run HOST=… PORT=…`; and a place it cannot listen is one line and an exit, at once.
 
-The checks of the variables themselves, without a process, are in tests/unit/test_serve_address_settings.py.
+The checks of the variables themselves, without a process, are in
+tests/unit/test_serve_address_settings.py.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ run with it. Both print the same round trip, the one clients/README.md
 shows; each runs twice in a row with one key, in an organization that
 already holds the numbers of the README's examples, and leaves it as it was.
 
-This is the check of the documented output, without a server; the clients run against one in tests/system/test_clients.py.
+This is the check of the documented output, without a server; the clients run
+against one in tests/system/test_clients.py.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import pytest
 
 from switchboard.graphiql import ASSETS, SCRIPTS, Asset
 from switchboard.graphiql_mirror import CorsFileHandler, MirrorError, build, main
-from tests.support.servers import REPO
+from tests.support import REPO
 
 OFFLINE_DOCS = REPO / "docs" / "graphiql-offline.md"
 

@@ -1,7 +1,8 @@
 """Where `switchboard serve` listens: SWITCHBOARD_HOST and SWITCHBOARD_PORT, `--host` and `--port`
 over them, `make run HOST=… PORT=…`; and a place it cannot listen is one line and an exit, at once.
 
-These are the checks of the variables without a process; serve itself is tested in tests/system/test_serve_address.py.
+These are the checks of the variables without a process; serve itself is
+tested in tests/system/test_serve_address.py.
 """
 
 from __future__ import annotations
