@@ -98,16 +98,36 @@ def postgres_database() -> Iterator[str]:
 
 
 # Empties every table but the migrations' record, whatever tables later
-# migrations add, in one round trip.
-TRUNCATE_APP_TABLES = f"""
-DO $$ BEGIN
-  EXECUTE (
-    SELECT 'TRUNCATE ' || string_agg(format('%I', tablename), ', ') || ' CASCADE'
-    FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '{MIGRATIONS_TABLE}'
+# migrations add, in one round trip. DELETE, not TRUNCATE: on tables this
+# small it is several times quicker (TRUNCATE swaps every table's files), and
+# PostgreSQL runs half the api tier. A table another still refers to is
+# emptied on a later pass.
+EMPTY_APP_TABLES = f"""
+DO $$
+DECLARE
+  pending text[] := ARRAY(
+    SELECT format('%I', tablename) FROM pg_tables
+    WHERE schemaname = current_schema() AND tablename <> '{MIGRATIONS_TABLE}'
   );
+  remaining text[];
+  name text;
+BEGIN
+  WHILE cardinality(pending) > 0 LOOP
+    remaining := '{{}}';
+    FOREACH name IN ARRAY pending LOOP
+      BEGIN
+        EXECUTE 'DELETE FROM ' || name;
+      EXCEPTION WHEN foreign_key_violation THEN
+        remaining := remaining || name;
+      END;
+    END LOOP;
+    IF cardinality(remaining) = cardinality(pending) THEN
+      RAISE EXCEPTION 'cannot empty %: their rows refer to each other', remaining;
+    END IF;
+    pending := remaining;
+  END LOOP;
 END $$
 """
-
 
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
@@ -118,7 +138,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         database_url = f"sqlite://{database}"
     else:
         database_url = request.getfixturevalue("postgres_database")
-        run_sync(execute(database_url, TRUNCATE_APP_TABLES))
+        run_sync(execute(database_url, EMPTY_APP_TABLES))
     return Settings(database_url=database_url, data_dir=tmp_path, encryption_keys=(ENCRYPTION_KEY,))
 
 
