@@ -14,7 +14,6 @@ import pytest
 from models import ApiKey
 from resolvers.api_keys import issue_key
 from switchboard.settings import Settings
-
 from tests.support.app import Api, running_app
 from tests.support.database import stored_rows
 from tests.support.graphql_ops import CREATE_PHONE_NUMBER, twilio

@@ -13,7 +13,6 @@ from tortoise.indexes import Index
 from switchboard.settings import Settings
 from tests.support.database import MIGRATIONS_TABLE
 
-
 Schema = dict[str, dict[str, Any]]
 
 POSTGRES_INDEXES = """

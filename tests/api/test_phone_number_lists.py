@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from models import PhoneNumber
-
 from tests.support.app import Api
 from tests.support.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS, sip_ip_allowlist, sip_registration
 from tests.support.helpers import create_agent, create_number

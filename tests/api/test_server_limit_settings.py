@@ -11,11 +11,9 @@ tested in tests/system/test_server_limits.py.
 
 from __future__ import annotations
 
-
 import pytest
 
 from switchboard.settings import Settings, SettingsError
-
 
 # --- raw HTTP --------------------------------------------------------------------
 

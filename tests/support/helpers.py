@@ -15,6 +15,7 @@ from tests.support.graphql_ops import CREATE_AGENT, CREATE_PHONE_NUMBER, twilio
 from tests.support.secret_sweep import SWEEP
 from tests.support.servers import Server
 
+
 # Valid numbers of one block, for tests that need many distinct ones.
 def nth_number(n: int) -> str:
     return f"+1415555{n:04d}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-
 from switchboard.settings import Settings
 from tests.support.app import Api
 from tests.support.audit_helpers import (

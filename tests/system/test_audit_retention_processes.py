@@ -11,7 +11,6 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-
 from models import (
     AuditAction,
     AuditActorType,

@@ -19,7 +19,6 @@ import pytest
 
 from tests.support import REPO
 
-
 # --- make ---------------------------------------------------------------------
 
 STAMPS = (".venv/.installed-runtime", ".venv/.installed-bench", ".venv/.installed")

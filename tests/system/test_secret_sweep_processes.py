@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
+from tests.support import REPO
 from tests.support.app import Api
 from tests.support.graphql_ops import CREATE_PHONE_NUMBER, sip_registration
-from tests.support import REPO
 
 SECRET = "planted-secret-0123456789"
 PLANT = "SWITCHBOARD_TEST_PLANT_LEAK"

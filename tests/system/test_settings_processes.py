@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from switchboard.settings import Settings
 from tests.support.servers import server_environment, switchboard
 

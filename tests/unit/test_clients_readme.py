@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 
-
 from tests.support import REPO
 
 CLIENTS_README = REPO / "clients" / "README.md"

@@ -7,11 +7,9 @@ tested in tests/system/test_serve_address.py.
 
 from __future__ import annotations
 
-
 import pytest
 
 from switchboard.settings import Settings, SettingsError
-
 
 # --- the environment and the options ----------------------------------------------
 
