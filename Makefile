@@ -1,8 +1,9 @@
 # `make run` serves the API on SQLite; `make test` runs the whole suite, on
 # SQLite and, when TEST_DATABASE_URL names a PostgreSQL server, on PostgreSQL
-# too; `make test-fast` only its unit and api tiers (docs/test-tiers.md). They
-# create .venv and install into it what they need, when needed: `make run`
-# only what serving needs, the test targets the test tools besides.
+# too; `make test-fast` only its unit and api tiers, on SQLite
+# (docs/test-tiers.md). They create .venv and install into it what they need,
+# when needed: `make run` only what serving needs, the test targets the test
+# tools besides.
 
 PYTHON ?= python3
 VENV := .venv
@@ -59,11 +60,14 @@ test: $(STAMP) test-deps
 	@$(DATABASES_NOTE)
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
 
-# The unit and api tiers: no process but pytest's, nothing from test-deps.
-# PYTEST_ARGS adds options, e.g. PYTEST_ARGS="-x -k cursor".
+# The unit and api tiers on SQLite: no server process, nothing from
+# test-deps, about two minutes on two quiet cores (docs/test-tiers.md).
+# PostgreSQL costs two and a half to four times SQLite per test, so it is
+# left to `make test` and CI unless asked for: `make test-fast POSTGRES=1`
+# keeps TEST_DATABASE_URL. PYTEST_ARGS adds options, e.g. PYTEST_ARGS="-x -k cursor".
 test-fast: $(STAMP)
-	@$(DATABASES_NOTE)
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/python -m pytest tests/unit tests/api $(PYTEST_ARGS)
+	@if [ -n "$(POSTGRES)" ]; then $(DATABASES_NOTE); else echo "testing on SQLite only (make test-fast POSTGRES=1 for PostgreSQL too)"; fi
+	$(if $(POSTGRES),,TEST_DATABASE_URL= )HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/python -m pytest tests/unit tests/api $(PYTEST_ARGS)
 
 # The benchmark: `make bench`, or `make bench BENCH_ARGS="--postgres postgres://postgres@127.0.0.1:5432/test"`.
 # It needs wrk and taskset (apt-get install -y wrk) and two cores.
