@@ -1,9 +1,12 @@
 # `make run` serves the API on SQLite; `make test` runs the whole suite, on
 # SQLite and, when TEST_DATABASE_URL names a PostgreSQL server, on PostgreSQL
 # too; `make test-fast` only its unit and api tiers, on SQLite
-# (docs/test-tiers.md). They create .venv and install into it what they need,
-# when needed: `make run` only what serving needs, the test targets the test
-# tools besides.
+# (docs/test-tiers.md); `make check` runs the formatter's check, the linter,
+# the type checker and the import-layer contract. They create .venv and
+# install into it what they need, when needed, from the lock files in
+# requirements/ (exact versions, with hashes): `make run` only what serving
+# needs, the test targets and `make check` the test and check tools besides.
+# `make lock` refreshes the locks from pyproject.toml (docs/development.md).
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,28 +18,68 @@ RUN_STAMP := $(VENV)/.installed-runtime
 BENCH_STAMP := $(VENV)/.installed-bench
 STAMP := $(VENV)/.installed
 PIP_INSTALL := $(BIN)/python -m pip install --quiet
+# One lock per install set, each a subset of the test lock at the same versions.
+RUN_LOCK := requirements/runtime.txt
+BENCH_LOCK := requirements/bench.txt
+TEST_LOCK := requirements/test.txt
 
-.PHONY: run test test-fast bench schema clean test-deps system-tools graphiql-mirror serve-graphiql-mirror
+.PHONY: run test test-fast bench schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip
 
+# Each set: its lock, hashes required, then the project itself without
+# dependencies (the lock has them all); pip check fails when pyproject.toml
+# asks for something the lock lacks (run `make lock`).
 # What serving needs: pyproject's dependencies, no extras.
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
+$(RUN_STAMP): pyproject.toml $(RUN_LOCK) | $(BIN)/python
 	@echo "installing what serving needs into $(VENV)"
-	$(PIP_INSTALL) -e .
+	$(PIP_INSTALL) --require-hashes -r $(RUN_LOCK)
+	$(PIP_INSTALL) --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $@
 
 # The benchmark's chart (matplotlib).
-$(BENCH_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP_INSTALL) -e '.[bench]'
+$(BENCH_STAMP): pyproject.toml $(BENCH_LOCK) | $(BIN)/python
+	$(PIP_INSTALL) --require-hashes -r $(BENCH_LOCK)
+	$(PIP_INSTALL) --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $@ $(RUN_STAMP)
 
-# Everything the suite drives from Python; it runs the benchmark too.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(PIP_INSTALL) -e '.[test,bench]'
+# Everything the suite drives from Python (it runs the benchmark too), and
+# the tools of `make check`.
+$(STAMP): pyproject.toml $(TEST_LOCK) | $(BIN)/python
+	$(PIP_INSTALL) --require-hashes -r $(TEST_LOCK)
+	$(PIP_INSTALL) --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $@ $(BENCH_STAMP) $(RUN_STAMP)
+
+# The locks, from pyproject.toml: the test lock first, then the smaller sets
+# constrained to its versions, so that a venv that grows from one set to a
+# larger one never changes a version. For every platform (--universal), from
+# Python 3.11 on. uv keeps the pins already in the locks and resolves only
+# what pyproject.toml's changes need; `make lock UV_ARGS=--upgrade` moves
+# every pin to the newest release pyproject.toml allows,
+# `make lock UV_ARGS="--upgrade-package NAME"` one package.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --universal --python-version 3.11 $(UV_ARGS)
+lock: $(STAMP)
+	$(UV_COMPILE) --extra test --extra bench --extra dev -o $(TEST_LOCK)
+	$(UV_COMPILE) -c $(TEST_LOCK) -o $(RUN_LOCK)
+	$(UV_COMPILE) --extra bench -c $(TEST_LOCK) -o $(BENCH_LOCK)
+
+# The checks CI runs first (docs/development.md): formatting, lint, types and
+# the import layers models <- resolvers <- schema <- switchboard.
+check: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo --no-cache
+
+# Rewrites the tree as the first two steps of `make check` want it.
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # `make run PORT=8123 HOST=0.0.0.0`; SWITCHBOARD_PORT and SWITCHBOARD_HOST
 # work too. Only values given on make's command line count: an unrelated
@@ -76,6 +119,10 @@ bench: $(BENCH_STAMP)
 
 schema: $(RUN_STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql
+
+# docs/rules.md, from the provider specs (resolvers/providers.py).
+rules: $(RUN_STAMP)
+	$(BIN)/switchboard export-rules > docs/rules.md
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
@@ -124,7 +171,7 @@ GRAPHIQL_MIRROR_HOST ?= 127.0.0.1
 GRAPHIQL_MIRROR_PORT ?= 8081
 
 graphiql-mirror: $(RUN_STAMP) tests/graphiql-cdn/node_modules/$(INSTALLED_FROM)
-	$(BIN)/python -m switchboard.graphiql_mirror build --packages tests/graphiql-cdn/node_modules $(GRAPHIQL_MIRROR)
+	$(BIN)/python -m switchboard.http.graphiql_mirror build --packages tests/graphiql-cdn/node_modules $(GRAPHIQL_MIRROR)
 
 serve-graphiql-mirror: graphiql-mirror
-	$(BIN)/python -m switchboard.graphiql_mirror serve --host $(GRAPHIQL_MIRROR_HOST) --port $(GRAPHIQL_MIRROR_PORT) $(GRAPHIQL_MIRROR)
+	$(BIN)/python -m switchboard.http.graphiql_mirror serve --host $(GRAPHIQL_MIRROR_HOST) --port $(GRAPHIQL_MIRROR_PORT) $(GRAPHIQL_MIRROR)

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,10 @@ CREATE_QUERY = (
     "mutation Create($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) "
     "{ phoneNumber { id number } userErrors { field code message } } }"
 )
-LIST_QUERY = "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } edges { node { id number name provider createdAt } } } }"
+LIST_QUERY = (
+    "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } edges { node { id number name "
+    "provider createdAt } } } }"
+)
 TWILIO = {"accountSid": "AC" + "0123456789abcdef" * 2, "authToken": "bench-auth-token-0123456789abcdef"}
 
 
@@ -84,10 +87,10 @@ class Figure:
 
     @property
     def rps(self) -> float:
-        return statistics.median(load.rps for load in self.loads)
+        return float(statistics.median(load.rps for load in self.loads))
 
     def percentile_ms(self, key: str) -> float:
-        return statistics.median(getattr(load, key) for load in self.loads) / 1000
+        return float(statistics.median(getattr(load, key) for load in self.loads)) / 1000
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -160,7 +163,8 @@ def free_port() -> int:
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 # --- the database ---------------------------------------------------------------
@@ -332,7 +336,7 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
     results = {
         "plan": asdict(plan),
         "database": backend,
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "figures": {name: figure.summary() for name, figure in figures.items()}
         | {name: figure.summary() for name, figure in lists.items()},
         "checks": {
@@ -372,7 +376,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append(f"{'figure':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for name, figure in results["figures"].items():
         lines.append(
-            f"{name:<34} {figure['requests_per_second']:>9.1f} {figure['p50_ms']:>8.2f} {figure['p99_ms']:>8.2f} {figure['non_2xx']:>8}"
+            f"{name:<34} {figure['requests_per_second']:>9.1f} {figure['p50_ms']:>8.2f} "
+            f"{figure['p99_ms']:>8.2f} {figure['non_2xx']:>8}"
         )
     lines += ["", f"{'ratio':<42} {'value':>7}  target"]
     for name, value in results["ratios"].items():

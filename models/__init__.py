@@ -4,7 +4,20 @@ from models.audit import AuditAction, AuditActorType, AuditEvent, AuditTargetTyp
 from models.health import HealthState, PhoneNumberHealth, PhoneNumberHealthEvent
 from models.idempotency import IdempotencyKey
 from models.organizations import ApiKey, ApiKeyScope, Organization
-from models.phone_numbers import Agent, PhoneNumber, Provider, SipMode, SipTransport
+from models.phone_numbers import (
+    Agent,
+    InconsistentRow,
+    JambonzColumns,
+    PhoneNumber,
+    Provider,
+    ProviderColumns,
+    SipIpAllowlistColumns,
+    SipMode,
+    SipRegistrationColumns,
+    SipTransport,
+    TwilioColumns,
+    VoximplantColumns,
+)
 
 __all__ = [
     "Agent",
@@ -16,11 +29,18 @@ __all__ = [
     "AuditTargetType",
     "HealthState",
     "IdempotencyKey",
+    "InconsistentRow",
+    "JambonzColumns",
     "Organization",
     "PhoneNumber",
     "PhoneNumberHealth",
     "PhoneNumberHealthEvent",
     "Provider",
+    "ProviderColumns",
+    "SipIpAllowlistColumns",
     "SipMode",
+    "SipRegistrationColumns",
     "SipTransport",
+    "TwilioColumns",
+    "VoximplantColumns",
 ]

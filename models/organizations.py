@@ -38,7 +38,7 @@ class ApiKey(Model):
     # The first characters of the key, so people can tell their keys apart.
     display_prefix = fields.CharField(max_length=16)
     # ApiKeyScope values, e.g. ["read"].
-    scopes = fields.JSONField()
+    scopes: fields.JSONField[list[str]] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(null=True)
     # Written at most once a minute per key, not on every request.

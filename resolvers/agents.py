@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -63,7 +63,7 @@ async def update_agent(ctx: RequestContext, data: UpdateAgentInput) -> AgentResu
         return AgentResult(None, [_not_found(data.id)])
     errors = Errors()
     name = _name(errors, data.name)
-    if errors:
+    if errors or name is None:  # a name is required: None comes with an error
         return AgentResult(None, errors.items)
     async with in_transaction():
         # Locked, so its event's `before` is the name this rename replaces; an
@@ -72,7 +72,7 @@ async def update_agent(ctx: RequestContext, data: UpdateAgentInput) -> AgentResu
         if agent is None:
             return AgentResult(None, [_not_found(data.id)])
         before = audit.agent_fields(agent)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await Agent.filter(id=agent.id, organization_id=ctx.organization_id).update(name=name, updated_at=now)
         agent.name, agent.updated_at = name, now
         await audit.record_change(ctx, AuditAction.AGENT_UPDATED, agent.id, before, audit.agent_fields(agent))
@@ -102,7 +102,7 @@ async def delete_agent(ctx: RequestContext, agent_id: str) -> DeleteResult:
         # Untied here rather than by the foreign key's ON DELETE SET NULL, which
         # would change the numbers without a new version.
         await PhoneNumber.filter(organization_id=ctx.organization_id, agent_id=parsed).update(
-            agent_id=None, version=F("version") + 1, updated_at=datetime.now(timezone.utc)
+            agent_id=None, version=F("version") + 1, updated_at=datetime.now(UTC)
         )
         await Agent.filter(id=parsed, organization_id=ctx.organization_id).delete()
         untied = [(number.id, audit.untied_from_agent(parsed, number.version)) for number in tied]

@@ -2,7 +2,7 @@
 
 Revoking a key tells every process that may have it cached: this process
 directly, the others through PostgreSQL's NOTIFY on CHANGES_CHANNEL, sent in
-the transaction that revokes it (switchboard/key_changes.py listens).
+the transaction that revokes it (switchboard/keys/changes.py listens).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cachetools import TTLCache
 from tortoise import BaseDBAsyncClient
@@ -74,7 +74,7 @@ class InvalidApiKeyInput(ValueError):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def hash_key(key: str) -> str:
@@ -127,8 +127,11 @@ async def create_api_key(ctx: RequestContext, data: CreateApiKeyInput) -> ApiKey
     return ApiKeyResult(row, secret=secret)
 
 
+_CREATE_API_KEY = audit.command_line("create-api-key")
+
+
 async def issue_key(
-    organization_name: str, data: CreateApiKeyInput | None = None, *, actor: audit.Actor = audit.command_line("create-api-key")
+    organization_name: str, data: CreateApiKeyInput | None = None, *, actor: audit.Actor = _CREATE_API_KEY
 ) -> IssuedKey:
     """Create the organization if needed, then a key for it (by default an ADMIN key, for bootstrapping)."""
     checked, errors = _checked(data or CreateApiKeyInput(DEFAULT_NAME, [ApiKeyScope.ADMIN]), utcnow())

@@ -24,7 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Protocol
 
@@ -202,7 +202,7 @@ def untied_from_agent(agent_id: uuid.UUID, version: int) -> list[Change]:
 
 
 def timestamp(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def _id(value: uuid.UUID | None) -> str | None:
@@ -234,7 +234,7 @@ async def record(
     connection = connection or connections.get("default")
     if not isinstance(connection, TransactionalDBClient):
         raise NotInTransaction(f"{action.name} must be recorded in the transaction of its change")
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     events = [
         AuditEvent(
             organization_id=organization_id,
@@ -317,7 +317,7 @@ def _moment(argument: str, value: datetime | None) -> datetime | None:
         raise InvalidArgument(argument, f"{argument} must include a UTC offset, e.g. 2030-01-31T12:00:00Z")
     try:
         # In UTC, as every event is stored: SQLite compares times as text.
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     except OverflowError:
         raise InvalidArgument(argument, f"{argument} is out of range: it falls outside the years 1 to 9999 in UTC") from None
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from models import ApiKeyScope
 from models.secrets import SecretBox
+from resolvers.verification.results import CheckOptions
 
 DEFAULT_MAX_PHONE_NUMBERS = 10_000
 DEFAULT_MAX_AGENTS = 1_000
@@ -21,6 +22,8 @@ class Policy:
     allow_local_targets: bool = False
     max_phone_numbers: int = DEFAULT_MAX_PHONE_NUMBERS
     max_agents: int = DEFAULT_MAX_AGENTS
+    # How provider checks run (verifyPhoneNumber, `verify: true`): switchboard/settings.py builds them.
+    checks: CheckOptions = field(default_factory=CheckOptions)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ class ErrorCode(str, Enum):
     LIMIT_REACHED = "LIMIT_REACHED"
     ALREADY_REVOKED = "ALREADY_REVOKED"
     LAST_ADMIN_KEY = "LAST_ADMIN_KEY"
+    # `verify: true`: the provider check of the new configuration did not answer OK; nothing was saved.
+    VERIFICATION_FAILED = "VERIFICATION_FAILED"
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,33 @@ newer reason is the useful one.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from tortoise import BaseDBAsyncClient
+from pypika_tortoise import Order, Table
+from pypika_tortoise.analytics import RowNumber
+from tortoise import BaseDBAsyncClient, connections
 from tortoise.transactions import in_transaction
 
-from models import HealthState, PhoneNumber, PhoneNumberHealth, PhoneNumberHealthEvent
+from models import AuditAction, HealthState, PhoneNumber, PhoneNumberHealth, PhoneNumberHealthEvent
+from resolvers import audit
+from resolvers.context import RequestContext
+from resolvers.errors import ErrorCode, UserError
 from resolvers.owned import supports_row_locks
-from resolvers.verification import CheckResult
+from resolvers.pagination import Page, Position
+from resolvers.verification import CheckResult, CheckTarget, check
+
+# Checks one organization may have running at once in one worker process; more wait their turn.
+# Each holds a socket to a host the organization chose for up to SWITCHBOARD_VERIFY_TIMEOUT.
+VERIFY_CONCURRENCY = 4
+# The list's name in its cursors; a cursor is also bound to its number.
+EVENTS_LIST_KIND = "phone_number_health_events"
+# The fields of a health row that describe a result (the rest schedule monitoring).
+_RESULT_FIELDS = ("state", "detail", "sip_status_code", "latency_ms", "checked_at", "since", "failures", "successes")
 
 
 @dataclass(frozen=True)
@@ -40,7 +58,7 @@ class Recorded:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def locked_health(number: PhoneNumber, connection: BaseDBAsyncClient) -> PhoneNumberHealth:
@@ -117,10 +135,144 @@ async def record_check(
         health.sip_status_code = result.sip_status_code
         health.latency_ms = result.latency_ms
     health.checked_at = at
-    await health.save(
-        using_db=connection,
-        update_fields=[
-            "state", "detail", "sip_status_code", "latency_ms", "checked_at", "since", "failures", "successes",
-        ],
+    # An update by filter: Tortoise's save() of a row keyed by a one-to-one field binds the raw UUID, which SQLite refuses.
+    await PhoneNumberHealth.filter(phone_number_id=number.id).using_db(connection).update(
+        **{name: getattr(health, name) for name in _RESULT_FIELDS}
     )
     return Recorded(health, event)
+
+
+# --- checks asked for through the API -------------------------------------------------
+
+
+class _Slots:
+    """At most VERIFY_CONCURRENCY checks per organization at once in this process."""
+
+    def __init__(self) -> None:
+        self._semaphores: dict[uuid.UUID, asyncio.Semaphore] = {}
+        self._users: dict[uuid.UUID, int] = {}
+
+    @asynccontextmanager
+    async def slot(self, organization_id: uuid.UUID) -> AsyncIterator[None]:
+        semaphore = self._semaphores.setdefault(organization_id, asyncio.Semaphore(VERIFY_CONCURRENCY))
+        self._users[organization_id] = self._users.get(organization_id, 0) + 1
+        try:
+            async with semaphore:
+                yield
+        finally:
+            self._users[organization_id] -= 1
+            if self._users[organization_id] == 0:
+                # Forget idle organizations: the table stays as small as the checks running.
+                del self._users[organization_id], self._semaphores[organization_id]
+
+
+_slots = _Slots()
+
+
+async def run_check(ctx: RequestContext, target: CheckTarget) -> CheckResult:
+    """Check `target` now with the operator's options, within the organization's share of checks."""
+    async with _slots.slot(ctx.organization_id):
+        return await check(target, ctx.policy.checks)
+
+
+def verification_failed(result: CheckResult) -> UserError:
+    """`verify: true` refused: the check's state and detail, on the provider the input gave."""
+    return UserError(
+        ("provider",),
+        f"The provider check failed ({result.state.name}): {result.detail} Nothing was saved.",
+        ErrorCode.VERIFICATION_FAILED,
+    )
+
+
+def unsaved_health(number_id: uuid.UUID, organization_id: uuid.UUID, result: CheckResult) -> PhoneNumberHealth:
+    """The health a check would store on a number without a stored state, for a dry run's answer."""
+    at = now()
+    return PhoneNumberHealth(
+        phone_number_id=number_id,
+        organization_id=organization_id,
+        state=result.state,
+        detail=result.detail,
+        sip_status_code=result.sip_status_code,
+        latency_ms=result.latency_ms,
+        checked_at=at,
+        since=at,
+    )
+
+
+async def store_check(ctx: RequestContext, number: PhoneNumber, result: CheckResult, connection: BaseDBAsyncClient) -> Recorded:
+    """record_check for a request: the audit log gets PHONE_NUMBER_VERIFIED when the state changed, in the same transaction."""
+    recorded = await record_check(number, result, hysteresis=None, connection=connection)
+    if recorded.event is not None:
+        before = {"health": _state_name(recorded.event.from_state)}
+        after = {"health": _state_name(recorded.event.to_state)}
+        await audit.record_request(
+            ctx, AuditAction.PHONE_NUMBER_VERIFIED, [(number.id, audit.diff(before, after))], connection=connection
+        )
+    return recorded
+
+
+def _state_name(state: HealthState | None) -> str | None:
+    return None if state is None else state.name
+
+
+async def clear_health(number_id: uuid.UUID, connection: BaseDBAsyncClient) -> None:
+    """Forget what checks found: the number's configuration changed, so health no longer describes it.
+
+    Events stay: they are the history. The next check's event starts from null.
+    """
+    await PhoneNumberHealth.filter(phone_number_id=number_id).using_db(connection).update(
+        state=None, detail=None, sip_status_code=None, latency_ms=None, checked_at=None, since=None, failures=0, successes=0
+    )
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+async def health_by_number(ctx: RequestContext, number_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, PhoneNumberHealth]:
+    """The checked health of each number of the organization among `number_ids`, in one query."""
+    rows = await PhoneNumberHealth.filter(
+        organization_id=ctx.organization_id, phone_number_id__in=list(number_ids), state__isnull=False
+    )
+    return {row.phone_number_id: row for row in rows}
+
+
+async def event_pages(
+    ctx: RequestContext, number_ids: Iterable[uuid.UUID], first: int, position: Position | None
+) -> dict[uuid.UUID, Page[PhoneNumberHealthEvent]]:
+    """The same page of events, newest first, for each of several numbers, in two queries.
+
+    ROW_NUMBER() per number picks at most first + 1 events of each, however
+    many a number has; they are then loaded by id.
+    """
+    number_ids = list(number_ids)
+    connection = connections.get("default")
+    events = Table("phone_number_health_events")
+    position_in_number = (
+        RowNumber()
+        .over(events.phone_number_id)
+        .orderby(events.at, order=Order.desc)
+        .orderby(events.id, order=Order.desc)
+        .as_("position_in_number")
+    )
+    ranked = (
+        connection.query_class.from_(events)
+        .select(events.id, position_in_number)
+        .where(events.organization_id == str(ctx.organization_id))
+        .where(events.phone_number_id.isin([str(n) for n in number_ids]))
+    )
+    if position is not None:
+        ranked = ranked.where(
+            (events.at < position.created_at) | ((events.at == position.created_at) & (events.id < str(position.id)))
+        )
+    query = connection.query_class.from_(ranked).select(ranked.id).where(ranked.position_in_number <= first + 1)
+    sql, params = query.get_parameterized_sql()
+    ids = [row["id"] for row in await connection.execute_query_dict(sql, params)]
+    rows = await PhoneNumberHealthEvent.filter(id__in=ids).order_by("-at", "-id") if ids else []
+    pages: dict[uuid.UUID, Page[PhoneNumberHealthEvent]] = {n: Page([], False) for n in number_ids}
+    for row in rows:
+        page = pages[row.phone_number_id]
+        if len(page.rows) == first:
+            page.has_next_page = True
+        else:
+            page.rows.append(row)
+    return pages

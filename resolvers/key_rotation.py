@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -39,7 +40,9 @@ class Unrotated:
 async def reseal_secrets(box: SecretBox, *, batch_size: int = DEFAULT_BATCH_SIZE) -> AsyncIterator[int]:
     """Walk every row holding a secret, in id order; yield how many values each batch re-encrypted."""
     columns = tuple(SECRET_COLUMNS.values())
-    holds_a_secret = reduce(or_, (Q(**{f"{column}__isnull": False}) for column in columns))
+    # Q(**filters): mypy would match a dict[str, bool] against Q's `join_type: str` too.
+    filters: list[dict[str, Any]] = [{f"{column}__isnull": False} for column in columns]
+    holds_a_secret = reduce(or_, (Q(**f) for f in filters))
     after: uuid.UUID | None = None
     while True:
         page = PhoneNumber.filter(holds_a_secret)

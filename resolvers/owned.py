@@ -61,7 +61,7 @@ class LimitReached(Exception):
 
 def supports_row_locks() -> bool:
     """PostgreSQL: yes. Tortoise's SQLite client has none, and drops `select_for_update()` silently."""
-    return connections.get("default").capabilities.support_for_update
+    return bool(connections.get("default").capabilities.support_for_update)
 
 
 async def at_limit(model: type[Model], ctx: RequestContext, limit: int) -> bool:

@@ -21,7 +21,7 @@ import re
 import struct
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
@@ -32,6 +32,8 @@ from models.secrets import SecretBox
 
 PAGE_SIZE_MIN, PAGE_SIZE_MAX = 1, 100
 DEFAULT_PAGE_SIZE = 20
+# Offsets beyond this overflow the databases' integers; no organization has that many rows.
+MAX_OFFSET = 2**31 - 1
 # Cursors made here are at most 92 characters; the rest is room for lists to come.
 CURSOR_MAX_LENGTH = 256
 
@@ -41,7 +43,7 @@ _SCOPE_TAG = "cursor-scope"
 _TAG_BYTES = 8
 _MAC_BYTES = 16
 _POSITION = struct.Struct(">q16s")  # microseconds since the epoch, row id
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
@@ -74,8 +76,18 @@ def check_page_size(first: int) -> int:
     return first
 
 
-def encode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, row: Any) -> str:
-    body = _body(kind, row.created_at, row.id)
+# A row of a keyset list: an `id`, and `created_at` or, for events that record a moment, `at`.
+Listed = Any
+
+
+def sort_time(row: Listed) -> datetime:
+    """The time a list orders its rows by: when they were created, or for events that record a moment, that moment."""
+    created_at = getattr(row, "created_at", None)
+    return created_at if created_at is not None else row.at
+
+
+def encode_cursor(box: SecretBox, kind: str, scope: uuid.UUID, row: Listed) -> str:
+    body = _body(kind, sort_time(row), row.id)
     tag = box.mac(_SCOPE_TAG, body + scope.bytes)[:_TAG_BYTES]
     signature = box.mac(_SIGNING, body + tag)[:_MAC_BYTES]
     return base64.urlsafe_b64encode(body + tag + signature).decode().rstrip("=")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from pypika_tortoise import Order, Table
 from pypika_tortoise.analytics import RowNumber
+from pypika_tortoise.enums import Order
+from pypika_tortoise.queries import Table
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -25,17 +26,30 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import Agent, AuditAction, IdempotencyKey, PhoneNumber, Provider, SipMode, SipTransport
+from models import (
+    Agent,
+    AuditAction,
+    HealthState,
+    IdempotencyKey,
+    PhoneNumber,
+    PhoneNumberHealth,
+    PhoneNumberHealthEvent,
+    Provider,
+    SipMode,
+    SipTransport,
+)
 from models.idempotency import fingerprint, fingerprint_matches, is_legacy_fingerprint
 from models.secrets import SecretBox, SecretDecryptionError
-from resolvers import audit, rules
+from resolvers import audit, health, rules
 from resolvers.context import Policy, RequestContext
-from resolvers.errors import ErrorCode, Errors, FieldPath, UserError
-from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, get_owned, limit_reached
+from resolvers.errors import ErrorCode, Errors, UserError
+from resolvers.owned import DeleteResult, LimitReached, at_limit, claim_room, get_owned, limit_reached, locked
 from resolvers.pagination import InvalidArgument, Page, Position, keyset_page
-from resolvers.rules import OMITTED
+from resolvers.providers import CONFIG_COLUMNS, SECRET_COLUMNS, SPECS, ProviderConfigInput, spec_of
+from resolvers.rules import OMITTED, OrOmitted
+from resolvers.verification import CheckResult, CheckTarget, target_for_configuration, target_for_row
 
-DEFAULT_SIP_PORT = 5060
+T = TypeVar("T")
 NAME_MAX_LENGTH = 100
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -45,72 +59,31 @@ UPDATE_ATTEMPTS = 20
 
 
 @dataclass
-class TwilioConfigInput:
-    account_sid: Any = OMITTED
-    auth_token: Any = OMITTED
-
-
-@dataclass
-class SipRegistrationConfigInput:
-    username: Any = OMITTED
-    password: Any = OMITTED
-    proxy: Any = OMITTED
-    outbound_proxy: Any = OMITTED
-    auth_user: Any = OMITTED
-    port: Any = OMITTED
-    register_transport: Any = OMITTED
-
-
-@dataclass
-class SipIpAllowlistConfigInput:
-    ip: Any = OMITTED
-    port: Any = OMITTED
-    protocol: Any = OMITTED
-
-
-@dataclass
-class VoximplantConfigInput:
-    application_id: Any = OMITTED
-    rule_id: Any = OMITTED
-
-
-@dataclass
-class JambonzConfigInput:
-    application_sid: Any = OMITTED
-    carrier_sid: Any = OMITTED
-
-
-ProviderConfigInput = (
-    TwilioConfigInput
-    | SipRegistrationConfigInput
-    | SipIpAllowlistConfigInput
-    | VoximplantConfigInput
-    | JambonzConfigInput
-)
-
-
-@dataclass
 class CreatePhoneNumberInput:
-    number: Any
+    number: str | None  # None: not sent (REST), refused as blank
     provider: ProviderConfigInput
-    name: Any = OMITTED
-    agent_id: Any = OMITTED
-    metadata: Any = OMITTED
-    idempotency_key: Any = OMITTED
+    name: OrOmitted[str | None] = OMITTED
+    agent_id: OrOmitted[str | None] = OMITTED
+    # JSON as the caller sent it: rules.metadata checks its shape.
+    metadata: OrOmitted[Any] = OMITTED
+    idempotency_key: OrOmitted[str | None] = OMITTED
     dry_run: bool = False
+    # Check the configuration first; save only if the check answers OK (the result becomes the number's health).
+    verify: bool = False
 
 
 @dataclass
 class UpdatePhoneNumberInput:
     id: str
-    number: Any = OMITTED
-    name: Any = OMITTED
-    agent_id: Any = OMITTED
-    metadata: Any = OMITTED
-    provider: Any = OMITTED  # a ProviderConfigInput when given
+    number: OrOmitted[str] = OMITTED
+    name: OrOmitted[str | None] = OMITTED
+    agent_id: OrOmitted[str | None] = OMITTED
+    metadata: OrOmitted[Any] = OMITTED  # JSON as sent, as on create
+    provider: OrOmitted[ProviderConfigInput] = OMITTED
     # The versions the client allows the change on; None: whatever the current one.
     expected_versions: frozenset[int] | None = None
     dry_run: bool = False
+    verify: bool = False
 
 
 @dataclass
@@ -121,173 +94,31 @@ class PhoneNumberFilter:
     search: str | None = None
 
 
+@dataclass(frozen=True)
+class HealthPreview:
+    """A dry run's answer: the health the write would leave (None: cleared, or never checked)."""
+
+    health: PhoneNumberHealth | None
+
+
 @dataclass
 class PhoneNumberResult:
     phone_number: PhoneNumber | None
     errors: list[UserError] = field(default_factory=list)
+    # Set for dry runs only; a saved number's health is read from the database.
+    preview: HealthPreview | None = None
+
+
+@dataclass
+class VerifyResult:
+    phone_number: PhoneNumber | None
+    health: PhoneNumberHealth | None = None
+    errors: list[UserError] = field(default_factory=list)
+    # The change of state this check recorded, if any: what subscribers are told.
+    event: PhoneNumberHealthEvent | None = None
 
 
 # --- provider configurations -------------------------------------------------
-
-# Checks get the operator's policy: whether a SIP target may be a local address depends on it.
-Check = Callable[[Errors, FieldPath, Any, Policy], Any]
-
-
-@dataclass(frozen=True)
-class ConfigField:
-    attr: str  # attribute of the input dataclass
-    name: str  # the field's name in paths
-    column: str  # PhoneNumber column (secrets: before encryption)
-    check: Check
-    default: Any = None  # taken when the field is omitted or null
-
-
-@dataclass(frozen=True)
-class ProviderSpec:
-    provider: Provider
-    sip_mode: SipMode | None
-    path: FieldPath
-    fields: tuple[ConfigField, ...]
-
-
-def _text(label: str, max_length: int, *, required: bool) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-        return rules.text(errors, path, value, label=label, max_length=max_length, required=required)
-
-    return check
-
-
-def _credential(label: str, max_length: int, *, required: bool, strip: bool = True) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-        return rules.credential(errors, path, value, label=label, max_length=max_length, required=required, strip=strip)
-
-    return check
-
-
-def _host(label: str, *, required: bool) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-        return rules.host(
-            errors, path, value, label=label, max_length=100, required=required, allow_local=policy.allow_local_targets
-        )
-
-    return check
-
-
-def _port(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-    return rules.port(errors, path, value, label="SIP port")
-
-
-def _transport(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-    return SipTransport(value)
-
-
-def _account_sid(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-    checked = rules.text(errors, path, value, label="Twilio account SID", max_length=34, required=True)
-    if checked is not None and not rules.TWILIO_ACCOUNT_SID.match(checked):
-        errors.add(
-            path,
-            ErrorCode.INVALID,
-            "Twilio account SID must be 'AC' followed by 32 hexadecimal digits (find it in the Twilio console)",
-        )
-        return None
-    return checked
-
-
-def _ip(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-    return rules.ip_address(
-        errors, path, value, label="PBX IP address", max_length=255, allow_local=policy.allow_local_targets
-    )
-
-
-def _jambonz_sid(label: str) -> Check:
-    def check(errors: Errors, path: FieldPath, value: Any, policy: Policy) -> Any:
-        checked = rules.text(errors, path, value, label=label, max_length=64, required=False)
-        if checked is None:
-            return None
-        parsed = rules.parse_uuid(checked)
-        if parsed is None:
-            errors.add(path, ErrorCode.INVALID, f"{label} must be a UUID, as jambonz issues them")
-            return None
-        return str(parsed)
-
-    return check
-
-
-_PORT = ConfigField("port", "port", "sip_port", _port, default=DEFAULT_SIP_PORT)
-
-TWILIO = ProviderSpec(
-    Provider.TWILIO,
-    None,
-    ("provider", "twilio"),
-    (
-        ConfigField("account_sid", "accountSid", "twilio_account_sid", _account_sid),
-        ConfigField("auth_token", "authToken", "twilio_auth_token", _credential("Twilio auth token", 128, required=True, strip=False)),
-    ),
-)
-SIP_REGISTRATION = ProviderSpec(
-    Provider.SIP,
-    SipMode.REGISTRATION,
-    ("provider", "sip", "registration"),
-    (
-        ConfigField("username", "username", "sip_username", _credential("SIP username", 60, required=True)),
-        ConfigField("password", "password", "sip_password", _credential("SIP password", 128, required=True, strip=False)),
-        ConfigField("proxy", "proxy", "sip_proxy", _host("SIP registrar host (proxy)", required=True)),
-        ConfigField("outbound_proxy", "outboundProxy", "sip_outbound_proxy", _host("SIP outbound proxy", required=False)),
-        ConfigField("auth_user", "authUser", "sip_auth_user", _credential("SIP auth user", 60, required=False)),
-        _PORT,
-        ConfigField("register_transport", "registerTransport", "sip_transport", _transport, default=SipTransport.UDP),
-    ),
-)
-SIP_IP_ALLOWLIST = ProviderSpec(
-    Provider.SIP,
-    SipMode.IP_ALLOWLIST,
-    ("provider", "sip", "ipAllowlist"),
-    (
-        ConfigField("ip", "ip", "sip_ip", _ip),
-        _PORT,
-        ConfigField("protocol", "protocol", "sip_transport", _transport, default=SipTransport.UDP),
-    ),
-)
-VOXIMPLANT = ProviderSpec(
-    Provider.VOXIMPLANT,
-    None,
-    ("provider", "voximplant"),
-    (
-        ConfigField(
-            "application_id", "applicationId", "voximplant_application_id", _text("Voximplant application ID", 64, required=False)
-        ),
-        ConfigField("rule_id", "ruleId", "voximplant_rule_id", _text("Voximplant rule ID", 64, required=False)),
-    ),
-)
-JAMBONZ = ProviderSpec(
-    Provider.JAMBONZ,
-    None,
-    ("provider", "jambonz"),
-    (
-        ConfigField("application_sid", "applicationSid", "jambonz_application_sid", _jambonz_sid("jambonz application SID")),
-        ConfigField("carrier_sid", "carrierSid", "jambonz_carrier_sid", _jambonz_sid("jambonz carrier SID")),
-    ),
-)
-
-SPECS: dict[type, ProviderSpec] = {
-    TwilioConfigInput: TWILIO,
-    SipRegistrationConfigInput: SIP_REGISTRATION,
-    SipIpAllowlistConfigInput: SIP_IP_ALLOWLIST,
-    VoximplantConfigInput: VOXIMPLANT,
-    JambonzConfigInput: JAMBONZ,
-}
-
-# Secrets are validated under a plain name and stored under an encrypted one.
-SECRET_COLUMNS: dict[str, str] = {
-    "twilio_auth_token": "twilio_auth_token_encrypted",
-    "sip_password": "sip_password_encrypted",
-}
-# Every configuration column, so that choosing a provider clears the others'.
-CONFIG_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(f.column for spec in SPECS.values() for f in spec.fields))
-
-
-def spec_of(row: PhoneNumber) -> ProviderSpec:
-    return next(s for s in SPECS.values() if (s.provider, s.sip_mode) == (row.provider, row.sip_mode))
 
 
 def _config_columns(
@@ -348,9 +179,8 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
     columns = _config_columns(errors, data.provider, None, ctx.policy)
     key = _idempotency_key(errors, _given(data.idempotency_key))
 
-    if errors or data.dry_run:
-        if number is not None and await _number_taken(ctx, number):
-            _add_taken(errors, number)
+    if (errors or data.dry_run) and number is not None and await _number_taken(ctx, number):
+        _add_taken(errors, number)
     if errors:
         return PhoneNumberResult(None, errors.items)
 
@@ -362,22 +192,32 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
     row_id = uuid.uuid4()
     row = PhoneNumber(id=row_id, organization_id=ctx.organization_id, **seal_secrets(values, row_id, ctx.secrets))
+    if data.dry_run and await at_limit(PhoneNumber, ctx, ctx.policy.max_phone_numbers):
+        return PhoneNumberResult(None, [_limit_reached(ctx)])
+    checked = None
+    if data.verify:
+        if not data.dry_run and await _number_taken(ctx, number):
+            return PhoneNumberResult(None, [_taken(number)])
+        checked = await health.run_check(ctx, target_for_configuration(number, columns))
+        if checked.state is not HealthState.OK:
+            return PhoneNumberResult(None, [health.verification_failed(checked)])
     if data.dry_run:
-        if await at_limit(PhoneNumber, ctx, ctx.policy.max_phone_numbers):
-            return PhoneNumberResult(None, [_limit_reached(ctx)])
-        row.created_at = row.updated_at = datetime.now(timezone.utc)
-        return PhoneNumberResult(row)
+        row.created_at = row.updated_at = datetime.now(UTC)
+        preview = health.unsaved_health(row.id, ctx.organization_id, checked) if checked else None
+        return PhoneNumberResult(row, preview=HealthPreview(preview))
     if key is None:
-        return await _insert(ctx, row)
-    return await _insert_once(ctx, row, key, values)
+        return await _insert(ctx, row, checked)
+    return await _insert_once(ctx, row, key, values, checked)
 
 
-async def _insert(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberResult:
+async def _insert(ctx: RequestContext, row: PhoneNumber, checked: CheckResult | None) -> PhoneNumberResult:
     try:
-        async with in_transaction():
+        async with in_transaction() as connection:
             await _claim_room(ctx)
             await row.save(force_create=True)
             await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
+            if checked is not None:
+                await health.store_check(ctx, row, checked, connection)
     except LimitReached:
         return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
     except IntegrityError:
@@ -423,7 +263,9 @@ async def _refused_write(ctx: RequestContext, row_id: uuid.UUID, values: dict[st
     return errors
 
 
-async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: dict[str, Any]) -> PhoneNumberResult:
+async def _insert_once(
+    ctx: RequestContext, row: PhoneNumber, key: str, values: dict[str, Any], checked: CheckResult | None
+) -> PhoneNumberResult:
     """Insert the number and claim the key in one transaction.
 
     A concurrent request with the same key blocks on the key's unique index
@@ -431,7 +273,7 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: 
     """
     while True:
         try:
-            async with in_transaction():
+            async with in_transaction() as connection:
                 await IdempotencyKey.create(
                     organization_id=ctx.organization_id,
                     key=key,
@@ -442,6 +284,8 @@ async def _insert_once(ctx: RequestContext, row: PhoneNumber, key: str, values: 
                 await row.save(force_create=True)
                 await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
                 await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
+                if checked is not None:
+                    await health.store_check(ctx, row, checked, connection)
             return PhoneNumberResult(row)
         except LimitReached:
             return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
@@ -465,7 +309,7 @@ async def _replay(ctx: RequestContext, key: str, values: dict[str, Any]) -> Phon
     record = await IdempotencyKey.get_or_none(organization_id=ctx.organization_id, key=key)
     if record is None:
         return None
-    if record.created_at < datetime.now(timezone.utc) - IDEMPOTENCY_WINDOW:
+    if record.created_at < datetime.now(UTC) - IDEMPOTENCY_WINDOW:
         await IdempotencyKey.filter(id=record.id).delete()
         return None
     row = None
@@ -556,6 +400,7 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
     another provider replaces the whole configuration), so a write that lost
     the race is worked out again from the row as it now is.
     """
+    checks: dict[CheckTarget, CheckResult] = {}
     for _ in range(UPDATE_ATTEMPTS):
         row = await get_phone_number(ctx, data.id)
         if row is None:
@@ -565,13 +410,48 @@ async def update_phone_number(ctx: RequestContext, data: UpdatePhoneNumberInput)
         errors, changes = await _changes(ctx, data, row)
         if errors:
             return PhoneNumberResult(None, errors.items)
+        checked = None
+        if data.verify:
+            # The configuration the write leaves; checked once, however often the write is retried.
+            target = target_for_configuration(changes.get("number") or row.number, changes, current=row, box=ctx.secrets)
+            if target not in checks:
+                checks[target] = await health.run_check(ctx, target)
+            checked = checks[target]
+            if checked.state is not HealthState.OK:
+                return PhoneNumberResult(None, [health.verification_failed(checked)])
+        reconfigured = reconfigures(row, changes)
         sealed = seal_secrets(changes, row.id, ctx.secrets)
         if data.dry_run:
-            return PhoneNumberResult(_changed(row, sealed, datetime.now(timezone.utc)))
-        written = await _write_unless_changed(ctx, row, sealed)
+            preview = None
+            if checked is not None:
+                preview = HealthPreview(health.unsaved_health(row.id, ctx.organization_id, checked))
+            elif reconfigured:
+                preview = HealthPreview(None)
+            return PhoneNumberResult(_changed(row, sealed, datetime.now(UTC)), preview=preview)
+        written = await _write_unless_changed(ctx, row, sealed, reconfigured=reconfigured, checked=checked)
         if written is not None:
             return written
     return PhoneNumberResult(None, [_busy(data.id)])
+
+
+def reconfigures(row: PhoneNumber, changes: dict[str, Any]) -> bool:
+    """Whether the change sets the number or any of its provider configuration to another value.
+
+    A secret given counts, whatever its value: secrets are not compared.
+    Such a change clears the number's health, which described the old one.
+    """
+    for column, value in changes.items():
+        if column in SECRET_COLUMNS:
+            return True
+        if column in CONFIG_COLUMNS or column in ("number", "provider", "sip_mode"):
+            if getattr(row, column) != value:
+                return True
+    return False
+
+
+def configuration(row: PhoneNumber) -> tuple[Any, ...]:
+    """What a check of the number depends on, as stored (secrets by their ciphertext, new with every write of them)."""
+    return (row.number, row.provider, row.sip_mode, *(getattr(row, SECRET_COLUMNS.get(c, c)) for c in CONFIG_COLUMNS))
 
 
 async def _changes(ctx: RequestContext, data: UpdatePhoneNumberInput, row: PhoneNumber) -> tuple[Errors, dict[str, Any]]:
@@ -603,23 +483,34 @@ def _changed(row: PhoneNumber, sealed: dict[str, Any], now: datetime) -> PhoneNu
     return row
 
 
-async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: dict[str, Any]) -> PhoneNumberResult | None:
+async def _write_unless_changed(
+    ctx: RequestContext,
+    row: PhoneNumber,
+    sealed: dict[str, Any],
+    *,
+    reconfigured: bool = False,
+    checked: CheckResult | None = None,
+) -> PhoneNumberResult | None:
     """Write the change if the row is still at the version read; None if another write came first.
 
     Only the columns given are written, so the answer (the row read plus the
     change) is exactly the row committed: any other write bumps the version.
     Only a write that wins records its event, in the same transaction as the write.
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     before = audit_fields(row)
     try:
-        async with in_transaction():
+        async with in_transaction() as connection:
             written = await PhoneNumber.filter(id=row.id, organization_id=ctx.organization_id, version=row.version).update(
                 **sealed, version=row.version + 1, updated_at=now
             )
             if written:
                 after = audit_fields(_changed(row, sealed, now))
                 await audit.record_change(ctx, AuditAction.PHONE_NUMBER_UPDATED, row.id, before, after)
+                if reconfigured:
+                    await health.clear_health(row.id, connection)
+                if checked is not None:
+                    await health.store_check(ctx, row, checked, connection)
     except IntegrityError:
         errors = await _refused_write(ctx, row.id, sealed)
         if not errors:
@@ -628,6 +519,35 @@ async def _write_unless_changed(ctx: RequestContext, row: PhoneNumber, sealed: d
     if not written:
         return None
     return PhoneNumberResult(row)
+
+
+async def verify_phone_number(ctx: RequestContext, phone_number_id: str) -> VerifyResult:
+    """Check the number's stored configuration now, and store the result as its health.
+
+    The result is stored only if the configuration is still the one checked:
+    a change made meanwhile has cleared the health, which must then describe
+    the new configuration, so the answer is CONFLICT and the caller checks again.
+    """
+    row = await get_phone_number(ctx, phone_number_id)
+    if row is None:
+        return VerifyResult(None, errors=[_not_found(phone_number_id)])
+    result = await health.run_check(ctx, target_for_row(row, ctx.secrets))
+    async with in_transaction() as connection:
+        current = await locked(PhoneNumber, ctx, row.id)
+        if current is None:
+            return VerifyResult(None, errors=[_not_found(phone_number_id)])
+        if configuration(current) != configuration(row):
+            return VerifyResult(None, errors=[_changed_while_checked(row.id)])
+        recorded = await health.store_check(ctx, current, result, connection)
+    return VerifyResult(current, recorded.health, event=recorded.event)
+
+
+def _changed_while_checked(phone_number_id: uuid.UUID) -> UserError:
+    return UserError(
+        ("id",),
+        f"Phone number {phone_number_id}'s provider configuration changed while it was being checked; nothing was stored: verify it again",
+        ErrorCode.CONFLICT,
+    )
 
 
 async def delete_phone_number(
@@ -746,6 +666,7 @@ async def pages_by_agent(
     rows = await PhoneNumber.filter(id__in=ids).order_by("-created_at", "-id") if ids else []
     pages: dict[uuid.UUID, Page[PhoneNumber]] = {agent_id: Page([], False) for agent_id in agent_ids}
     for row in rows:
+        assert row.agent_id is not None  # the query selects numbers of these agents only
         page = pages[row.agent_id]
         if len(page.rows) == first:
             page.has_next_page = True
@@ -769,7 +690,7 @@ async def counts_by_agent(ctx: RequestContext, agent_ids: Iterable[uuid.UUID]) -
 # --- helpers --------------------------------------------------------------------
 
 
-def _given(value: Any) -> Any:
+def _given(value: OrOmitted[T]) -> T | None:
     return None if value is OMITTED else value
 
 
@@ -815,6 +736,7 @@ def version_conflict(row: PhoneNumber, expected_versions: frozenset[int]) -> Use
 def _busy(phone_number_id: str) -> UserError:
     return UserError(
         ("id",),
-        f"Phone number {rules.excerpt(phone_number_id)} changed {UPDATE_ATTEMPTS} times while this request was being applied; retry",
+        f"Phone number {rules.excerpt(phone_number_id)} changed {UPDATE_ATTEMPTS} times while this request "
+        "was being applied; retry",
         ErrorCode.CONFLICT,
     )

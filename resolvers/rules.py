@@ -12,7 +12,8 @@ import json
 import math
 import re
 import uuid
-from typing import Any
+from enum import Enum
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 import idna
 import phonenumbers
@@ -24,24 +25,27 @@ from resolvers.errors import ErrorCode, Errors, FieldPath
 PORT_MIN, PORT_MAX = 1, 65535
 
 
-class Omitted:
-    """A field the caller did not send, as opposed to one sent as null."""
+class Omitted(Enum):
+    """A field the caller did not send, as opposed to one sent as null.
 
-    _instance: Omitted | None = None
+    An enum of one member, so that type checkers narrow `value is OMITTED`
+    (PEP 484's way to type a sentinel).
+    """
 
-    def __new__(cls) -> Omitted:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    OMITTED = "OMITTED"
 
     def __repr__(self) -> str:
         return "OMITTED"
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> Literal[False]:
         return False
 
 
-OMITTED: Any = Omitted()
+OMITTED: Final = Omitted.OMITTED
+
+T = TypeVar("T")
+# A field of a domain input: the value sent (None for an explicit null, where allowed), or OMITTED.
+OrOmitted: TypeAlias = T | Literal[Omitted.OMITTED]
 
 _NUMBER_CHARACTERS = re.compile(r"^[0-9+ ().\-]+$")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:(?![0-9]+$)")

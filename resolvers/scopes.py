@@ -14,6 +14,11 @@ def allows(granted: Iterable[ApiKeyScope], needed: ApiKeyScope) -> bool:
     return any(_RANK[scope] >= _RANK[needed] for scope in granted)
 
 
+def lacking_scope(scope: ApiKeyScope, needed_by: str) -> str:
+    """The refusal of a key without `scope`, in GraphQL and REST alike; `needed_by` names the field or operation."""
+    return f"This API key lacks the {scope.name} scope, which {needed_by} needs"
+
+
 def canonical(scopes: Iterable[ApiKeyScope]) -> list[ApiKeyScope]:
     """Each scope once, weakest first: the order keys show their scopes in."""
     return sorted(set(scopes), key=_RANK.__getitem__)

@@ -41,7 +41,8 @@ class Query:
     )
     api_keys: key_fields.ApiKeyConnection = strawberry.field(
         resolver=key_fields.api_key_list,
-        description="Your organization's API keys, newest first, revoked and expired ones included. `first` is 1 to 100.",
+        description="Your organization's API keys, newest first, revoked and expired ones included. `first` "
+        "is 1 to 100.",
     )
     viewer: key_fields.Viewer = strawberry.field(
         resolver=key_fields.viewer, description="The key this request is made with, and its organization."
@@ -70,6 +71,13 @@ class Mutation:
     update_phone_number: number_fields.UpdatePhoneNumberPayload = strawberry.mutation(
         resolver=number_fields.update_phone_number,
         description="Change a number. Omitted fields keep their value; null clears a nullable one.",
+    )
+    verify_phone_number: number_fields.VerifyPhoneNumberPayload = strawberry.mutation(
+        resolver=number_fields.verify_phone_number,
+        description="Check the number's provider configuration now, within SWITCHBOARD_VERIFY_TIMEOUT (5 s by default), "
+        "and store the result as its `health`. SIP registration: REGISTER with digest credentials (the check's own "
+        "binding is removed after); SIP IP allowlist: OPTIONS; Twilio: the account's number lookup; Voximplant and "
+        "jambonz: UNSUPPORTED. Costs more than other mutations: it connects to a host outside.",
     )
     delete_phone_number: number_fields.DeletePhoneNumberPayload = strawberry.mutation(
         resolver=number_fields.delete_phone_number, description="Delete a number and its stored secrets."

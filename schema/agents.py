@@ -31,7 +31,7 @@ class Agent(Node):
     def from_row(cls, row: AgentRow) -> Agent:
         return cls(id=strawberry.ID(str(row.id)), name=row.name, created_at=row.created_at, row=row)
 
-    @strawberry.field(description="The agent's numbers, newest first.")
+    @strawberry.field(description="The agent's numbers, newest first.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def phone_numbers(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Annotated[PhoneNumberConnection, strawberry.lazy("schema.phone_numbers")]:
@@ -45,7 +45,7 @@ class AgentConnection:
     edges: list[Edge[Agent]]
     page_info: PageInfo
 
-    @strawberry.field(description="All agents of the organization.")
+    @strawberry.field(description="All agents of the organization.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def total_count(self, info: Info) -> int:
         return await agents.count_agents(info.context)
 

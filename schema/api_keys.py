@@ -76,7 +76,7 @@ class ApiKeyConnection:
     edges: list[Edge[ApiKey]]
     page_info: PageInfo
 
-    @strawberry.field(description="All keys of the organization, revoked and expired ones included.")
+    @strawberry.field(description="All keys of the organization, revoked and expired ones included.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def total_count(self, info: Info) -> int:
         return await api_keys.count_api_keys(info.context)
 
@@ -87,7 +87,8 @@ class CreateApiKeyInput:
     scopes: list[ApiKeyScope] = strawberry.field(description="At least one.")
     expires_at: datetime | None = strawberry.field(
         default=None,
-        description=f"With a UTC offset, in the future, at most {api_keys.MAX_LIFETIME.days} days ahead. Null: never expires.",
+        description=f"With a UTC offset, in the future, at most {api_keys.MAX_LIFETIME.days} days ahead. "
+        "Null: never expires.",
     )
 
 

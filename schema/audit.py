@@ -12,7 +12,7 @@ from models import AuditAction as AuditActionValue
 from models import AuditActorType as AuditActorTypeValue
 from models import AuditEvent as AuditEventRow
 from models import AuditTargetType as AuditTargetTypeValue
-from resolvers import audit, phone_numbers
+from resolvers import audit, providers
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from schema.context import GraphQLContext
 from schema.pagination import (
@@ -38,7 +38,8 @@ AuditActorType = Annotated[
     AuditActorTypeValue,
     strawberry.enum(
         name="AuditActorType",
-        description="API_KEY: a request made with an API key. COMMAND_LINE: the operator, with a `switchboard` command.",
+        description="API_KEY: a request made with an API key. COMMAND_LINE: the operator, with a "
+        "`switchboard` command.",
     ),
 ]
 
@@ -48,15 +49,14 @@ class AuditActor:
     type: AuditActorType
     api_key_id: strawberry.ID | None = strawberry.field(description="Null for the command line.")
     name: str = strawberry.field(
-        description="The key's name then (the key may since be revoked), or the command, e.g. `switchboard revoke-api-key`."
+        description="The key's name then (the key may since be revoked), or the command, e.g. `switchboard "
+        "revoke-api-key`."
     )
     prefix: str | None = strawberry.field(description="The key's prefix, e.g. sb_live_ab12; null for the command line.")
 
 
-_CONFIG_FIELDS = list(dict.fromkeys(f.name for spec in phone_numbers.SPECS.values() for f in spec.fields))
-_SECRET_FIELDS = list(
-    dict.fromkeys(f.name for spec in phone_numbers.SPECS.values() for f in spec.fields if f.column in phone_numbers.SECRET_COLUMNS)
-)
+_CONFIG_FIELDS = list(dict.fromkeys(f.name for spec in providers.SPECS.values() for f in spec.fields))
+_SECRET_FIELDS = list(dict.fromkeys(f.name for spec in providers.SPECS.values() for f in spec.fields if f.secret))
 
 
 @strawberry.type(description="One field of the target that the change set to another value.")
@@ -70,7 +70,8 @@ class AuditChange:
     before: JSON | None = strawberry.field(description="The value before; null when there was none.")
     after: JSON | None = strawberry.field(description="The value after; null when there is none.")
     secret_changed: bool = strawberry.field(
-        description=f"True for a secret ({', '.join(_SECRET_FIELDS)}) that was set, replaced or cleared: its before and "
+        description=f"True for a secret ({', '.join(_SECRET_FIELDS)}) that was set, replaced or cleared: its "
+        "before and "
         "after are always null, and it is true even when the new value equals the old one."
     )
 
@@ -85,7 +86,8 @@ class AuditEvent:
     target_id: strawberry.ID
     request_id: str | None = strawberry.field(description="The request's X-Request-ID, as in the server log; null for the command line.")
     changes: list[AuditChange] = strawberry.field(
-        description="Each field that changed, in a stable order: a create lists every field set, a delete every field it removes."
+        description="Each field that changed, in a stable order: a create lists every field set, a delete "
+        "every field it removes."
     )
 
     @classmethod

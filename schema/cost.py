@@ -43,12 +43,13 @@ from graphql import (
     StringValueNode,
     VariableNode,
     get_named_type,
+    is_composite_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
 )
-from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.pyutils import Undefined
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 from resolvers.pagination import PAGE_SIZE_MAX, PAGE_SIZE_MIN
 from resolvers.rules import METADATA_MAX_BYTES
@@ -61,6 +62,14 @@ FRAMING_BYTES = 8
 SCALAR_BYTES = 440
 VALUE_BYTES: Mapping[tuple[str, str], int] = {("PhoneNumber", "metadata"): METADATA_MAX_BYTES}
 MUTATION_COST = 10
+# A provider check (verifyPhoneNumber, or `verify: true` on a create or update,
+# charged as it runs) holds a socket and a task for up to SWITCHBOARD_VERIFY_TIMEOUT
+# and sends traffic to a host the caller chose. Charged as much as 5 full
+# scans, so a key at the default rate limit checks at most 5 numbers a second:
+# enough for anyone verifying their numbers, too slow to use Switchboard to
+# probe other hosts. Monitoring is not charged.
+VERIFY_COST = 1_000
+VERIFY_COST_FIELDS = (("Mutation", "verifyPhoneNumber"),)
 # Receiving and answering any request, GraphQL or REST, whatever it asks: about
 # a millisecond of CPU, what resolving some 50 fields takes.
 REQUEST_COST = 50
@@ -244,11 +253,14 @@ class _Analysis:
             return Work(Polynomial.constant(weight(key, SCALAR_BYTES)))
         if name in ("__schema", "__type"):
             return Work(Polynomial.constant(self.introspection.root(node)))
+        # A validated document selects fields of object and interface types only; unions have only __typename.
         definition: GraphQLField = parent.fields[name]  # type: ignore[union-attr]
         # An object's own bytes are its key and braces; its fields count below.
         own = weight(key, 2 if node.selection_set else VALUE_BYTES.get((parent.name, name), SCALAR_BYTES))
         if parent is self.schema.mutation_type:
             own += MUTATION_COST
+        if (parent.name, name) in VERIFY_COST_FIELDS:
+            own += VERIFY_COST
         work = Work(Polynomial.constant(own), SCAN_COST_FIELDS.count((parent.name, name)))
         if node.selection_set is not None:
             rows = self._page(node, definition) if "first" in definition.args else None
@@ -257,6 +269,7 @@ class _Analysis:
                 work += Work(scans=int(any(a.name.value == "filter" for a in node.arguments or ()))) + Work(
                     Polynomial.constant(ROW_COST)
                 ).times(rows)
+            # A field with a selection set has a composite type (validated); graphql-core types it as any named type.
             work += self.selections(node.selection_set, get_named_type(definition.type), rows)  # type: ignore[arg-type]
         if "ids" in definition.args:
             # nodes(ids): a row read and answered for each id.
@@ -281,11 +294,13 @@ class _Analysis:
         return page_size(len(argument.values) if isinstance(argument, ListValueNode) else 1, PAGE_SIZE_MAX)
 
     def _type(self, name: str) -> GraphQLCompositeType:
-        return self.schema.get_type(name)  # type: ignore[return-value]
+        type_ = self.schema.get_type(name)
+        assert is_composite_type(type_), name  # a fragment's type condition, validated before
+        return type_
 
 
 def _is_list(type_: GraphQLOutputType) -> bool:
-    return is_list_type(type_.of_type if is_non_null_type(type_) else type_)  # type: ignore[union-attr]
+    return is_list_type(type_.of_type if is_non_null_type(type_) else type_)
 
 
 def _literal(value: Any) -> Any:
@@ -324,14 +339,14 @@ class _Introspection:
 
     def _value(self, node: FieldNode, key: str, type_: GraphQLOutputType, value: Any) -> int:
         if is_non_null_type(type_):
-            type_ = type_.of_type  # type: ignore[union-attr]
+            type_ = type_.of_type
         if value is None:
             return self._spend(weight(key, len(b"null")))
         if is_list_type(type_):
-            item_type = type_.of_type  # type: ignore[union-attr]
+            item_type = type_.of_type
             return self._spend(weight(key, 2)) + sum(self._value(node, "", item_type, item) for item in value)
         if is_leaf_type(type_):
-            return self._spend(weight(key, len(orjson.dumps(type_.serialize(value)))))  # type: ignore[union-attr]
+            return self._spend(weight(key, len(orjson.dumps(type_.serialize(value)))))
         object_type = get_named_type(type_)
         assert isinstance(object_type, GraphQLObjectType) and node.selection_set is not None
         total = self._spend(weight(key, 2))
@@ -346,7 +361,7 @@ class _Introspection:
         definition = parent.fields[node.name.value]
         # Deprecated entries included: an upper bound whatever the argument says.
         arguments = {name: True for name in definition.args if name == "includeDeprecated"}
-        return self._value(node, key, definition.type, definition.resolve(source, self.info, **arguments))  # type: ignore[misc]
+        return self._value(node, key, definition.type, definition.resolve(source, self.info, **arguments))
 
     def _fields(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> Iterator[FieldNode]:
         for selection in selection_set.selections:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.errors import ErrorCode
 from resolvers.errors import UserError as DomainUserError
 
-UserErrorCode = strawberry.enum(
+UserErrorCode = Annotated[
     ErrorCode,
-    name="UserErrorCode",
-    description="Why a field was refused; stable, for programs to branch on.",
-)
+    strawberry.enum(name="UserErrorCode", description="Why a field was refused; stable, for programs to branch on."),
+]
 
 
 @strawberry.type(description="A rule the input broke. Nothing was saved.")

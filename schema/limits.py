@@ -183,11 +183,13 @@ class Documents:
         selections = _selections(document)
         size = max(size, selections)
         if selections > MAX_SELECTIONS:
-            error = GraphQLError(f"The document has {selections} selections; at most {MAX_SELECTIONS} are allowed")
-            return Plan(document, [error], size, None)
+            refusal = GraphQLError(f"The document has {selections} selections; at most {MAX_SELECTIONS} are allowed")
+            return Plan(document, [refusal], size, None)
         if (longest := _longest_number(document)) > MAX_NUMBER_LENGTH:
-            error = GraphQLError(f"A number in the document has {longest} characters; at most {MAX_NUMBER_LENGTH} are allowed")
-            return Plan(document, [error], size, None)
+            refusal = GraphQLError(
+                f"A number in the document has {longest} characters; at most {MAX_NUMBER_LENGTH} are allowed"
+            )
+            return Plan(document, [refusal], size, None)
         errors = [_named(e) for e in validate_document(schema._schema, document, rules)] + _Shape(document).errors(document)
         if errors:
             return Plan(document, errors, size, None)

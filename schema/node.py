@@ -10,7 +10,8 @@ import strawberry
 
 
 @strawberry.interface(
-    description="An object with an id: a PhoneNumber or an Agent. Refetch any of them with `node(id:)` or `nodes(ids:)`."
+    description="An object with an id: a PhoneNumber or an Agent. Refetch any of them with `node(id:)` or "
+    "`nodes(ids:)`."
 )
 class Node:
     id: strawberry.ID = strawberry.field(description="A UUID, the same the REST API uses.")

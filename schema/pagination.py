@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 
 from models.secrets import SecretBox
-from resolvers.pagination import InvalidArgument, Position, check_page_size, decode_cursor, encode_cursor
-
+from resolvers.pagination import InvalidArgument, Listed, Position, check_page_size, decode_cursor, encode_cursor
 
 NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT", bound=Listed)
 
 
 @strawberry.type
 class Edge(Generic[NodeT]):
     node: NodeT
     # (secrets, list kind, scope, row): the cursor is signed only when a client asks for it.
-    source: strawberry.Private[tuple[SecretBox, str, uuid.UUID, Any]]
+    source: strawberry.Private[tuple[SecretBox, str, uuid.UUID, Listed]]
 
-    @strawberry.field(description="Opaque; pass it as `after` to read on from this edge.")
+    @strawberry.field(description="Opaque; pass it as `after` to read on from this edge.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     def cursor(self) -> str:
         return encode_cursor(*self.source)
 
@@ -56,10 +56,10 @@ def edges_and_page_info(
     secrets: SecretBox,
     kind: str,
     scope: uuid.UUID,
-    rows: list[Any],
+    rows: Sequence[RowT],
     has_next_page: bool,
     after: str | None,
-    to_node: Callable[[Any], NodeT],
+    to_node: Callable[[RowT], NodeT],
 ) -> tuple[list[Edge[NodeT]], PageInfo]:
     edges = [Edge(node=to_node(row), source=(secrets, kind, scope, row)) for row in rows]
     page_info = PageInfo(

@@ -2,52 +2,87 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.unset import UnsetType
 
+from models import (
+    JambonzColumns,
+    SipIpAllowlistColumns,
+    SipRegistrationColumns,
+    TwilioColumns,
+    VoximplantColumns,
+)
 from models import PhoneNumber as PhoneNumberRow
 from models import Provider as ProviderValue
 from models import SipMode as SipModeValue
 from models import SipTransport as SipTransportValue
-from resolvers import phone_numbers
-from resolvers.pagination import DEFAULT_PAGE_SIZE
-from resolvers.rules import OMITTED
+from resolvers import phone_numbers, providers
+from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
+from resolvers.rules import OMITTED, OrOmitted
 from schema.agents import Agent
 from schema.context import GraphQLContext
+from schema.cost import VERIFY_COST
 from schema.errors import UserError, user_errors
+from schema.health import PhoneNumberHealth, PhoneNumberHealthEventConnection, events_of, health_of
+from schema.limits import rate_limited
 from schema.node import Node
 from schema.pagination import Edge, PageInfo, argument_errors, edges_and_page_info, page_arguments
 
-Provider = strawberry.enum(ProviderValue, name="Provider", description="The telephony provider behind a number.")
-SipMode = strawberry.enum(
+Provider = Annotated[
+    ProviderValue, strawberry.enum(name="Provider", description="The telephony provider behind a number.")
+]
+SipMode = Annotated[
     SipModeValue,
-    name="SipMode",
-    description="REGISTRATION: Switchboard registers to your PBX with a username and password. "
-    "IP_ALLOWLIST: your PBX's IP address is allowlisted.",
-)
-SipTransport = strawberry.enum(SipTransportValue, name="SipTransport", description="SIP transport protocol.")
+    strawberry.enum(
+        name="SipMode",
+        description="REGISTRATION: Switchboard registers to your PBX with a username and password. "
+        "IP_ALLOWLIST: your PBX's IP address is allowlisted.",
+    ),
+]
+SipTransport = Annotated[
+    SipTransportValue, strawberry.enum(name="SipTransport", description="SIP transport protocol.")
+]
 
 Info = strawberry.Info[GraphQLContext, None]
 
 
-def maybe(value: strawberry.Maybe[Any]) -> Any:
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Given(Protocol[T_co]):
+    """What `strawberry.Maybe` holds when a field was sent (`Some`), read-only so that it is covariant."""
+
+    @property
+    def value(self) -> T_co: ...
+
+
+class ProviderChoice(Protocol):
+    """A member of a @oneOf provider input."""
+
+    def to_domain(self) -> phone_numbers.ProviderConfigInput: ...
+
+
+def maybe(value: Given[T] | None) -> OrOmitted[T]:
     """A `strawberry.Maybe` field: absent is OMITTED, null is None."""
     return OMITTED if value is None else value.value
 
 
-def the_one(*members: strawberry.Maybe[Any]) -> Any:
+def the_one(*members: Given[ProviderChoice] | None) -> phone_numbers.ProviderConfigInput:
     """The domain input of the member a @oneOf input was given (the schema guarantees exactly one)."""
     (chosen,) = (member for member in members if member is not None)
     return chosen.value.to_domain()
 
 
-def optional(value: Any) -> Any:
-    """A plain optional field: absent is OMITTED, null is None."""
-    return OMITTED if value is strawberry.UNSET else value
+def optional(value: T | UnsetType) -> OrOmitted[T]:
+    """A plain optional field (default UNSET): absent is OMITTED, null is None."""
+    return OMITTED if isinstance(value, UnsetType) else value
 
 
 # --- provider configurations as read back (secrets are never returned) -------
@@ -95,29 +130,26 @@ ProviderConfig = Annotated[
 ]
 
 
-def _config(row: PhoneNumberRow) -> Any:
-    match (row.provider, row.sip_mode):
-        case (ProviderValue.TWILIO, _):
-            return TwilioConfig(
-                account_sid=row.twilio_account_sid, auth_token_set=row.twilio_auth_token_encrypted is not None
-            )
-        case (ProviderValue.SIP, SipModeValue.REGISTRATION):
+def _config(row: PhoneNumberRow) -> ProviderConfig:
+    match row.provider_columns():
+        case TwilioColumns() as twilio:
+            return TwilioConfig(account_sid=twilio.account_sid, auth_token_set=twilio.auth_token_set)
+        case SipRegistrationColumns() as sip:
             return SipRegistrationConfig(
-                username=row.sip_username,
-                proxy=row.sip_proxy,
-                outbound_proxy=row.sip_outbound_proxy,
-                auth_user=row.sip_auth_user,
-                port=row.sip_port,
-                register_transport=row.sip_transport,
-                password_set=row.sip_password_encrypted is not None,
+                username=sip.username,
+                proxy=sip.proxy,
+                outbound_proxy=sip.outbound_proxy,
+                auth_user=sip.auth_user,
+                port=sip.port,
+                register_transport=sip.transport,
+                password_set=sip.password_set,
             )
-        case (ProviderValue.SIP, SipModeValue.IP_ALLOWLIST):
-            return SipIpAllowlistConfig(ip=row.sip_ip, port=row.sip_port, protocol=row.sip_transport)
-        case (ProviderValue.VOXIMPLANT, _):
-            return VoximplantConfig(application_id=row.voximplant_application_id, rule_id=row.voximplant_rule_id)
-        case (ProviderValue.JAMBONZ, _):
-            return JambonzConfig(application_sid=row.jambonz_application_sid, carrier_sid=row.jambonz_carrier_sid)
-    raise ValueError(f"phone number {row.id} has an unknown provider configuration")
+        case SipIpAllowlistColumns() as sip:
+            return SipIpAllowlistConfig(ip=sip.ip, port=sip.port, protocol=sip.protocol)
+        case VoximplantColumns() as voximplant:
+            return VoximplantConfig(application_id=voximplant.application_id, rule_id=voximplant.rule_id)
+        case JambonzColumns() as jambonz:
+            return JambonzConfig(application_sid=jambonz.application_sid, carrier_sid=jambonz.carrier_sid)
 
 
 @strawberry.type(name="PhoneNumber", description="A phone number an agent answers and calls from.")
@@ -135,10 +167,27 @@ class PhoneNumber(Node):
         "the number only if nobody else has since."
     )
     row: strawberry.Private[PhoneNumberRow]
+    # A dry run's answer: the health the write would leave, instead of the stored one.
+    preview: strawberry.Private[phone_numbers.HealthPreview | None] = None
 
     @strawberry.field
     def config(self) -> ProviderConfig:
         return _config(self.row)
+
+    @strawberry.field(
+        description="What the last check of the provider configuration found: null until the number is first checked, "
+        "and again once its number or provider configuration changes (until the next check)."
+    )
+    async def health(self, info: Info) -> PhoneNumberHealth | None:
+        if self.preview is not None:
+            return PhoneNumberHealth.from_row(self.preview.health)
+        return await health_of(info, self.row.id)
+
+    @strawberry.field(description="Each change of `health.state`, newest first. `first` is 1 to 100.")
+    async def health_events(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> PhoneNumberHealthEventConnection:
+        return await events_of(info, self.row.id, first, after)
 
     @strawberry.field
     async def agent(self, info: Info) -> Agent | None:
@@ -148,7 +197,7 @@ class PhoneNumber(Node):
         return Agent.from_row(row) if row else None
 
     @classmethod
-    def from_row(cls, row: PhoneNumberRow) -> PhoneNumber:
+    def from_row(cls, row: PhoneNumberRow, preview: phone_numbers.HealthPreview | None = None) -> PhoneNumber:
         return cls(
             id=strawberry.ID(str(row.id)),
             name=row.name,
@@ -156,16 +205,17 @@ class PhoneNumber(Node):
             provider=row.provider,
             sip_mode=row.sip_mode,
             agent_id=strawberry.ID(str(row.agent_id)) if row.agent_id else None,
-            metadata=row.metadata,
+            metadata=None if row.metadata is None else JSON(row.metadata),
             created_at=row.created_at,
             updated_at=row.updated_at,
             version=row.version,
             row=row,
+            preview=preview,
         )
 
 
-def _phone_number(row: PhoneNumberRow | None) -> PhoneNumber | None:
-    return PhoneNumber.from_row(row) if row else None
+def _phone_number(row: PhoneNumberRow | None, preview: phone_numbers.HealthPreview | None = None) -> PhoneNumber | None:
+    return PhoneNumber.from_row(row, preview) if row else None
 
 
 # --- lists ----------------------------------------------------------------------
@@ -198,7 +248,7 @@ class PhoneNumberConnection:
     page_info: PageInfo
     where: strawberry.Private[phone_numbers.PhoneNumberFilter | uuid.UUID]
 
-    @strawberry.field(description="All numbers matching the filter, on every page.")
+    @strawberry.field(description="All numbers matching the filter, on every page.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def total_count(self, info: Info) -> int:
         if isinstance(self.where, uuid.UUID):
             return await info.context.loaders.agent_number_count.load(self.where)
@@ -206,7 +256,13 @@ class PhoneNumberConnection:
 
     @classmethod
     def build(
-        cls, info: Info, kind: str, scope: uuid.UUID, page: Any, after: str | None, where: Any
+        cls,
+        info: Info,
+        kind: str,
+        scope: uuid.UUID,
+        page: Page[PhoneNumberRow],
+        after: str | None,
+        where: phone_numbers.PhoneNumberFilter | uuid.UUID,
     ) -> PhoneNumberConnection:
         edges, page_info = edges_and_page_info(
             info.context.secrets, kind, scope, page.rows, page.has_next_page, after, PhoneNumber.from_row
@@ -236,53 +292,45 @@ async def phone_number(info: Info, id: strawberry.ID) -> PhoneNumber | None:
 
 
 # --- inputs -------------------------------------------------------------------
+# Descriptions and defaults of provider fields come from their specs (resolvers/providers.py).
 
-_PORT = "1 to 65535; default 5060."
-_HOST = (
-    "A host name or IP address, without 'sip:', a port or an IPv6 zone ID. At most 100 characters. "
-    "Not localhost nor a loopback, link-local, multicast or other local address (private ranges are fine). "
-    "Stored lower case, without the final dot, internationalised names as IDNA A-labels, IPv4-mapped IPv6 as IPv4."
-)
-_CREDENTIAL = "No control characters (tab and line breaks included), line separators, bidi controls or invisible characters."
+
+def _create_field(spec: providers.ProviderSpec, attr: str) -> Any:
+    """A create input's field: required fields have no default, optional ones are UNSET or the spec's default."""
+    f = providers.field_of(spec, attr)
+    if f.required:
+        return strawberry.field(description=f.graphql_description())
+    return strawberry.field(default=strawberry.UNSET if f.default is None else f.default, description=f.graphql_description())
+
+
+def _update_field(spec: providers.ProviderSpec, attr: str) -> Any:
+    return strawberry.field(description=providers.field_of(spec, attr).graphql_update_description())
+
+
+_TWILIO, _REGISTRATION, _ALLOWLIST = providers.TWILIO, providers.SIP_REGISTRATION, providers.SIP_IP_ALLOWLIST
 
 
 @strawberry.input(description="A Twilio account. Both fields are required.")
 class TwilioInput:
-    account_sid: str = strawberry.field(description="'AC' followed by 32 hexadecimal digits.")
-    auth_token: str = strawberry.field(
-        description="At most 128 characters. Stored encrypted, never returned. " + _CREDENTIAL
-    )
+    account_sid: str = _create_field(_TWILIO, "account_sid")
+    auth_token: str = _create_field(_TWILIO, "auth_token")
 
-    def to_domain(self) -> phone_numbers.TwilioConfigInput:
-        return phone_numbers.TwilioConfigInput(account_sid=self.account_sid, auth_token=self.auth_token)
+    def to_domain(self) -> providers.TwilioConfigInput:
+        return providers.TwilioConfigInput(account_sid=self.account_sid, auth_token=self.auth_token)
 
 
 @strawberry.input(description="Registration mode: Switchboard registers TO your PBX with a username and password.")
 class SipRegistrationInput:
-    username: str = strawberry.field(description="At most 60 characters. " + _CREDENTIAL)
-    password: str = strawberry.field(
-        description="At most 128 characters; spaces are kept. Stored encrypted, never returned. " + _CREDENTIAL
-    )
-    proxy: str = strawberry.field(
-        description="SIP registrar host (e.g. 'pbx.example.com'): the host Switchboard registers TO. " + _HOST
-    )
-    outbound_proxy: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Optional SIP outbound proxy, used when SIP traffic must route through a proxy "
-        "instead of directly to the registrar. " + _HOST,
-    )
-    auth_user: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Optional SIP authentication username, if different from username. At most 60 characters. "
-        + _CREDENTIAL,
-    )
-    port: int | None = strawberry.field(default=5060, description=_PORT)
-    register_transport: SipTransport | None = strawberry.field(
-        default=SipTransportValue.UDP, description="SIP registration transport protocol; default UDP."
-    )
+    username: str = _create_field(_REGISTRATION, "username")
+    password: str = _create_field(_REGISTRATION, "password")
+    proxy: str = _create_field(_REGISTRATION, "proxy")
+    outbound_proxy: str | None = _create_field(_REGISTRATION, "outbound_proxy")
+    auth_user: str | None = _create_field(_REGISTRATION, "auth_user")
+    port: int | None = _create_field(_REGISTRATION, "port")
+    register_transport: SipTransport | None = _create_field(_REGISTRATION, "register_transport")
 
-    def to_domain(self) -> phone_numbers.SipRegistrationConfigInput:
-        return phone_numbers.SipRegistrationConfigInput(
+    def to_domain(self) -> providers.SipRegistrationConfigInput:
+        return providers.SipRegistrationConfigInput(
             username=self.username,
             password=self.password,
             proxy=self.proxy,
@@ -295,18 +343,12 @@ class SipRegistrationInput:
 
 @strawberry.input(description="IP allowlist mode: your PBX/SBC's IP address is allowlisted.")
 class SipIpAllowlistInput:
-    ip: str = strawberry.field(
-        description="IPv4 or IPv6 address of your PBX/SBC, without an IPv6 zone ID. At most 255 characters. "
-        "Not a loopback, link-local, multicast or other local address (private ranges are fine). "
-        "Stored compressed and lower case, IPv4-mapped IPv6 as IPv4."
-    )
-    port: int | None = strawberry.field(default=5060, description=_PORT)
-    protocol: SipTransport | None = strawberry.field(
-        default=SipTransportValue.UDP, description="SIP transport protocol; default UDP."
-    )
+    ip: str = _create_field(_ALLOWLIST, "ip")
+    port: int | None = _create_field(_ALLOWLIST, "port")
+    protocol: SipTransport | None = _create_field(_ALLOWLIST, "protocol")
 
-    def to_domain(self) -> phone_numbers.SipIpAllowlistConfigInput:
-        return phone_numbers.SipIpAllowlistConfigInput(ip=self.ip, port=self.port, protocol=self.protocol)
+    def to_domain(self) -> providers.SipIpAllowlistConfigInput:
+        return providers.SipIpAllowlistConfigInput(ip=self.ip, port=self.port, protocol=self.protocol)
 
 
 @strawberry.input(one_of=True, description="A SIP trunk, in exactly one mode.")
@@ -314,28 +356,28 @@ class SipInput:
     registration: strawberry.Maybe[SipRegistrationInput]
     ip_allowlist: strawberry.Maybe[SipIpAllowlistInput]
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+    def to_domain(self) -> providers.ProviderConfigInput:
         return the_one(self.registration, self.ip_allowlist)
 
 
 @strawberry.input(description="Voximplant routing references; all optional, so {} selects Voximplant. Null clears one.")
 class VoximplantInput:
-    application_id: str | None = strawberry.field(default=strawberry.UNSET, description="At most 64 characters.")
-    rule_id: str | None = strawberry.field(default=strawberry.UNSET, description="At most 64 characters.")
+    application_id: str | None = _create_field(providers.VOXIMPLANT, "application_id")
+    rule_id: str | None = _create_field(providers.VOXIMPLANT, "rule_id")
 
-    def to_domain(self) -> phone_numbers.VoximplantConfigInput:
-        return phone_numbers.VoximplantConfigInput(
+    def to_domain(self) -> providers.VoximplantConfigInput:
+        return providers.VoximplantConfigInput(
             application_id=optional(self.application_id), rule_id=optional(self.rule_id)
         )
 
 
 @strawberry.input(description="jambonz routing references (UUIDs); all optional, so {} selects jambonz. Null clears one.")
 class JambonzInput:
-    application_sid: str | None = strawberry.field(default=strawberry.UNSET)
-    carrier_sid: str | None = strawberry.field(default=strawberry.UNSET)
+    application_sid: str | None = _create_field(providers.JAMBONZ, "application_sid")
+    carrier_sid: str | None = _create_field(providers.JAMBONZ, "carrier_sid")
 
-    def to_domain(self) -> phone_numbers.JambonzConfigInput:
-        return phone_numbers.JambonzConfigInput(
+    def to_domain(self) -> providers.JambonzConfigInput:
+        return providers.JambonzConfigInput(
             application_sid=optional(self.application_sid), carrier_sid=optional(self.carrier_sid)
         )
 
@@ -347,11 +389,18 @@ class ProviderInput:
     voximplant: strawberry.Maybe[VoximplantInput]
     jambonz: strawberry.Maybe[JambonzInput]
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+    def to_domain(self) -> providers.ProviderConfigInput:
         return the_one(self.twilio, self.sip, self.voximplant, self.jambonz)
 
 
 _DRY_RUN = "Run every rule, uniqueness and agent lookup included, and answer as if saved, saving nothing."
+_VERIFY = (
+    "Check the provider configuration the write leaves (as verifyPhoneNumber does) before saving anything: unless "
+    "the check answers OK, nothing is saved and the answer is a VERIFICATION_FAILED user error on "
+    '["input", "provider"] saying what was tried and what answered (Voximplant and jambonz can\'t be checked, so '
+    "they always fail it). When OK, the result is stored as the number's `health` with the write. With dryRun, the "
+    "check runs and nothing is saved. Costs as much as verifyPhoneNumber."
+)
 _EXPECTED_VERSION = (
     "The number's `version` as you last read it: if it has changed since, nothing is written and the answer "
     "is a CONFLICT user error. Omit it to apply the change whatever the version."
@@ -382,6 +431,7 @@ class CreatePhoneNumberInput:
         "as given or not: a retry with another secret returns the original number, its secret unchanged.",
     )
     dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
+    verify: bool | None = strawberry.field(default=False, description=_VERIFY)
 
     def to_domain(self) -> phone_numbers.CreatePhoneNumberInput:
         return phone_numbers.CreatePhoneNumberInput(
@@ -392,6 +442,7 @@ class CreatePhoneNumberInput:
             provider=self.provider.to_domain(),
             idempotency_key=optional(self.idempotency_key),
             dry_run=bool(self.dry_run),
+            verify=bool(self.verify),
         )
 
 
@@ -402,27 +453,25 @@ class CreatePhoneNumberInput:
 
 @strawberry.input(description="Omitted fields keep their value; one secret can be rotated alone.")
 class TwilioUpdateInput:
-    account_sid: strawberry.Maybe[str]
-    auth_token: strawberry.Maybe[str]
+    account_sid: strawberry.Maybe[str] = _update_field(_TWILIO, "account_sid")
+    auth_token: strawberry.Maybe[str] = _update_field(_TWILIO, "auth_token")
 
-    def to_domain(self) -> phone_numbers.TwilioConfigInput:
-        return phone_numbers.TwilioConfigInput(account_sid=maybe(self.account_sid), auth_token=maybe(self.auth_token))
+    def to_domain(self) -> providers.TwilioConfigInput:
+        return providers.TwilioConfigInput(account_sid=maybe(self.account_sid), auth_token=maybe(self.auth_token))
 
 
 @strawberry.input(description="Omitted fields keep their value; null clears outboundProxy and authUser.")
 class SipRegistrationUpdateInput:
-    username: strawberry.Maybe[str]
-    password: strawberry.Maybe[str]
-    proxy: strawberry.Maybe[str]
-    outbound_proxy: strawberry.Maybe[str | None]
-    auth_user: strawberry.Maybe[str | None]
-    port: strawberry.Maybe[int | None] = strawberry.field(description="Null restores the default, 5060.")
-    register_transport: strawberry.Maybe[SipTransport | None] = strawberry.field(
-        description="Null restores the default, UDP."
-    )
+    username: strawberry.Maybe[str] = _update_field(_REGISTRATION, "username")
+    password: strawberry.Maybe[str] = _update_field(_REGISTRATION, "password")
+    proxy: strawberry.Maybe[str] = _update_field(_REGISTRATION, "proxy")
+    outbound_proxy: strawberry.Maybe[str | None] = _update_field(_REGISTRATION, "outbound_proxy")
+    auth_user: strawberry.Maybe[str | None] = _update_field(_REGISTRATION, "auth_user")
+    port: strawberry.Maybe[int | None] = _update_field(_REGISTRATION, "port")
+    register_transport: strawberry.Maybe[SipTransport | None] = _update_field(_REGISTRATION, "register_transport")
 
-    def to_domain(self) -> phone_numbers.SipRegistrationConfigInput:
-        return phone_numbers.SipRegistrationConfigInput(
+    def to_domain(self) -> providers.SipRegistrationConfigInput:
+        return providers.SipRegistrationConfigInput(
             username=maybe(self.username),
             password=maybe(self.password),
             proxy=maybe(self.proxy),
@@ -435,12 +484,12 @@ class SipRegistrationUpdateInput:
 
 @strawberry.input(description="Omitted fields keep their value.")
 class SipIpAllowlistUpdateInput:
-    ip: strawberry.Maybe[str]
-    port: strawberry.Maybe[int | None] = strawberry.field(description="Null restores the default, 5060.")
-    protocol: strawberry.Maybe[SipTransport | None] = strawberry.field(description="Null restores the default, UDP.")
+    ip: strawberry.Maybe[str] = _update_field(_ALLOWLIST, "ip")
+    port: strawberry.Maybe[int | None] = _update_field(_ALLOWLIST, "port")
+    protocol: strawberry.Maybe[SipTransport | None] = _update_field(_ALLOWLIST, "protocol")
 
-    def to_domain(self) -> phone_numbers.SipIpAllowlistConfigInput:
-        return phone_numbers.SipIpAllowlistConfigInput(
+    def to_domain(self) -> providers.SipIpAllowlistConfigInput:
+        return providers.SipIpAllowlistConfigInput(
             ip=maybe(self.ip), port=maybe(self.port), protocol=maybe(self.protocol)
         )
 
@@ -450,7 +499,7 @@ class SipUpdateInput:
     registration: strawberry.Maybe[SipRegistrationUpdateInput]
     ip_allowlist: strawberry.Maybe[SipIpAllowlistUpdateInput]
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+    def to_domain(self) -> providers.ProviderConfigInput:
         return the_one(self.registration, self.ip_allowlist)
 
 
@@ -461,7 +510,7 @@ class ProviderUpdateInput:
     voximplant: strawberry.Maybe[VoximplantInput]
     jambonz: strawberry.Maybe[JambonzInput]
 
-    def to_domain(self) -> phone_numbers.ProviderConfigInput:
+    def to_domain(self) -> providers.ProviderConfigInput:
         return the_one(self.twilio, self.sip, self.voximplant, self.jambonz)
 
 
@@ -475,6 +524,7 @@ class UpdatePhoneNumberInput:
     provider: strawberry.Maybe[ProviderUpdateInput]
     expected_version: int | None = strawberry.field(default=strawberry.UNSET, description=_EXPECTED_VERSION)
     dry_run: bool | None = strawberry.field(default=False, description=_DRY_RUN)
+    verify: bool | None = strawberry.field(default=False, description=_VERIFY)
 
     def to_domain(self) -> phone_numbers.UpdatePhoneNumberInput:
         return phone_numbers.UpdatePhoneNumberInput(
@@ -486,6 +536,7 @@ class UpdatePhoneNumberInput:
             provider=self.provider.value.to_domain() if self.provider else OMITTED,
             expected_versions=_versions(self.expected_version),
             dry_run=bool(self.dry_run),
+            verify=bool(self.verify),
         )
 
 
@@ -512,6 +563,18 @@ class UpdatePhoneNumberPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input
+class VerifyPhoneNumberInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class VerifyPhoneNumberPayload:
+    phone_number: PhoneNumber | None
+    health: PhoneNumberHealth | None = strawberry.field(description="What this check found, now the number's health.")
+    user_errors: list[UserError]
+
+
 @strawberry.type
 class DeletePhoneNumberPayload:
     deleted_id: strawberry.ID | None
@@ -521,17 +584,52 @@ class DeletePhoneNumberPayload:
 # --- mutations ----------------------------------------------------------------
 
 
+async def charge_check(info: Info) -> None:
+    """A check asked for with `verify: true` costs what verifyPhoneNumber does, taken before it runs.
+
+    verifyPhoneNumber is charged in the document's cost; the flag can come in a variable, so it is charged here.
+    """
+    retry_after = await info.context.charge(VERIFY_COST)
+    if retry_after is not None:
+        raise rate_limited(retry_after)
+
+
+def _forget_health(info: Info, row: PhoneNumberRow | None) -> None:
+    """A write may change the number's health: read it afresh in the rest of the request."""
+    if row is not None:
+        with contextlib.suppress(KeyError):  # not read yet
+            info.context.loaders.health.clear(row.id)
+
+
 async def create_phone_number(info: Info, input: CreatePhoneNumberInput) -> CreatePhoneNumberPayload:
-    result = await phone_numbers.create_phone_number(info.context, input.to_domain())
+    data = input.to_domain()
+    if data.verify:
+        await charge_check(info)
+    result = await phone_numbers.create_phone_number(info.context, data)
+    _forget_health(info, result.phone_number)
     return CreatePhoneNumberPayload(
-        phone_number=_phone_number(result.phone_number), user_errors=user_errors(result.errors)
+        phone_number=_phone_number(result.phone_number, result.preview), user_errors=user_errors(result.errors)
     )
 
 
 async def update_phone_number(info: Info, input: UpdatePhoneNumberInput) -> UpdatePhoneNumberPayload:
-    result = await phone_numbers.update_phone_number(info.context, input.to_domain())
+    data = input.to_domain()
+    if data.verify:
+        await charge_check(info)
+    result = await phone_numbers.update_phone_number(info.context, data)
+    _forget_health(info, result.phone_number)
     return UpdatePhoneNumberPayload(
-        phone_number=_phone_number(result.phone_number), user_errors=user_errors(result.errors)
+        phone_number=_phone_number(result.phone_number, result.preview), user_errors=user_errors(result.errors)
+    )
+
+
+async def verify_phone_number(info: Info, input: VerifyPhoneNumberInput) -> VerifyPhoneNumberPayload:
+    result = await phone_numbers.verify_phone_number(info.context, input.id)
+    _forget_health(info, result.phone_number)
+    return VerifyPhoneNumberPayload(
+        phone_number=_phone_number(result.phone_number),
+        health=PhoneNumberHealth.from_row(result.health),
+        user_errors=user_errors(result.errors),
     )
 
 

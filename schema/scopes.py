@@ -27,7 +27,7 @@ from strawberry.types import ExecutionResult
 
 from models import ApiKeyScope
 from resolvers.context import RequestContext
-from resolvers.scopes import allows
+from resolvers.scopes import allows, lacking_scope
 
 READ, WRITE, ADMIN = ApiKeyScope.READ, ApiKeyScope.WRITE, ApiKeyScope.ADMIN
 
@@ -44,6 +44,8 @@ ROOT_FIELD_SCOPES: dict[str, ApiKeyScope] = {
     "Mutation.createPhoneNumber": WRITE,
     "Mutation.updatePhoneNumber": WRITE,
     "Mutation.deletePhoneNumber": WRITE,
+    # Stores the result as the number's health, and connects out on the organization's behalf.
+    "Mutation.verifyPhoneNumber": WRITE,
     "Mutation.createAgent": WRITE,
     "Mutation.updateAgent": WRITE,
     "Mutation.deleteAgent": WRITE,
@@ -67,7 +69,7 @@ class MissingScope:
 
     def error(self) -> GraphQLError:
         return GraphQLError(
-            f"This API key lacks the {self.scope.name} scope, which {self.field} needs",
+            lacking_scope(self.scope, self.field),
             nodes=[self.node],
             extensions={"code": "FORBIDDEN", "requiredScope": self.scope.name, "field": self.field},
         )

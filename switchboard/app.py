@@ -14,16 +14,21 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
 from schema import create_schema
-from switchboard import health, rest, rest_api_keys, rest_audit
 from switchboard.audit_retention import AuditRetention
-from switchboard.cors import cors
 from switchboard.db import committed_migrations, tortoise_config
-from switchboard.graphiql import graphiql_html
-from switchboard.http import Gate, GraphQLView, RequestLogMiddleware
-from switchboard.key_changes import KeyChangeListener
-from switchboard.keys import encryption_keys
-from switchboard.limits import BodySizeLimit
-from switchboard.rate_limit import RateLimiter, RateLimitStorage
+from switchboard.http import health
+from switchboard.http.auth import Gate
+from switchboard.http.cors import cors
+from switchboard.http.graphiql import graphiql_html
+from switchboard.http.limits import BodySizeLimit
+from switchboard.http.middleware import RequestLogMiddleware
+from switchboard.http.rate_limit import RateLimiter, RateLimitStorage
+from switchboard.http.view import GraphQLView
+from switchboard.keys.changes import KeyChangeListener
+from switchboard.keys.encryption import encryption_keys
+from switchboard.rest import api_keys as rest_api_keys
+from switchboard.rest import audit as rest_audit
+from switchboard.rest import phone_numbers as rest_phone_numbers
 from switchboard.settings import Settings
 
 
@@ -73,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql),
-            *rest.routes(secrets, gate, settings.policy),
+            *rest_phone_numbers.routes(secrets, gate, settings.policy),
             *rest_api_keys.routes(secrets, gate, settings.policy),
             *rest_audit.routes(secrets, gate, settings.policy),
             Route("/healthz", health.healthz),

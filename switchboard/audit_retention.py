@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from resolvers.audit import any_event_before, delete_events_before
 
@@ -45,7 +45,7 @@ class AuditRetention:
 
     async def sweep(self) -> int:
         """Delete every event past retention now; return how many."""
-        cutoff = datetime.now(timezone.utc) - self.retention
+        cutoff = datetime.now(UTC) - self.retention
         if not await any_event_before(cutoff):
             return 0
         total = 0

@@ -16,8 +16,8 @@ from models import ApiKeyScope
 from models.secrets import SecretBox, SecretDecryptionError, SecretKeyError, generate_key
 from resolvers.api_keys import DEFAULT_NAME, IssuedKey, utcnow
 from resolvers.key_rotation import DEFAULT_BATCH_SIZE, Unrotated, reseal_secrets, unrotated_secrets
-from switchboard import key_commands
 from switchboard.db import migration_lock, tortoise_config
+from switchboard.keys import commands as key_commands
 from switchboard.logs import log_config
 from switchboard.settings import DEFAULT_HOST, DEFAULT_PORT, HOST_RULE, MAX_PORT, Settings, SettingsError, is_host
 
@@ -84,7 +84,7 @@ def _unrotated_report(resealed: int, left: Unrotated, key_id: str) -> str:
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
-    from switchboard.server import ListenError, listen, serve
+    from switchboard.http.server import ListenError, listen, serve
 
     try:
         # Before migrating: a busy port is told at once, and changes nothing.
@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    commands.add_parser("export-rules", help="print docs/rules.md, the input rules, from the provider specs")
 
     key = commands.add_parser("create-api-key", help="create an API key (and the organization if needed)")
     key.add_argument("--org", required=True, type=_organization_name, help="organization name")
@@ -167,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         from schema import schema
 
         sys.stdout.write(schema.as_str() + "\n")
+        return
+    if args.command == "export-rules":
+        from switchboard.rules_doc import rules_markdown
+
+        sys.stdout.write(rules_markdown())
         return
     if args.command == "generate-encryption-key":
         print(generate_key())

@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 import validators
 
 from resolvers.context import DEFAULT_MAX_AGENTS, DEFAULT_MAX_PHONE_NUMBERS, Policy
+from resolvers.verification import CheckOptions
+from resolvers.verification.results import DEFAULT_TIMEOUT as DEFAULT_VERIFY_TIMEOUT
+from resolvers.verification.results import DEFAULT_TWILIO_API_URL, tls_context
 from schema.limits import DEFAULT_MAX_QUERY_COST, largest_charge
 
 DEFAULT_DATA_DIR = Path("data")
@@ -40,7 +43,7 @@ MAX_ROWS_PER_ORGANIZATION = 10_000_000
 # Where rate limit counters are kept: each worker's memory, or Redis, shared by all.
 DEFAULT_RATE_LIMIT_STORAGE = "memory://"
 REDIS_SCHEMES = ("redis", "rediss")
-# The HTTP server's own limits, per worker process (see switchboard/server.py).
+# The HTTP server's own limits, per worker process (see switchboard/http/protocol.py).
 # Room for a GET carrying the longest query the GraphQL limits accept, percent-encoded.
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 MIN_HEADER_BYTES, MAX_HEADER_BYTES = 1024, 1024 * 1024
@@ -50,6 +53,8 @@ MAX_CONNECTIONS = 1_000_000
 DEFAULT_AUDIT_RETENTION_DAYS = 365
 # A hundred years: "keep everything" without a special value.
 MAX_AUDIT_RETENTION_DAYS = 36_500
+# A check holds a socket and a task this long at most; a minute is already longer than any registrar takes.
+MAX_VERIFY_TIMEOUT = 60.0
 
 
 class SettingsError(ValueError):
@@ -99,6 +104,12 @@ class Settings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     # Audit events older than this are deleted by every server, in small batches (switchboard/audit_retention.py).
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    # Seconds one provider check may take, end to end (verifyPhoneNumber, `verify: true`, monitoring).
+    verify_timeout: float = DEFAULT_VERIFY_TIMEOUT
+    # Where Twilio checks look numbers up: Twilio's API, or a stand-in in tests.
+    twilio_api_url: str = DEFAULT_TWILIO_API_URL
+    # PEM certificates trusted beside the system's store for SIP over TLS and the Twilio API (a private CA).
+    verify_ca_file: str | None = None
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -115,7 +126,8 @@ class Settings:
             )
         if self.rate_limit_burst < (needed := largest_charge(self.max_query_cost)):
             raise SettingsError(
-                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one request may "
+                f"SWITCHBOARD_RATE_LIMIT_BURST ({self.rate_limit_burst}) must be at least {needed}, what one "
+                "request may "
                 f"cost with SWITCHBOARD_MAX_QUERY_COST at {self.max_query_cost}: else some requests could never run"
             )
         _check_rate_limit_storage(self.rate_limit_storage)
@@ -171,6 +183,9 @@ class Settings:
             audit_retention_days=_whole_number(
                 env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", 1, MAX_AUDIT_RETENTION_DAYS, default=DEFAULT_AUDIT_RETENTION_DAYS
             ),
+            verify_timeout=_verify_timeout(env, "SWITCHBOARD_VERIFY_TIMEOUT"),
+            twilio_api_url=_base_url(env, "SWITCHBOARD_TWILIO_API_URL", DEFAULT_TWILIO_API_URL, "https://api.twilio.com"),
+            verify_ca_file=_ca_file(env, "SWITCHBOARD_VERIFY_CA_FILE"),
         )
 
     @property
@@ -179,6 +194,17 @@ class Settings:
             allow_local_targets=self.allow_local_targets,
             max_phone_numbers=self.max_phone_numbers_per_organization,
             max_agents=self.max_agents_per_organization,
+            checks=self.check_options,
+        )
+
+    @property
+    def check_options(self) -> CheckOptions:
+        """How provider checks run, for every caller of resolvers/verification (API and monitor alike)."""
+        return CheckOptions(
+            timeout=self.verify_timeout,
+            allow_local_targets=self.allow_local_targets,
+            twilio_api_url=self.twilio_api_url,
+            tls_ca_file=self.verify_ca_file,
         )
 
     @property
@@ -244,7 +270,7 @@ def _positive(env: Mapping[str, str], name: str, unit: str, default: float, *, a
         number = float(value)
     except ValueError:
         number = -1.0
-    if not (0 <= number if allow_zero else 0 < number) or number == float("inf"):
+    if not (number >= 0 if allow_zero else number > 0) or number == float("inf"):
         bound = "0 or more" if allow_zero else "greater than 0"
         raise SettingsError(f"{name} must be a number of {unit} {bound}, got {value!r}")
     return number
@@ -259,7 +285,8 @@ def _check_rate_limit_storage(url: str) -> None:
         return
     if parts.scheme not in REDIS_SCHEMES or not url.startswith(f"{parts.scheme}://"):
         raise SettingsError(
-            f"{name} must be memory:// or a Redis URL, {example}; the value set is neither (not shown: it may hold a password)"
+            f"{name} must be memory:// or a Redis URL, {example}; the value set is neither (not shown: it "
+            "may hold a password)"
         )
     if not parts.hostname:
         raise SettingsError(f"{name}: a {parts.scheme}:// URL names a host, as in {example}")
@@ -273,6 +300,37 @@ def _check_rate_limit_storage(url: str) -> None:
         raise SettingsError(f"{name}: the path of a {parts.scheme}:// URL is a database number, as in {example}")
     if parts.query or parts.fragment or url.endswith(("?", "#")):
         raise SettingsError(f"{name} takes no options after ? or #: Switchboard sets Redis' timeouts itself; as in {example}")
+
+
+def _verify_timeout(env: Mapping[str, str], name: str) -> float:
+    value = _positive(env, name, "seconds", DEFAULT_VERIFY_TIMEOUT)
+    if value > MAX_VERIFY_TIMEOUT:
+        raise SettingsError(f"{name} must be a number of seconds greater than 0 and at most {MAX_VERIFY_TIMEOUT:g}, got {value:g}")
+    return value
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str, example: str) -> str:
+    base = env.get(name, "").strip().rstrip("/") or default
+    url = urlsplit(base)
+    if url.scheme not in {"http", "https"} or not url.hostname or url.path or url.query or url.fragment or url.username:
+        raise SettingsError(f"{name} must be an http(s) URL of a host, without a path, query or user, e.g. {example}; got {base!r}")
+    try:
+        url.port
+    except ValueError:
+        raise SettingsError(f"{name}: the port must be a number from 1 to 65535, got {base!r}") from None
+    return base
+
+
+def _ca_file(env: Mapping[str, str], name: str) -> str | None:
+    """A PEM file of CA certificates, loaded now: a wrong path fails at start-up, not at the first check."""
+    path = env.get(name, "").strip()
+    if not path:
+        return None
+    try:
+        tls_context(path)
+    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+        raise SettingsError(f"{name} must name a readable file of PEM CA certificates; {path!r}: {error}") from None
+    return path
 
 
 def _graphiql_cdn(value: str) -> str:
@@ -305,6 +363,7 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
             networks.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
             raise SettingsError(
-                f"{name} must list IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32, comma-separated; got {item!r}"
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8 or 2001:db8::/32, "
+                f"comma-separated; got {item!r}"
             ) from None
     return tuple(networks)

@@ -103,7 +103,8 @@ def _uncheckable(target: UncheckableTarget) -> CheckResult:
     name = {Provider.VOXIMPLANT: "Voximplant", Provider.JAMBONZ: "jambonz"}.get(target.provider, target.provider.value)
     return CheckResult(
         HealthState.UNSUPPORTED,
-        f"{name} numbers can't be checked: {name} offers no way to test a number's configuration from outside. Nothing was sent.",
+        f"{name} numbers can't be checked: {name} offers no way to test a number's configuration from "
+        "outside. Nothing was sent.",
     )
 
 

@@ -169,7 +169,7 @@ async def allowed_addresses(
             why = error.strerror if isinstance(error, socket.gaierror) and error.strerror else "invalid name"
             raise ResolutionFailed(f"the DNS lookup of {role} failed ({why})") from None
         if not addresses:
-            raise ResolutionFailed(f"the DNS lookup of {role} found no address")
+            raise ResolutionFailed(f"the DNS lookup of {role} found no address") from None
     if not allow_local:
         for address in addresses:
             reason = local_address_reason(address)

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,7 +24,7 @@ MISSING = "00000000-0000-4000-8000-00000000dead"
 
 
 def later(**delta: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(**delta)).isoformat()
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
 
 
 async def create_key(api: Api, **input: Any) -> dict[str, Any]:
@@ -120,7 +120,7 @@ async def test_create_rules_over_graphql(api: Api, changes: dict[str, Any], expe
 
     assert (payload["apiKey"], payload["secret"]) == (None, None)
     assert fields_and_codes(payload["userErrors"]) == [(["input", field], code) for field, code, _ in expected]
-    assert [e["message"][: len(start)] for e, (_, _, start) in zip(payload["userErrors"], expected)] == [m for _, _, m in expected]
+    assert [e["message"][: len(start)] for e, (_, _, start) in zip(payload["userErrors"], expected, strict=True)] == [m for _, _, m in expected]
     assert await stored_rows("api_keys") == before
 
 
@@ -134,7 +134,7 @@ async def test_create_rules_over_rest(api: Api, changes: dict[str, Any], expecte
     assert response.json()["error"] == "Validation failed"
     details = response.json()["details"]
     assert [d["field"] for d in details] == [field for field, _, _ in expected]
-    assert [d["message"][: len(start)] for d, (_, _, start) in zip(details, expected)] == [m for _, _, m in expected]
+    assert [d["message"][: len(start)] for d, (_, _, start) in zip(details, expected, strict=True)] == [m for _, _, m in expected]
     assert await stored_rows("api_keys") == before
 
 
@@ -233,9 +233,9 @@ async def own_id(api: Api, key: str | None = None) -> str:
 async def test_the_last_active_admin_key_cannot_be_revoked_over_the_api(api: Api) -> None:
     me = await own_id(api)
     # An expired ADMIN key and a WRITE key do not keep the organization manageable.
-    await issue_key("Acme", CreateApiKeyInput("soon gone", [ApiKeyScope.ADMIN], datetime.now(timezone.utc) + timedelta(seconds=1)))
+    await issue_key("Acme", CreateApiKeyInput("soon gone", [ApiKeyScope.ADMIN], datetime.now(UTC) + timedelta(seconds=1)))
     await create_key(api, scopes=["WRITE"])
-    await ApiKey.filter(name="soon gone").update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    await ApiKey.filter(name="soon gone").update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
 
     payload = await revoke(api, me)
 
@@ -271,26 +271,25 @@ async def test_revoke_over_rest(api: Api) -> None:
 
 
 async def app_client(settings: Settings, **changes: Any) -> AsyncIterator[Api]:
-    async with running_app(dataclasses.replace(settings, **changes)) as application:
-        async with api_client(application) as api:
-            yield api
+    async with running_app(dataclasses.replace(settings, **changes)) as application, api_client(application) as api:
+        yield api
 
 
 async def test_a_key_is_refused_once_it_expires_even_while_cached(settings: Settings) -> None:
     # tests/api/test_key_cache.py pins the exact instant on a hand-moved clock; this is the same over HTTP.
     async for api in app_client(settings, api_key_cache_seconds=300):
-        expires_at = datetime.now(timezone.utc) + timedelta(seconds=0.8)
+        expires_at = datetime.now(UTC) + timedelta(seconds=0.8)
         key = (await issue_key("Acme", CreateApiKeyInput("short-lived", [ApiKeyScope.READ], expires_at))).key
         SWEEP.add_secret(key)
         assert await status_with(api, key) == 200
-        await asyncio.sleep(max(0.0, (expires_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+        await asyncio.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 0.05)
         assert await status_with(api, key) == 401
 
 
 async def test_an_expired_key_is_refused(api: Api) -> None:
-    key = (await issue_key("Acme", CreateApiKeyInput("old", [ApiKeyScope.ADMIN], datetime.now(timezone.utc) + timedelta(days=1)))).key
+    key = (await issue_key("Acme", CreateApiKeyInput("old", [ApiKeyScope.ADMIN], datetime.now(UTC) + timedelta(days=1)))).key
     SWEEP.add_secret(key)
-    await ApiKey.filter(name="old").update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    await ApiKey.filter(name="old").update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert await status_with(api, key) == 401
     response = await api.client.get("/v1/api-keys", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 401
@@ -337,7 +336,7 @@ async def test_another_process_in_the_same_minute_does_not_write_it_again(api: A
     await other.close()
     assert await last_used(api.key) == first
 
-    a_minute_later = Authenticator(300, now=lambda: datetime.now(timezone.utc) + LAST_USED_INTERVAL)
+    a_minute_later = Authenticator(300, now=lambda: datetime.now(UTC) + LAST_USED_INTERVAL)
     assert await a_minute_later.authenticate(api.key) is not None
     await a_minute_later.close()
     assert await last_used(api.key) > first

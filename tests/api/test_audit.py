@@ -12,14 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from schema import schema
-from switchboard.openapi import openapi_document
+from switchboard.rest.openapi import openapi_document
 from tests.support.app import Api
 from tests.support.audit_helpers import (
     SECRET,
@@ -46,6 +46,7 @@ from tests.support.graphql_ops import (
     TWILIO_TOKEN,
     UPDATE_AGENT,
     UPDATE_PHONE_NUMBER,
+    VERIFY_PHONE_NUMBER,
     sip_ip_allowlist,
     sip_registration,
     twilio,
@@ -61,7 +62,7 @@ def z(value: str | None) -> str | None:
     """A time as events spell it: UTC, with Z."""
     if value is None:
         return None
-    return datetime.fromisoformat(value).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromisoformat(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Run:
@@ -76,7 +77,7 @@ class Run:
     async def _mark(self) -> None:
         assert self.seen is None, "one checked call per case"
         self.seen = {event["id"] for event in await all_events(self.api)}
-        self.started = datetime.now(timezone.utc)
+        self.started = datetime.now(UTC)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api.key}", "X-Request-ID": self.request_id}
@@ -260,6 +261,21 @@ async def delete_number_at_expected_version(run: Run) -> list[Expected]:
     return [Expected("PHONE_NUMBER_DELETED", number["id"], deleted(fields))]
 
 
+async def verify_first_time(run: Run) -> list[Expected]:
+    # Voximplant can't be checked from outside: UNSUPPORTED, with no network in the test.
+    number = await create_number(run.api, 1, provider={"voximplant": {}})
+    await run.mutate(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}})
+    return [Expected("PHONE_NUMBER_VERIFIED", number["id"], [change("health", None, "UNSUPPORTED")])]
+
+
+async def verify_again_same_state(run: Run) -> list[Expected]:
+    # Only a change of state is recorded: a second identical result is not a change.
+    number = await create_number(run.api, 1, provider={"jambonz": {}})
+    await run.api.gql(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}})
+    await run.mutate(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}})
+    return []
+
+
 # --- agents -------------------------------------------------------------------------
 
 
@@ -300,7 +316,7 @@ async def delete_an_agent_with_numbers(run: Run) -> list[Expected]:
 
 
 async def create_a_key(run: Run) -> list[Expected]:
-    expires_at = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    expires_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     input = {"name": "dashboard", "scopes": ["WRITE", "READ"], "expiresAt": expires_at}
     key = (await run.mutate(CREATE_API_KEY, {"input": input}))["apiKey"]
     fields = [("name", "dashboard"), ("prefix", key["prefix"]), ("scopes", ["READ", "WRITE"]), ("expiresAt", z(key["expiresAt"]))]
@@ -342,6 +358,7 @@ GRAPHQL_CASES: dict[str, list[Case]] = {
         same_values_again,
     ],
     "Mutation.deletePhoneNumber": [delete_number, delete_number_at_expected_version],
+    "Mutation.verifyPhoneNumber": [verify_first_time, verify_again_same_state],
     "Mutation.createAgent": [create_an_agent],
     "Mutation.updateAgent": [rename_an_agent],
     "Mutation.deleteAgent": [delete_an_agent, delete_an_agent_with_numbers],
@@ -397,7 +414,7 @@ async def test_each_mutation_records_exactly_its_events(api: Api, mutation: str,
 
     expected = await case(run)
 
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     events = await run.new_events()
     assert without_ids_and_times(events) == without_ids_and_times(expected_events(run, actor, expected))
     assert_made_during(run, events, finished=finished)
@@ -427,6 +444,13 @@ async def rest_delete_number(run: Run) -> list[Expected]:
     return [Expected("PHONE_NUMBER_DELETED", id, deleted(TWILIO_FIELDS))]
 
 
+async def rest_verify_number(run: Run) -> list[Expected]:
+    body = {"number": nth_number(1), "provider": "jambonz"}
+    id = (await run.api.client.post("/v1/phone-numbers", json=body, headers={"Authorization": f"Bearer {run.api.key}"})).json()["data"]["id"]
+    await run.rest("POST", f"/v1/phone-numbers/{id}/verify")
+    return [Expected("PHONE_NUMBER_VERIFIED", id, [change("health", None, "UNSUPPORTED")])]
+
+
 async def rest_create_key(run: Run) -> list[Expected]:
     data = (await run.rest("POST", "/v1/api-keys", {"name": "deploy", "scopes": ["write"]})).json()["data"]
     return [Expected("API_KEY_CREATED", data["id"], created([("name", "deploy"), ("prefix", data["prefix"]), ("scopes", ["WRITE"])]))]
@@ -442,6 +466,7 @@ REST_CASES: dict[str, list[Case]] = {
     "createPhoneNumber": [rest_create_number],
     "updatePhoneNumber": [rest_update_number],
     "deletePhoneNumber": [rest_delete_number],
+    "verifyPhoneNumber": [rest_verify_number],
     "createApiKey": [rest_create_key],
     "revokeApiKey": [rest_revoke_key],
 }

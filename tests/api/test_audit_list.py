@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -257,7 +257,7 @@ async def test_rest_refuses_unusable_parameters_naming_them(api: Api, params: di
 # --- each filter reads one range of one index -------------------------------------------------
 
 ORGANIZATIONS, EVENTS_EACH, TARGETS_EACH, KEYS_EACH = 20, 200, 20, 4
-START = datetime(2029, 1, 1, tzinfo=timezone.utc)
+START = datetime(2029, 1, 1, tzinfo=UTC)
 
 
 async def populate() -> dict[str, Any]:
@@ -287,7 +287,7 @@ async def populate() -> dict[str, Any]:
 
 def filters(sample: dict[str, Any]) -> dict[str, tuple[audit.AuditEventFilter, str | None]]:
     """Each filter, and the column its index leads with after the organization."""
-    since, until = datetime(2030, 1, 1, tzinfo=timezone.utc), datetime(2030, 7, 1, tzinfo=timezone.utc)
+    since, until = datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 7, 1, tzinfo=UTC)
     return {
         "none": (audit.AuditEventFilter(), None),
         "targetId": (audit.AuditEventFilter(target_id=str(sample["target"])), "target_id"),
@@ -319,7 +319,7 @@ def plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_each_filter_is_a_scan_of_one_index_in_the_lists_order(app: Any, settings: Settings, name: str, after: bool) -> None:
     sample = await populate()
     where, column = filters(sample)[name]
-    position = Position(datetime(2030, 6, 1, tzinfo=timezone.utc), uuid.UUID(MISSING)) if after else None
+    position = Position(datetime(2030, 6, 1, tzinfo=UTC), uuid.UUID(MISSING)) if after else None
     sql = page_sql(sample["organization"], where, position)
     if settings.is_sqlite:
         plan = " | ".join(row["detail"] for row in await connections.get("default").execute_query_dict(f"EXPLAIN QUERY PLAN {sql}"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -34,7 +34,7 @@ from tests.support.helpers import create_number
 
 async def events_aged(ages: list[timedelta], now: datetime | None = None) -> list[uuid.UUID]:
     """Events of Acme made `age` before now each, as a server of that time recorded them."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     organization = await Organization.get(name="Acme")
     events = [
         AuditEvent(
@@ -60,7 +60,7 @@ async def stored_ids() -> set[str]:
 
 
 async def test_events_before_the_cutoff_go_in_batches_the_rest_stay(api: Api) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = await events_aged([timedelta(days=100 + n) for n in range(5)], now)
     at_the_cutoff = await events_aged([timedelta(days=90)], now)
     recent = await events_aged([timedelta(days=89), timedelta(days=1)], now)

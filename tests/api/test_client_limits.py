@@ -154,11 +154,10 @@ async def test_requests_with_a_valid_key_do_not_count_against_the_address(limite
     ],
 )
 async def test_a_client_address_is_an_ipv4_address_or_an_ipv6_64(limited: Settings, first: str, second: str, shared: bool) -> None:
-    async with running_app(limited) as app:
-        async with client_from(app, first) as one, client_from(app, second) as other:
-            for _ in range(LIMIT):
-                assert (await graphql(one, [bearer(UNKNOWN_KEY)])).status_code == 401
-            assert (await graphql(other, [bearer(UNKNOWN_KEY)])).status_code == (429 if shared else 401)
+    async with running_app(limited) as app, client_from(app, first) as one, client_from(app, second) as other:
+        for _ in range(LIMIT):
+            assert (await graphql(one, [bearer(UNKNOWN_KEY)])).status_code == 401
+        assert (await graphql(other, [bearer(UNKNOWN_KEY)])).status_code == (429 if shared else 401)
 
 
 # --- X-Forwarded-For ----------------------------------------------------------------
@@ -180,17 +179,16 @@ def forwarded(client: str, key: str = UNKNOWN_KEY) -> list[tuple[str, str]]:
 async def test_x_forwarded_for_counts_only_from_trusted_proxies(
     limited: Settings, trusted: tuple[str, ...], peer: str, honoured: bool
 ) -> None:
-    async with running_app(dataclasses.replace(limited, trusted_proxies=trusted)) as app:
-        async with client_from(app, peer) as proxy:
-            statuses = [(await graphql(proxy, forwarded(f"198.51.100.{i}"))).status_code for i in range(LIMIT + 1)]
-            # Honoured, each client has its own limit; otherwise they are all the peer.
-            assert statuses == ([401] * (LIMIT + 1) if honoured else [401] * LIMIT + [429])
+    async with running_app(dataclasses.replace(limited, trusted_proxies=trusted)) as app, client_from(app, peer) as proxy:
+        statuses = [(await graphql(proxy, forwarded(f"198.51.100.{i}"))).status_code for i in range(LIMIT + 1)]
+        # Honoured, each client has its own limit; otherwise they are all the peer.
+        assert statuses == ([401] * (LIMIT + 1) if honoured else [401] * LIMIT + [429])
 
 
 async def test_a_client_cannot_forge_its_address_through_a_trusted_proxy(limited: Settings) -> None:
     """The proxy appends the address it saw; the last address it did not add itself is the client's."""
-    async with running_app(dataclasses.replace(limited, trusted_proxies=("10.0.0.0/8",))) as app:
-        async with client_from(app, "10.0.0.2") as proxy:
-            for i in range(LIMIT):
-                assert (await graphql(proxy, forwarded(f"192.0.2.{i}, 203.0.113.9, 10.0.0.3"))).status_code == 401
-            await assert_limited(await graphql(proxy, forwarded("192.0.2.99, 203.0.113.9")), graphql)
+    settings = dataclasses.replace(limited, trusted_proxies=("10.0.0.0/8",))
+    async with running_app(settings) as app, client_from(app, "10.0.0.2") as proxy:
+        for i in range(LIMIT):
+            assert (await graphql(proxy, forwarded(f"192.0.2.{i}, 203.0.113.9, 10.0.0.3"))).status_code == 401
+        await assert_limited(await graphql(proxy, forwarded("192.0.2.99, 203.0.113.9")), graphql)

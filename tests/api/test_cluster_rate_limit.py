@@ -28,9 +28,9 @@ import redis
 
 from resolvers.api_keys import hash_key
 from schema.cost import REQUEST_COST
-from switchboard import rate_limit
-from switchboard.rate_limit import REDIS_KEY_PREFIX, redis_location
-from switchboard.rest import ROW_COST
+from switchboard.http import rate_limit
+from switchboard.http.rate_limit import REDIS_KEY_PREFIX, redis_location
+from switchboard.rest.endpoint import ROW_COST
 from switchboard.settings import Settings, SettingsError
 from tests.support.app import Api, api_client, running_app
 from tests.support.secret_sweep import SWEEP

@@ -15,7 +15,7 @@ import pytest
 from graphql import get_introspection_query
 
 from resolvers.rules import METADATA_MAX_BYTES
-from switchboard import http
+from switchboard.http import view
 from switchboard.settings import Settings
 from tests.support.app import Api, api_client, running_app
 from tests.support.database import stored_rows
@@ -274,7 +274,7 @@ async def test_an_answer_lists_at_most_100_errors(seeded: Api) -> None:
 
 
 async def test_no_answer_is_sent_over_the_response_limit(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http, "MAX_RESPONSE_BYTES", 100)
+    monkeypatch.setattr(view, "MAX_RESPONSE_BYTES", 100)
     query = "{ " + " ".join(f"a{i}: __typename" for i in range(10)) + " }"  # 129 bytes of answer
     response = await api.client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {api.key}", "X-Request-ID": "req-9"})
     assert response.status_code == 500

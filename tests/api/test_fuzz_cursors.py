@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from switchboard.limits import MAX_BODY_BYTES
+from switchboard.http.limits import MAX_BODY_BYTES
 from switchboard.settings import Settings
 from tests.support.app import Api, unthrottled
 from tests.support.graphql_ops import LIST_AGENTS, LIST_PHONE_NUMBERS

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -115,7 +115,7 @@ async def test_a_failed_request_does_not_consume_the_key(api: Api) -> None:
 
 async def test_key_older_than_24_hours_is_free_again(api: Api) -> None:
     first = await create(api, number_input(idempotencyKey="k"))
-    await IdempotencyKey.all().update(created_at=datetime.now(timezone.utc) - timedelta(hours=24, minutes=1))
+    await IdempotencyKey.all().update(created_at=datetime.now(UTC) - timedelta(hours=24, minutes=1))
     second = await create(api, number_input(2, idempotencyKey="k"))
     assert second["userErrors"] == [] and second["phoneNumber"]["id"] != first["phoneNumber"]["id"]
 

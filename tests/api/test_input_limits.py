@@ -60,7 +60,7 @@ async def test_metadata_literals_within_the_limits_are_stored_exactly(api: Api) 
 @pytest.mark.parametrize(
     ("literal", "path", "code"),
     [
-        pytest.param("{a: {%s}}" % " ".join(f"k{i}: {i}" for i in range(51)), ["a"], "TOO_LONG", id="51-nested-keys"),
+        pytest.param("{{a: {{{}}}}}".format(" ".join(f"k{i}: {i}" for i in range(51))), ["a"], "TOO_LONG", id="51-nested-keys"),
         pytest.param("{a: [{b: {%s: 1}}]}" % ("k" * 41), ["a", "0", "b", "k" * 39 + "…"], "TOO_LONG", id="nested-key-41"),
     ],
 )

@@ -6,7 +6,7 @@ a real database, so no test waits for time to pass.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from models import ApiKey, ApiKeyScope
@@ -19,7 +19,7 @@ CACHE_SECONDS = 300.0
 class Clocks:
     def __init__(self) -> None:
         self.monotonic = 1000.0
-        self.wall = datetime.now(timezone.utc)
+        self.wall = datetime.now(UTC)
 
     def advance(self, seconds: float) -> None:
         self.monotonic += seconds
@@ -38,7 +38,7 @@ async def new_key(expires_at: datetime | None = None) -> str:
 
 async def revoke_behind_its_back(key: str) -> None:
     """Revoked in the database without telling anyone, as a process that missed the notification."""
-    await ApiKey.filter(key_hash=hash_key(key)).update(revoked_at=datetime.now(timezone.utc))
+    await ApiKey.filter(key_hash=hash_key(key)).update(revoked_at=datetime.now(UTC))
 
 
 async def test_while_watched_a_key_is_trusted_for_the_whole_cache_time(app: Any) -> None:
@@ -127,7 +127,7 @@ async def test_a_revocation_told_during_a_lookup_is_not_undone_by_it(app: Any) -
         if not told:
             told = True
             cache.forget(key_id)
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     cache = Authenticator(CACHE_SECONDS, now=now_with_a_notification_arriving)
     cache.changes_watched_for(CACHE_SECONDS)

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-
 from graphql.language import Lexer, Source, TokenKind
 
 from schema.limits import (
@@ -22,7 +21,7 @@ from schema.limits import (
     MAX_SELECTIONS,
     MAX_TOKENS,
 )
-from switchboard.limits import MAX_BODY_BYTES
+from switchboard.http.limits import MAX_BODY_BYTES
 from tests.support.app import Api
 from tests.support.database import stored_rows
 from tests.support.graphql_ops import twilio

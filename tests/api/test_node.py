@@ -184,8 +184,8 @@ async def test_nodes_takes_at_most_100_ids_duplicates_included(api: Api) -> None
         }
 
 
-def test_readme_states_the_limit_the_code_applies() -> None:
-    assert f"| `nodes(ids)` | {MAX_IDS} ids, repeats included |" in (REPO / "README.md").read_text()
+def test_the_docs_state_the_limit_the_code_applies() -> None:
+    assert f"| `nodes(ids)` | {MAX_IDS} ids, repeats included |" in (REPO / "docs" / "limits-and-security.md").read_text()
 
 
 async def test_abstract_types_resolve_in_inline_and_named_fragments(api: Api) -> None:

@@ -128,14 +128,14 @@ async def test_rest_long_metadata_keys_are_named_by_a_short_prefix(api: Api) -> 
 LONG_NAME = "n" * 14_000  # within the 15,000-character query limit
 
 GRAPHQL_ECHOES = [
-    pytest.param({"query": "mutation { createPhoneNumber(input: {number: \"+14155550123\", %s: 1, provider: {voximplant: {}}}) { phoneNumber { id } } }" % LONG_NAME}, id="unknown-input-field-literal"),
-    pytest.param({"query": "{ %s }" % LONG_NAME}, id="unknown-field"),
-    pytest.param({"query": "{ phoneNumbers(%s: 1) { totalCount } }" % LONG_NAME}, id="unknown-argument"),
-    pytest.param({"query": "query($v: %s) { phoneNumbers { totalCount } }" % LONG_NAME}, id="unknown-type"),
-    pytest.param({"query": "{ phoneNumbers @%s { totalCount } }" % LONG_NAME}, id="unknown-directive"),
-    pytest.param({"query": "{ ...%s }" % LONG_NAME}, id="unknown-fragment"),
-    pytest.param({"query": "query($%s: Int) { phoneNumbers { totalCount } }" % LONG_NAME}, id="unused-variable"),
-    pytest.param({"query": "{ phoneNumbers(first: $%s) { totalCount } }" % LONG_NAME}, id="undefined-variable"),
+    pytest.param({"query": f"mutation {{ createPhoneNumber(input: {{number: \"+14155550123\", {LONG_NAME}: 1, provider: {{voximplant: {{}}}}}}) {{ phoneNumber {{ id }} }} }}"}, id="unknown-input-field-literal"),
+    pytest.param({"query": f"{{ {LONG_NAME} }}"}, id="unknown-field"),
+    pytest.param({"query": f"{{ phoneNumbers({LONG_NAME}: 1) {{ totalCount }} }}"}, id="unknown-argument"),
+    pytest.param({"query": f"query($v: {LONG_NAME}) {{ phoneNumbers {{ totalCount }} }}"}, id="unknown-type"),
+    pytest.param({"query": f"{{ phoneNumbers @{LONG_NAME} {{ totalCount }} }}"}, id="unknown-directive"),
+    pytest.param({"query": f"{{ ...{LONG_NAME} }}"}, id="unknown-fragment"),
+    pytest.param({"query": f"query(${LONG_NAME}: Int) {{ phoneNumbers {{ totalCount }} }}"}, id="unused-variable"),
+    pytest.param({"query": f"{{ phoneNumbers(first: ${LONG_NAME}) {{ totalCount }} }}"}, id="undefined-variable"),
     pytest.param({"query": "{ phoneNumbers { totalCount } } %s" % ("}" + LONG_NAME)}, id="syntax-error-token"),
     pytest.param({"query": "query A { agents { totalCount } }", "operationName": "o" * HUGE}, id="unknown-operation-name"),
     pytest.param(

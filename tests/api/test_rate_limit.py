@@ -12,8 +12,8 @@ import pytest
 from resolvers.api_keys import issue_key
 from schema.cost import REQUEST_COST
 from schema.limits import largest_charge
-from switchboard.rate_limit import RateLimiter, seconds_until_room
-from switchboard.rest import ROW_COST
+from switchboard.http.rate_limit import RateLimiter, seconds_until_room
+from switchboard.rest.endpoint import ROW_COST
 from switchboard.settings import Settings
 from tests.support.app import Api, api_client, running_app
 from tests.support.database import stored_rows

@@ -17,8 +17,8 @@ from models import ApiKeyScope
 from resolvers.api_keys import CreateApiKeyInput, issue_key
 from schema import schema
 from schema.scopes import ROOT_FIELD_SCOPES, needed_scope
-from switchboard.openapi import openapi_document
-from switchboard.rest_scopes import REST_OPERATIONS
+from switchboard.rest.openapi import openapi_document
+from switchboard.rest.scopes import REST_OPERATIONS
 from tests.support.app import Api
 from tests.support.database import stored_rows
 from tests.support.graphql_ops import (
@@ -38,6 +38,7 @@ from tests.support.graphql_ops import (
     REVOKE_API_KEY,
     UPDATE_AGENT,
     UPDATE_PHONE_NUMBER,
+    VERIFY_PHONE_NUMBER,
     VIEWER,
     twilio,
 )
@@ -67,6 +68,7 @@ GRAPHQL_CASES: dict[str, GraphQLCase] = {
     "Mutation.createPhoneNumber": GraphQLCase(WRITE, CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": twilio()}}),
     "Mutation.updatePhoneNumber": GraphQLCase(WRITE, UPDATE_PHONE_NUMBER, {"input": {"id": MISSING, "name": "x"}}),
     "Mutation.deletePhoneNumber": GraphQLCase(WRITE, DELETE_PHONE_NUMBER, {"input": {"id": MISSING}}),
+    "Mutation.verifyPhoneNumber": GraphQLCase(WRITE, VERIFY_PHONE_NUMBER, {"input": {"id": MISSING}}),
     "Mutation.createAgent": GraphQLCase(WRITE, CREATE_AGENT, {"input": {"name": "Receptionist"}}),
     "Mutation.updateAgent": GraphQLCase(WRITE, UPDATE_AGENT, {"input": {"id": MISSING, "name": "x"}}),
     "Mutation.deleteAgent": GraphQLCase(WRITE, DELETE_AGENT, {"input": {"id": MISSING}}),
@@ -89,6 +91,7 @@ REST_CASES: dict[str, RestCase] = {
     "createPhoneNumber": RestCase(WRITE, "POST", "/v1/phone-numbers", {"number": "+14155550123", "provider": "voximplant"}),
     "updatePhoneNumber": RestCase(WRITE, "PATCH", f"/v1/phone-numbers/{MISSING}", {"name": "x"}),
     "deletePhoneNumber": RestCase(WRITE, "DELETE", f"/v1/phone-numbers/{MISSING}"),
+    "verifyPhoneNumber": RestCase(WRITE, "POST", f"/v1/phone-numbers/{MISSING}/verify"),
     "listApiKeys": RestCase(ADMIN, "GET", "/v1/api-keys"),
     "createApiKey": RestCase(ADMIN, "POST", "/v1/api-keys", {"name": "ci", "scopes": ["read"]}),
     "revokeApiKey": RestCase(ADMIN, "DELETE", f"/v1/api-keys/{MISSING}"),
@@ -127,7 +130,7 @@ def test_every_root_field_has_a_case_here() -> None:
 
 
 def test_every_rest_operation_declares_a_scope_and_has_a_case() -> None:
-    assert set(REST_OPERATIONS) == openapi_operations(), "map each REST operation to its GraphQL field in switchboard/rest_scopes.py"
+    assert set(REST_OPERATIONS) == openapi_operations(), "map each REST operation to its GraphQL field in switchboard/rest/scopes.py"
     assert set(REST_CASES) == openapi_operations(), "add a case for each new REST operation"
     assert set(REST_OPERATIONS.values()) <= set(ROOT_FIELD_SCOPES)
 

@@ -35,6 +35,7 @@ def test_a_secret_in_any_text_is_found_and_placed() -> None:
 async def test_the_hooks_collect_requests_secrets_responses_and_log_records(app: object) -> None:
     sweep = SecretSweep()
     hooks = {"request": [sweep.on_request], "response": [sweep.on_response]}
+    # The fixture's app is typed object here; it is the ASGI app.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     handler = SweepHandler(sweep)
     logging.getLogger().addHandler(handler)
@@ -58,6 +59,7 @@ async def test_the_hooks_collect_requests_secrets_responses_and_log_records(app:
 async def test_an_issued_key_is_allowed_only_in_the_answer_that_issues_it(app: object) -> None:
     sweep = SecretSweep()
     hooks = {"request": [sweep.on_request], "response": [sweep.on_response]}
+    # The fixture's app is typed object here; it is the ASGI app.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test", event_hooks=hooks) as client:
         from resolvers.api_keys import issue_key

@@ -174,3 +174,63 @@ def test_audit_retention_days_refuses_what_is_not_a_number_of_days(value: str) -
     with pytest.raises(SettingsError) as raised:
         Settings.from_env({"SWITCHBOARD_AUDIT_RETENTION_DAYS": value})
     assert str(raised.value) == f"SWITCHBOARD_AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500, got {value!r}"
+
+
+# --- provider checks ----------------------------------------------------------------------
+
+
+def test_check_options_default_to_five_seconds_twilio_and_no_local_targets() -> None:
+    options = Settings.from_env({}).check_options
+    assert (options.timeout, options.allow_local_targets, options.twilio_api_url, options.tls_ca_file) == (
+        5.0,
+        False,
+        "https://api.twilio.com",
+        None,
+    )
+    assert Settings.from_env({}).policy.checks == options, "the API checks with the options the monitor gets"
+
+
+def test_check_options_from_the_environment(tmp_path: Path) -> None:
+    from tests.kamailio import TlsCertificates
+
+    ca_file = TlsCertificates(tmp_path).ca_file
+    settings = Settings.from_env(
+        {
+            "SWITCHBOARD_VERIFY_TIMEOUT": "1.5",
+            "SWITCHBOARD_ALLOW_LOCAL_TARGETS": "true",
+            "SWITCHBOARD_TWILIO_API_URL": "https://twilio.internal:8443/",
+            "SWITCHBOARD_VERIFY_CA_FILE": str(ca_file),
+        }
+    )
+    options = settings.check_options
+    assert (options.timeout, options.allow_local_targets, options.twilio_api_url, options.tls_ca_file) == (
+        1.5,
+        True,
+        "https://twilio.internal:8443",
+        str(ca_file),
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "60.5", "soon", "inf", "nan"])
+def test_verify_timeout_refuses_what_is_not_a_duration_up_to_a_minute(value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"SWITCHBOARD_VERIFY_TIMEOUT": value})
+    assert str(raised.value).startswith("SWITCHBOARD_VERIFY_TIMEOUT must be a number of seconds greater than 0")
+
+
+@pytest.mark.parametrize(
+    "value", ["api.twilio.com", "ftp://api.twilio.com", "https://api.twilio.com/2010-04-01", "https://user@api.twilio.com", "https://x:99999"]
+)
+def test_twilio_api_url_refuses_what_is_not_the_base_url_of_a_host(value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"SWITCHBOARD_TWILIO_API_URL": value})
+    assert str(raised.value).startswith("SWITCHBOARD_TWILIO_API_URL")
+
+
+def test_verify_ca_file_must_be_pem_certificates(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate\n")
+    for path in (str(tmp_path / "missing.pem"), str(not_pem)):
+        with pytest.raises(SettingsError) as raised:
+            Settings.from_env({"SWITCHBOARD_VERIFY_CA_FILE": path})
+        assert str(raised.value).startswith("SWITCHBOARD_VERIFY_CA_FILE must name a readable file of PEM CA certificates")

@@ -31,6 +31,7 @@ from tests.support.graphql_ops import (
     REVOKE_API_KEY,
     UPDATE_AGENT,
     UPDATE_PHONE_NUMBER,
+    VERIFY_PHONE_NUMBER,
     VIEWER,
     twilio,
 )
@@ -118,6 +119,12 @@ async def case_delete_phone_number(org: Org) -> None:
     await org.same_as_missing(DELETE_PHONE_NUMBER, lambda i: {"input": {"id": i}}, org.number["id"])
 
 
+async def case_verify_phone_number(org: Org) -> None:
+    await org.same_as_missing(VERIFY_PHONE_NUMBER, lambda i: {"input": {"id": i}}, org.number["id"])
+    assert await stored_rows("phone_number_health") == [], "A's number was not checked"
+    assert await stored_rows("phone_number_health_events") == []
+
+
 async def case_create_agent(org: Org) -> None:
     body = await org.as_other(CREATE_AGENT, {"input": {"name": "B's agent"}})
     assert body["data"]["createAgent"]["userErrors"] == []
@@ -192,6 +199,7 @@ CASES: dict[str, Callable[[Org], Awaitable[None]]] = {
     "Mutation.createPhoneNumber": case_create_phone_number,
     "Mutation.updatePhoneNumber": case_update_phone_number,
     "Mutation.deletePhoneNumber": case_delete_phone_number,
+    "Mutation.verifyPhoneNumber": case_verify_phone_number,
     "Mutation.createAgent": case_create_agent,
     "Mutation.updateAgent": case_update_agent,
     "Mutation.deleteAgent": case_delete_agent,

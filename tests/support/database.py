@@ -24,7 +24,16 @@ ENCRYPTION_KEY = generate_key()
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ("sqlite", "postgres")
 MIGRATIONS_TABLE = "tortoise_migrations"
-APP_TABLES = ("organizations", "api_keys", "agents", "phone_numbers", "idempotency_keys", "audit_events")
+APP_TABLES = (
+    "organizations",
+    "api_keys",
+    "agents",
+    "phone_numbers",
+    "idempotency_keys",
+    "audit_events",
+    "phone_number_health",
+    "phone_number_health_events",
+)
 
 T = TypeVar("T")
 

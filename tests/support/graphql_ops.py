@@ -141,3 +141,47 @@ query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {{
   }}
 }}
 """
+
+HEALTH_FIELDS = "state detail sipStatusCode latencyMs checkedAt since"
+HEALTH_EVENT_FIELDS = "id at from to detail sipStatusCode latencyMs phoneNumberId phoneNumber { id number }"
+
+VERIFY_PHONE_NUMBER = f"""
+mutation Verify($input: VerifyPhoneNumberInput!) {{
+  verifyPhoneNumber(input: $input) {{
+    phoneNumber {{ id number version health {{ {HEALTH_FIELDS} }} }}
+    health {{ {HEALTH_FIELDS} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""
+
+PHONE_NUMBER_HEALTH = f"""
+query Health($id: ID!, $first: Int, $after: String) {{
+  phoneNumber(id: $id) {{
+    id version
+    health {{ {HEALTH_FIELDS} }}
+    healthEvents(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+      edges {{ cursor node {{ {HEALTH_EVENT_FIELDS} }} }}
+    }}
+  }}
+}}
+"""
+
+CREATE_PHONE_NUMBER_WITH_HEALTH = f"""
+mutation Create($input: CreatePhoneNumberInput!) {{
+  createPhoneNumber(input: $input) {{
+    phoneNumber {{ id number version health {{ {HEALTH_FIELDS} }} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""
+
+UPDATE_PHONE_NUMBER_WITH_HEALTH = f"""
+mutation Update($input: UpdatePhoneNumberInput!) {{
+  updatePhoneNumber(input: $input) {{
+    phoneNumber {{ id number version name health {{ {HEALTH_FIELDS} }} }}
+    userErrors {{ field message code }}
+  }}
+}}
+"""

@@ -15,6 +15,7 @@ start and stop it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import glob
 import ipaddress
@@ -85,7 +86,7 @@ class TlsCertificates:
         self.key_file = self.directory / "server.key"
         if self.ca_file.exists():
             return
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Switchboard test CA")])
         ca = (
@@ -238,10 +239,8 @@ class Kamailio:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)  # any child left behind
-        except ProcessLookupError:
-            pass
         self.process = None
         self.control.unlink(missing_ok=True)
 

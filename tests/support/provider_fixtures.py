@@ -39,6 +39,7 @@ def kamailio(tmp_path: Path, certificates: TlsCertificates) -> Iterator[Callable
     started: list[Kamailio] = []
 
     def start(**options: object) -> Kamailio:
+        # options: Kamailio's keyword arguments as the test gives them.
         instance = Kamailio(tmp_path / f"kamailio-{len(started)}", certificates=certificates, **options)  # type: ignore[arg-type]
         for user in instance.users:
             SWEEP.add_secret(user.password)

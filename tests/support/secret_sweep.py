@@ -17,8 +17,10 @@ from typing import Any
 
 import httpx
 
-# GraphQL's and REST's names for the write-only fields.
-SECRET_FIELDS = frozenset({"authToken", "password", "twilioAuthToken", "sipPassword"})
+from resolvers.providers import SPECS
+
+# GraphQL's and REST's names for the write-only fields, from the provider specs.
+SECRET_FIELDS = frozenset(name for spec in SPECS.values() for f in spec.fields if f.secret for name in (f.name, f.rest))
 # Shorter values ("t", "pw"), and filler such as "x" * 129 for a length rule,
 # also turn up in text that never held them.
 MIN_LENGTH = 8

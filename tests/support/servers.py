@@ -16,6 +16,7 @@ file (an unread pipe fills up and blocks its request log), and is answering
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -185,10 +186,8 @@ class Servers:
     def stop_all(self) -> None:
         """Kill whatever is left of every server, workers included."""
         for server in self.started:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(server.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             server.process.wait(timeout=30)
 
 

@@ -9,7 +9,7 @@ These are the tests that need real processes; the in-process ones are in tests/a
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from switchboard.settings import Settings
 from tests.support.app import Api
@@ -30,7 +30,7 @@ def z(value: str | None) -> str | None:
     """A time as events spell it: UTC, with Z."""
     if value is None:
         return None
-    return datetime.fromisoformat(value).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromisoformat(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- phone numbers ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from models import (
     AuditAction,
@@ -30,7 +30,7 @@ from tests.support.servers import Servers
 
 async def events_aged(ages: list[timedelta], now: datetime | None = None) -> list[uuid.UUID]:
     """Events of Acme made `age` before now each, as a server of that time recorded them."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     organization = await Organization.get(name="Acme")
     events = [
         AuditEvent(

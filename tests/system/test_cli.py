@@ -6,7 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,12 @@ def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
     result = switchboard("export-schema", env=first_run_environment(tmp_path))
     assert result.returncode == 0
     assert result.stdout == (REPO / "schema.graphql").read_text()
+
+
+def test_export_rules_prints_the_committed_rules_page(tmp_path: Path) -> None:
+    result = switchboard("export-rules", env=first_run_environment(tmp_path))
+    assert result.returncode == 0
+    assert result.stdout == (REPO / "docs" / "rules.md").read_text()
 
 
 def test_create_api_key_then_serve_on_a_fresh_data_directory(tmp_path: Path) -> None:
@@ -116,7 +122,7 @@ async def test_create_list_and_revoke_keys_from_the_command_line(settings: Setti
         ("dashboard", ["read"], "active", reader[:12]),
         ("default", ["admin"], "active", admin[:12]),
     ]
-    expires_in = datetime.fromisoformat(keys[0]["expiresAt"]) - datetime.now(timezone.utc)
+    expires_in = datetime.fromisoformat(keys[0]["expiresAt"]) - datetime.now(UTC)
     assert timedelta(days=89, hours=23) < expires_in <= timedelta(days=90)
     table = switchboard("list-api-keys", "--org", "Initech", env=env).stdout
     assert table.splitlines()[0].split() == ["ID", "NAME", "PREFIX", "SCOPES", "STATUS", "CREATED", "EXPIRES", "LAST", "USED"]

@@ -4,7 +4,7 @@ clients/typescript: GraphQL Code Generator, `tsc --noEmit`, the program run
 with tsx. clients/python: ariadne-codegen in a venv of its own, the example
 run with it. Both print the same round trip, the one clients/README.md
 shows; each runs twice in a row with one key, in an organization that
-already holds the numbers of the README's examples, and leaves it as it was.
+already holds the numbers of the documented examples, and leaves it as it was.
 
 The check of the documented output, without a server, is in tests/unit/test_clients_readme.py.
 """
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.support import REPO
-from tests.support.examples import graphiql_example_number, readme_example_numbers
+from tests.support.examples import documented_example_numbers, graphiql_example_number
 from tests.support.secret_sweep import SWEEP
 from tests.support.servers import Server, create_api_key, first_run_environment, post, serving
 from tests.support.tooling import check, npm_project
@@ -136,9 +136,9 @@ def organization(server: Server, key: str) -> dict[str, Any]:
     return data
 
 
-def create_the_readme_examples(server: Server, key: str) -> None:
-    """What a user who tried every example of README.md and the GraphiQL page has in the organization."""
-    for number in [*readme_example_numbers(), graphiql_example_number()]:
+def create_the_documented_examples(server: Server, key: str) -> None:
+    """What a user who tried every example of README.md, docs/ and the GraphiQL page has in the organization."""
+    for number in [*documented_example_numbers(), graphiql_example_number()]:
         status, body = post(server.graphql_url, {"query": CREATE, "variables": {"number": number}}, key)
         assert (status, body) == (200, {"data": {"createPhoneNumber": {"userErrors": []}}}), number
 
@@ -147,7 +147,7 @@ def test_each_example_runs_twice_on_one_organization_and_leaves_it_as_it_was(tmp
     env = first_run_environment(tmp_path)
     key = create_api_key(env)
     with serving(env) as server:
-        create_the_readme_examples(server, key)
+        create_the_documented_examples(server, key)
         before = organization(server, key)
         assert (before["phoneNumbers"]["totalCount"], before["agents"]["totalCount"]) == (8, 0)
 

@@ -36,8 +36,8 @@ import redis
 
 from resolvers.api_keys import hash_key, issue_key
 from schema.cost import REQUEST_COST
-from switchboard.rate_limit import REDIS_KEY_PREFIX
-from switchboard.rest import ROW_COST
+from switchboard.http.rate_limit import REDIS_KEY_PREFIX
+from switchboard.rest.endpoint import ROW_COST
 from switchboard.settings import Settings
 from tests.support import REPO
 from tests.support.app import Api

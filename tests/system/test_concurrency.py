@@ -242,7 +242,7 @@ async def test_updates_racing_their_agents_delete_are_not_found_on_agent_id(
             )
 
             assert delete["deleteAgent"] == {"deletedId": agent["id"], "userErrors": []}
-            for id, update in zip(ids, updates):
+            for id, update in zip(ids, updates, strict=True):
                 payload = update["updatePhoneNumber"]
                 row = await stored("phone_numbers", id)
                 assert row is not None and row["agent_id"] is None

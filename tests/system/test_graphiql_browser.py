@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, Route, expect, sync_playwright
 
-from switchboard.graphiql import ASSETS, CDN_TIMEOUT_SECONDS, SCRIPTS
+from switchboard.http.graphiql import ASSETS, CDN_TIMEOUT_SECONDS, SCRIPTS
 from switchboard.settings import DEFAULT_GRAPHIQL_CDN
 from tests.support import REPO
 from tests.support.servers import Server, create_api_key, first_run_environment, free_port, post, serving
@@ -350,7 +350,7 @@ def build_mirror(tmp_path: Path, node_modules: Path) -> Path:
     """The mirror as `make graphiql-mirror` builds it (docs/graphiql-offline.md)."""
     mirror = tmp_path / "graphiql-mirror"
     built = subprocess.run(
-        [sys.executable, "-m", "switchboard.graphiql_mirror", "build", "--packages", str(node_modules), str(mirror)],
+        [sys.executable, "-m", "switchboard.http.graphiql_mirror", "build", "--packages", str(node_modules), str(mirror)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -385,7 +385,7 @@ def static_server(command: list[str], port: int, tmp_path: Path) -> Iterator[str
 
 def mirror_command(mirror: Path, port: int) -> list[str]:
     """What `make serve-graphiql-mirror` runs."""
-    return [sys.executable, "-m", "switchboard.graphiql_mirror", "serve", "--port", str(port), str(mirror)]
+    return [sys.executable, "-m", "switchboard.http.graphiql_mirror", "serve", "--port", str(port), str(mirror)]
 
 
 def plain_server_command(mirror: Path, port: int) -> list[str]:

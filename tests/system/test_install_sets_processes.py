@@ -1,10 +1,10 @@
 """What each make target installs: `make run` only what serving needs, the test tools and the
-benchmark's chart in extras of their own, all in one .venv that only ever grows.
+benchmark's chart in extras of their own, all in one .venv that only ever grows, each set from
+its lock file in requirements/ (exact versions, hashes required).
 
-Nothing is installed here: pyproject.toml is read, the installed packages'
-metadata followed, and make only asked what it would do (`make -n`).
+Nothing is installed here: make is only asked what it would do (`make -n`).
 
-These are the tests that run make in a copy of the repository; the ones that
+These are the tests that run make, in the repository or a copy of it; the ones that
 only read are in tests/unit/test_install_sets.py.
 """
 
@@ -18,6 +18,22 @@ from pathlib import Path
 import pytest
 
 from tests.support import REPO
+
+# The lock files `make lock` writes (tests/unit/test_install_sets.py checks their contents).
+LOCKS = ("requirements/runtime.txt", "requirements/bench.txt", "requirements/test.txt")
+
+
+def test_the_locks_say_how_they_were_made() -> None:
+    """The command in each lock's header is the one `make lock` runs for it."""
+    dry_run = subprocess.run(["make", "-n", "lock"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert dry_run.returncode == 0, dry_run.stderr
+    compiles = {
+        line.split(" -o ")[1]: line for line in dry_run.stdout.splitlines() if " pip compile " in line
+    }
+    assert set(compiles) == set(LOCKS)
+    for lock, command in compiles.items():
+        header = (REPO / lock).read_text().splitlines()[1].removeprefix("#    uv ")
+        assert " ".join(command.split("uv ", 1)[1].replace(" --quiet", "").split()) == header
 
 # --- make ---------------------------------------------------------------------
 
@@ -36,9 +52,10 @@ TEST_DEPS_FILES = (
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """The Makefile and pyproject.toml in a directory of their own, with no .venv yet."""
+    """The Makefile, pyproject.toml and the locks in a directory of their own, with no .venv yet."""
     shutil.copy(REPO / "Makefile", tmp_path)
     shutil.copy(REPO / "pyproject.toml", tmp_path)
+    shutil.copytree(REPO / "requirements", tmp_path / "requirements")
     for name in TEST_DEPS_FILES:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, tmp_path / name)
@@ -54,29 +71,35 @@ def installs(checkout: Path, target: str) -> list[str]:
 
 
 def installed(checkout: Path, *stamps: str) -> None:
-    """As if make had made `stamps`, after pyproject.toml last changed."""
+    """As if make had made `stamps`, after pyproject.toml and the locks last changed."""
     (checkout / ".venv/bin").mkdir(parents=True, exist_ok=True)
     (checkout / ".venv/bin/python").touch()
-    after = (checkout / "pyproject.toml").stat().st_mtime + 10
+    after = max(p.stat().st_mtime for p in [checkout / "pyproject.toml", *(checkout / "requirements").iterdir()]) + 10
     for stamp in stamps:
         (checkout / stamp).touch()
         os.utime(checkout / stamp, (after, after))
 
 
-def test_make_run_on_a_fresh_clone_installs_what_serving_needs(checkout: Path) -> None:
-    assert installs(checkout, "run") == ["--upgrade pip", "-e ."]
+RUN = ["--require-hashes -r requirements/runtime.txt", "--no-deps -e ."]
+BENCH = ["--require-hashes -r requirements/bench.txt", "--no-deps -e ."]
+TEST = ["--require-hashes -r requirements/test.txt", "--no-deps -e ."]
 
 
-def test_make_bench_adds_the_chart_and_make_test_the_test_tools(checkout: Path) -> None:
-    assert installs(checkout, "bench") == ["--upgrade pip", "-e '.[bench]'"]
-    assert installs(checkout, "test") == ["--upgrade pip", "-e '.[test,bench]'"]
+def test_make_run_on_a_fresh_clone_installs_what_serving_needs_from_its_lock(checkout: Path) -> None:
+    assert installs(checkout, "run") == ["--upgrade pip", *RUN]
+
+
+def test_make_bench_adds_the_chart_and_make_test_and_make_check_the_tools(checkout: Path) -> None:
+    assert installs(checkout, "bench") == ["--upgrade pip", *BENCH]
+    assert installs(checkout, "test") == ["--upgrade pip", *TEST]
+    assert installs(checkout, "check") == ["--upgrade pip", *TEST]
 
 
 def test_make_test_after_make_run_adds_to_the_same_venv(checkout: Path) -> None:
     installed(checkout, ".venv/.installed-runtime")
     assert installs(checkout, "run") == []
-    assert installs(checkout, "test") == ["-e '.[test,bench]'"]
-    assert installs(checkout, "bench") == ["-e '.[bench]'"]
+    assert installs(checkout, "test") == TEST
+    assert installs(checkout, "bench") == BENCH
 
 
 def test_make_run_and_make_bench_after_make_test_install_nothing(checkout: Path) -> None:
@@ -89,9 +112,18 @@ def test_make_run_and_make_bench_after_make_test_install_nothing(checkout: Path)
     assert installs(checkout, "test") == []
 
 
-def test_a_changed_pyproject_reinstalls(checkout: Path) -> None:
+@pytest.mark.parametrize("changed", ["pyproject.toml", "requirements/runtime.txt"])
+def test_a_changed_pyproject_or_lock_reinstalls(checkout: Path, changed: str) -> None:
     installed(checkout, *STAMPS)
     later = (checkout / ".venv/.installed").stat().st_mtime + 10
-    os.utime(checkout / "pyproject.toml", (later, later))
-    assert installs(checkout, "run") == ["-e ."]
-    assert installs(checkout, "test") == ["-e '.[test,bench]'"]
+    os.utime(checkout / changed, (later, later))
+    assert installs(checkout, "run") == RUN
+    if changed == "pyproject.toml":
+        assert installs(checkout, "test") == TEST
+
+
+def test_a_lock_that_lacks_a_requirement_fails_the_install(checkout: Path) -> None:
+    """pip check after the install: pyproject.toml asks for more than the lock brought."""
+    result = subprocess.run(["make", "-n", ".venv/.installed-runtime"], cwd=checkout, capture_output=True, text=True)
+    lines = result.stdout.splitlines()
+    assert lines.index(".venv/bin/python -m pip check") == lines.index(".venv/bin/python -m pip install --quiet --no-deps -e .") + 1

@@ -96,7 +96,7 @@ async def poll_until_refused(servers: list[Server], key: str, label: str, starte
     while len(refused_at) < len(servers) and time.monotonic() - started < DEADLINE_SECONDS:
         rounds = await asyncio.gather(*(one_round(s, key, label) for s in servers if s.port not in refused_at))
         now = time.monotonic() - started
-        for server, answered in zip([s for s in servers if s.port not in refused_at], rounds):
+        for server, answered in zip([s for s in servers if s.port not in refused_at], rounds, strict=True):
             if answered.all(401):
                 refused_at[server.port] = now
     return refused_at

@@ -210,7 +210,7 @@ async def test_rotation_fails_naming_the_secrets_a_server_without_the_new_key_wr
         token = f"seed-token-{n:03d}"
         input = {"number": f"+1415555{n:04d}", "provider": twilio(authToken=token)}
         seeded[(await api.gql(CREATE_PHONE_NUMBER, {"input": input}))["createPhoneNumber"]["phoneNumber"]["id"]] = token
-    # Step 2 of the README not finished: this server still seals with the old key.
+    # Step 2 of docs/production.md's rotation not finished: this server still seals with the old key.
     behind = servers.start(settings)
     only_new = SecretBox([NEW_KEY])
     rotating = server_environment(dataclasses.replace(settings, encryption_keys=(NEW_KEY, ENCRYPTION_KEY)))

@@ -61,10 +61,13 @@ async def test_keys_issued_before_scopes_become_admin_keys_named_default(setting
 
     assert switchboard("migrate", env=env).returncode == 0
 
-    async with LifespanManager(create_app(dataclasses.replace(settings, database_url=unmigrated_database_url))) as manager:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://switchboard.test") as client:
-            response = await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {key}"})
-            listed = await client.get("/v1/api-keys", headers={"Authorization": f"Bearer {key}"})
+    app = create_app(dataclasses.replace(settings, database_url=unmigrated_database_url))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://switchboard.test") as client,
+    ):
+        response = await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {key}"})
+        listed = await client.get("/v1/api-keys", headers={"Authorization": f"Bearer {key}"})
     viewer = response.json()["data"]["viewer"]["apiKey"]
     assert (viewer["id"], viewer["name"], viewer["scopes"], viewer["prefix"]) == (str(KEY_ID), "default", ["ADMIN"], key[:12])
     assert listed.status_code == 200, "an ADMIN key: it may manage keys"

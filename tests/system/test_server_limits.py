@@ -10,6 +10,7 @@ The limits' settings, without a server, are tested in tests/api/test_server_limi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import resource
@@ -463,10 +464,8 @@ def test_each_of_several_workers_holds_at_most_its_cap(settings: Settings, serve
     try:
         statuses = []
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):  # refused already; its 503 is waiting to be read
                 sock.sendall(request())
-            except OSError:
-                pass  # refused already; its 503 is waiting to be read
             with sock.makefile("rb") as stream:
                 statuses.append(read_response(stream).status)
         assert set(statuses) == {200, 503}
@@ -537,7 +536,7 @@ def test_text_log_lines_escape_control_characters(settings: Settings, servers: S
         assert TEXT_LINE.match(line), line
         assert line.isprintable(), line
     requests = [line for line in lines if " switchboard.request: GET /x" in line or "GET /graphql" in line]
-    for path, control in FORGING_PATHS.values():
+    for _path, control in FORGING_PATHS.values():
         escaped = control.encode("unicode_escape").decode("ascii")
         assert any(escaped + "forged" in line or escaped + "2026" in line for line in requests), (control, requests)
     assert any("GET /x\\\\nforged 404" in line for line in requests)
@@ -552,5 +551,5 @@ def test_json_log_lines_stay_one_record_each(settings: Settings, servers: Server
     assert lines.pop() == ""
     records = [json.loads(line) for line in lines]  # every line is one whole record
     logged_paths = {record["path"] for record in records if record.get("logger") == "switchboard.request"}
-    for path, control in FORGING_PATHS.values():
+    for _path, control in FORGING_PATHS.values():
         assert any(control in logged for logged in logged_paths), control

@@ -18,7 +18,8 @@ from models.health import HealthState
 from models.secrets import SecretBox
 from resolvers.context import Policy
 from resolvers.errors import Errors
-from resolvers.phone_numbers import SipRegistrationConfigInput, _config_columns
+from resolvers.phone_numbers import _config_columns
+from resolvers.providers import SipRegistrationConfigInput
 from resolvers.rules import IPAddress
 from resolvers.verification import (
     CheckOptions,
@@ -100,6 +101,7 @@ def resolver_for(names: dict[str, list[str]]) -> Callable[..., Any]:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [ipaddress.ip_address(a) for a in names[host]]
 
+    # A function attribute: what the resolver was asked, for the test to read.
     resolve.asked = asked  # type: ignore[attr-defined]
     return resolve
 
@@ -280,6 +282,7 @@ async def test_a_name_is_resolved_once_and_its_checked_address_is_the_one_connec
         result = await check(target, options(certificates, resolver=resolver))
         assert result.state is HealthState.OK, result.detail
         assert "kamailio.test (127.0.0.1)" in result.detail
+    # The attribute the stand-in resolver keeps (see above).
     assert resolver.asked == ["kamailio.test", "kamailio.test"]  # type: ignore[attr-defined]
 
 

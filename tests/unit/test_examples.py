@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from tests.support.examples import graphiql_example_number, readme_example_numbers
+from tests.support.examples import documented_example_numbers, graphiql_example_number
 
 
 def e164(number: str) -> str:
@@ -12,7 +12,7 @@ def e164(number: str) -> str:
 
 
 def test_each_example_creates_a_number_no_other_example_creates() -> None:
-    numbers = [*readme_example_numbers(), graphiql_example_number()]
+    numbers = [*documented_example_numbers(), graphiql_example_number()]
     # Twilio, SIP registration, SIP allowlist, Voximplant, jambonz, idempotent create, REST create, GraphiQL.
     assert len(numbers) == 8
     stored = [e164(number) for number in numbers]

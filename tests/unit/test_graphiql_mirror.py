@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.graphiql import ASSETS, SCRIPTS, Asset
-from switchboard.graphiql_mirror import CorsFileHandler, MirrorError, build, main
+from switchboard.http.graphiql import ASSETS, SCRIPTS, Asset
+from switchboard.http.graphiql_mirror import CorsFileHandler, MirrorError, build, main
 from tests.support import REPO
 
 OFFLINE_DOCS = REPO / "docs" / "graphiql-offline.md"

@@ -1,7 +1,8 @@
 """What each make target installs: `make run` only what serving needs, the test tools and the
-benchmark's chart in extras of their own, all in one .venv that only ever grows.
+benchmark's chart in extras of their own, all in one .venv that only ever grows, each set from
+its lock file in requirements/ (exact versions, hashes required).
 
-Nothing is installed here: pyproject.toml is read, the installed packages'
+Nothing is installed here: pyproject.toml and the locks are read, the installed packages'
 metadata followed, and make only asked what it would do (`make -n`).
 
 The tests that run make are in tests/system/test_install_sets_processes.py.
@@ -11,12 +12,10 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import os
-import shutil
+import re
 import sys
 import tomllib
 from collections.abc import Iterable
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
@@ -78,8 +77,9 @@ def third_party_imports(*folders: str) -> dict[str, set[str]]:
 
 def test_serving_pulls_in_no_test_tool_and_no_chart() -> None:
     extras = PROJECT["optional-dependencies"]
-    tools = names(extras["test"]) | names(extras["bench"])
-    assert {"pytest", "hypothesis", "schemathesis", "playwright", "matplotlib"} <= tools
+    # packaging: a library the tests import, which serving installs too (Strawberry and limits need it).
+    tools = (names(extras["test"]) | names(extras["bench"]) | names(extras["dev"])) - {"packaging"}
+    assert {"pytest", "hypothesis", "schemathesis", "playwright", "matplotlib", "ruff", "mypy"} <= tools
     assert closure(PROJECT["dependencies"]) & tools == set()
 
 
@@ -101,36 +101,62 @@ def test_the_benchmark_imports_only_what_make_bench_installs() -> None:
     assert missing == {}
 
 
-# --- make ---------------------------------------------------------------------
-
-# What `make test` looks at besides the venv: it also runs `make test-deps`.
-TEST_DEPS_FILES = (
-    "tests/graphiql-cdn/package.json",
-    "tests/graphiql-cdn/package-lock.json",
-    "tests/graphql_http_audit/package.json",
-    "tests/graphql_http_audit/package-lock.json",
-    "clients/typescript/package.json",
-    "clients/typescript/package-lock.json",
-    "clients/python/requirements.txt",
-)
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    """The Makefile and pyproject.toml in a directory of their own, with no .venv yet."""
-    shutil.copy(REPO / "Makefile", tmp_path)
-    shutil.copy(REPO / "pyproject.toml", tmp_path)
-    for name in TEST_DEPS_FILES:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / name, tmp_path / name)
-    return tmp_path
+def test_every_imported_distribution_is_declared_where_it_is_used() -> None:
+    """Not only pulled in by another package: a distribution the code imports is named in pyproject.toml."""
+    extras = PROJECT["optional-dependencies"]
+    runtime = names(PROJECT["dependencies"])
+    declared = {
+        RUNTIME_PACKAGES: runtime,
+        ("bench",): runtime | names(extras["bench"]),
+        ("tests",): runtime | names(extras["bench"]) | names(extras["test"]),
+    }
+    undeclared = {
+        folders: {d: sorted(m) for d, m in third_party_imports(*folders).items() if d not in names_ok}
+        for folders, names_ok in declared.items()
+    }
+    assert undeclared == {RUNTIME_PACKAGES: {}, ("bench",): {}, ("tests",): {}}
 
 
-def installed(checkout: Path, *stamps: str) -> None:
-    """As if make had made `stamps`, after pyproject.toml last changed."""
-    (checkout / ".venv/bin").mkdir(parents=True, exist_ok=True)
-    (checkout / ".venv/bin/python").touch()
-    after = (checkout / "pyproject.toml").stat().st_mtime + 10
-    for stamp in stamps:
-        (checkout / stamp).touch()
-        os.utime(checkout / stamp, (after, after))
+# --- lock files -----------------------------------------------------------------
+
+LOCKS = {
+    "requirements/runtime.txt": ((), PROJECT["dependencies"]),
+    "requirements/bench.txt": (("bench",), [*PROJECT["dependencies"], *PROJECT["optional-dependencies"]["bench"]]),
+    "requirements/test.txt": (
+        ("test", "bench", "dev"),
+        [*PROJECT["dependencies"], *(r for e in ("test", "bench", "dev") for r in PROJECT["optional-dependencies"][e])],
+    ),
+}
+PIN = re.compile(r"^([A-Za-z0-9._-]+)(\[[^\]]*\])?==([^ ;\\]+)")
+
+
+def pins(lock: str) -> dict[str, set[str]]:
+    """Name -> the versions a lock pins (two where a marker splits them, e.g. by Python version)."""
+    found: dict[str, set[str]] = {}
+    for line in (REPO / lock).read_text().splitlines():
+        match = PIN.match(line)
+        if match:
+            found.setdefault(canonicalize_name(match[1]), set()).add(match[3])
+    return found
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_each_lock_pins_every_requirement_of_its_set_within_pyproject_s_range(lock: str) -> None:
+    """A requirement added to or narrowed in pyproject.toml without `make lock` fails here."""
+    pinned = pins(lock)
+    wrong = {}
+    for line in LOCKS[lock][1]:
+        requirement = Requirement(line)
+        versions = pinned.get(canonicalize_name(requirement.name), set())
+        if not versions or not all(requirement.specifier.contains(v, prereleases=True) for v in versions):
+            wrong[requirement.name] = sorted(versions) or "not in the lock"
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_every_pin_has_hashes_and_the_smaller_locks_agree_with_the_test_lock(lock: str) -> None:
+    text = (REPO / lock).read_text()
+    entries = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2])
+    assert entries and all("--hash=sha256:" in entry for entry in entries if PIN.match(entry))
+    everything = pins("requirements/test.txt")
+    assert {name: v for name, v in pins(lock).items() if everything.get(name) != v} == {}

@@ -45,6 +45,7 @@ def target(port: int, transport: SipTransport = SipTransport.UDP, **overrides: o
         transport=transport,
     )
     values.update(overrides)
+    # values is a dict of mixed types, each right for its field.
     return SipRegistrationTarget(**values)  # type: ignore[arg-type]
 
 

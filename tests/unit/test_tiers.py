@@ -30,6 +30,8 @@ PROCESS_MODULES = {
 PROCESS_FIXTURES = {"servers", "kamailio"}
 # What reaches a database: not in the unit tier.
 DATABASE_MODULES = {"tortoise", "asyncpg", "tests.support.app", "tests.support.database"}
+# Field declarations, read to compare a model's columns with its spec: no connection is made.
+DECLARATIONS = ("tortoise.fields",)
 DATABASE_FIXTURES = {"settings", "app", "api", "other_key", "unmigrated_database_url", "migrated_sqlite", "postgres_database"}
 
 
@@ -48,6 +50,8 @@ def imported(tree: ast.Module) -> set[str]:
         else:
             continue
         for name in found:
+            if name.startswith(DECLARATIONS):
+                continue
             parts = name.split(".")
             names |= {".".join(parts[: i + 1]) for i in range(len(parts))}
     return names

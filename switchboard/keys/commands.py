@@ -2,7 +2,7 @@
 
 Each opens its own connections; the rules are resolvers/api_keys.py's, as
 over the API. A revocation here reaches running servers as one made through
-the API does (see README, "API keys").
+the API does (see docs/api-keys.md).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tortoise import Tortoise
 from models import ApiKey, ApiKeyScope
 from resolvers import api_keys
 from switchboard.db import committed_migrations, pending_migrations, tortoise_config
-from switchboard.rest_api_keys import api_key_body
+from switchboard.rest.api_keys import api_key_body
 from switchboard.settings import Settings
 
 T = TypeVar("T")
@@ -125,7 +125,7 @@ def table(rows: list[ApiKey], now: datetime) -> str:
         for row in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines)
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines)
 
 
 def as_json(rows: list[ApiKey], now: datetime) -> str:

@@ -98,7 +98,8 @@ class RateLimitStorage:
             implementation="redispy",
             key_prefix=REDIS_KEY_PREFIX,
             wrap_exceptions=True,
-            connection_pool=self._pool,
+            # limits types its storage options as scalars; it hands them to redis-py, which takes a pool.
+            connection_pool=self._pool,  # type: ignore[arg-type]
         )
         self.shared = SlidingWindowCounterRateLimiter(storage)
 
@@ -152,7 +153,8 @@ class RateLimitStorage:
     async def _ping(self) -> None:
         async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
             assert self._client is not None
-            await self._client.ping()
+            # redis-py types ping() for its sync and async clients at once (Awaitable[bool] | bool).
+            await self._client.ping()  # type: ignore[misc]
 
     def _outage(self, error: BaseException) -> None:
         if self._down:

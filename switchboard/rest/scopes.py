@@ -6,11 +6,7 @@ fails when an operation of the OpenAPI document has no line here.
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
-
 from models import ApiKeyScope
-from resolvers.context import Principal
-from resolvers.scopes import allows
 from schema.scopes import needed_scope
 
 REST_OPERATIONS: dict[str, str] = {
@@ -19,6 +15,7 @@ REST_OPERATIONS: dict[str, str] = {
     "createPhoneNumber": "Mutation.createPhoneNumber",
     "updatePhoneNumber": "Mutation.updatePhoneNumber",
     "deletePhoneNumber": "Mutation.deletePhoneNumber",
+    "verifyPhoneNumber": "Mutation.verifyPhoneNumber",
     "listApiKeys": "Query.apiKeys",
     "createApiKey": "Mutation.createApiKey",
     "revokeApiKey": "Mutation.revokeApiKey",
@@ -30,10 +27,3 @@ def rest_scope(operation_id: str) -> ApiKeyScope:
     """The scope an operation needs; the strictest for one nobody declared."""
     return needed_scope(REST_OPERATIONS.get(operation_id, ""))
 
-
-def forbidden(principal: Principal, operation_id: str) -> JSONResponse | None:
-    """403 in the REST error shape when the key lacks the operation's scope, else None."""
-    scope = rest_scope(operation_id)
-    if allows(principal.scopes, scope):
-        return None
-    return JSONResponse({"error": f"This API key lacks the {scope.name} scope, which {operation_id} needs", "details": []}, status_code=403)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from switchboard.http import graphql_refusal
+from switchboard.http.view import graphql_refusal
 
 MAX_BODY_BYTES = 64 * 1024
 REST_PREFIX = "/v1/"
@@ -50,7 +50,7 @@ class BodySizeLimit:
                 return
         replayed = False
 
-        async def replay() -> dict:
+        async def replay() -> Message:
             nonlocal replayed
             if replayed:
                 return await receive()

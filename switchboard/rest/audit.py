@@ -28,8 +28,8 @@ from resolvers.pagination import (
     encode_cursor,
 )
 from resolvers.rules import excerpt
-from switchboard.http import Gate
-from switchboard.rest import DEFAULT_LIMIT, _detail, _endpoint, _invalid, _timestamp
+from switchboard.http.auth import Gate
+from switchboard.rest.endpoint import DEFAULT_LIMIT, detail, endpoint, invalid, timestamp
 
 PARAMETERS = ("limit", "after", "targetId", "actorKeyId", "action", "since", "until")
 ACTIONS = tuple(action.value for action in AuditAction)
@@ -38,7 +38,7 @@ ACTIONS = tuple(action.value for action in AuditAction)
 def audit_event_body(row: AuditEvent) -> dict[str, Any]:
     return {
         "id": str(row.id),
-        "at": _timestamp(row.created_at),
+        "at": timestamp(row.created_at),
         "action": row.action.value,
         "actor": {
             "type": row.actor_type.value,
@@ -55,15 +55,15 @@ def audit_event_body(row: AuditEvent) -> dict[str, Any]:
 
 def _arguments(params: Mapping[str, str]) -> tuple[int, str | None, audit.AuditEventFilter]:
     details = [
-        _detail(excerpt(name), f"{excerpt(name)} is not a query parameter of this list") for name in params if name not in PARAMETERS
+        detail(excerpt(name), f"{excerpt(name)} is not a query parameter of this list") for name in params if name not in PARAMETERS
     ]
     limit = _limit(params.get("limit"), details)
     action = params.get("action")
     if action is not None and action not in ACTIONS:
-        details.append(_detail("action", f"action must be one of: {', '.join(ACTIONS)}"))
+        details.append(detail("action", f"action must be one of: {', '.join(ACTIONS)}"))
     since, until = _moment(params, "since", details), _moment(params, "until", details)
     if details:
-        raise _invalid(details)
+        raise invalid(details)
     where = audit.AuditEventFilter(
         target_id=params.get("targetId"),
         actor_key_id=params.get("actorKeyId"),
@@ -82,7 +82,7 @@ def _limit(raw: str | None, details: list[dict[str, str]]) -> int:
     except ValueError:
         value = 0
     if not PAGE_SIZE_MIN <= value <= PAGE_SIZE_MAX:
-        details.append(_detail("limit", f"limit must be an integer between {PAGE_SIZE_MIN} and {PAGE_SIZE_MAX}"))
+        details.append(detail("limit", f"limit must be an integer between {PAGE_SIZE_MIN} and {PAGE_SIZE_MAX}"))
     return value
 
 
@@ -93,7 +93,7 @@ def _moment(params: Mapping[str, str], name: str, details: list[dict[str, str]])
     try:
         return datetime.fromisoformat(raw)
     except ValueError:
-        details.append(_detail(name, f"{name} must be a date-time such as 2030-01-31T12:00:00Z (send + as %2B)"))
+        details.append(detail(name, f"{name} must be a date-time such as 2030-01-31T12:00:00Z (send + as %2B)"))
         return None
 
 
@@ -104,7 +104,7 @@ async def list_(request: Request, ctx: RequestContext) -> Response:
         page = await audit.list_audit_events(ctx, limit, position, where)
     except InvalidArgument as error:
         # GraphQL's argument names, as the query parameters spell them.
-        raise _invalid([_detail(error.argument.removeprefix("filter."), str(error).replace("filter.", ""))]) from None
+        raise invalid([detail(error.argument.removeprefix("filter."), str(error).replace("filter.", ""))]) from None
     next_cursor = encode_cursor(ctx.secrets, audit.LIST_KIND, ctx.organization_id, page.rows[-1]) if page.has_next_page else None
     return JSONResponse(
         {"data": [audit_event_body(row) for row in page.rows], "pagination": {"limit": limit, "nextCursor": next_cursor}}
@@ -115,7 +115,7 @@ def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
     return [
         Route(
             "/v1/audit-events",
-            _endpoint({"GET": ("listAuditEvents", list_)}, secrets, gate, policy),
+            endpoint({"GET": ("listAuditEvents", list_)}, secrets, gate, policy),
             methods=["GET"],
         )
     ]

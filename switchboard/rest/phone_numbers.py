@@ -7,48 +7,44 @@ own, so GraphQL and REST refuse exactly the same things.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from models import PhoneNumber, Provider, SipMode
+from models import PhoneNumber, PhoneNumberHealth, Provider, SipMode
 from models.secrets import SecretBox
-from resolvers import phone_numbers
+from resolvers import health, phone_numbers
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, FieldPath, UserError
-from resolvers.pagination import PAGE_SIZE_MAX
+from resolvers.pagination import MAX_OFFSET, PAGE_SIZE_MAX
+from resolvers.providers import SPECS
 from resolvers.rules import OMITTED, excerpt, parse_uuid
-from schema.cost import MUTATION_COST, page_size
-from schema.cost import ROW_COST as READ_COST
-from switchboard import rest_scopes
-from switchboard.etags import MalformedEntityTags, etag, parse_if_match
-from switchboard.http import Denied, Gate, parse_json, rate_limit_exceeded
-from switchboard.openapi import MAX_OFFSET, openapi_document
-from switchboard.rest_fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
-
-log = logging.getLogger("switchboard")
+from schema.cost import VERIFY_COST
+from switchboard.http.auth import Gate, rate_limit_exceeded
+from switchboard.rest.endpoint import DEFAULT_LIMIT, Refusal, detail, endpoint, invalid, json_body, timestamp
+from switchboard.rest.etags import MalformedEntityTags, etag, parse_if_match
+from switchboard.rest.fields import BY_NAME, CONFIG_FIELDS, FIELDS, Config
+from switchboard.rest.openapi import openapi_document
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IF_MATCH_HEADER = "If-Match"
-DEFAULT_LIMIT = 20
-_JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "object": (dict, list, str, int, float, bool)}
-_INPUTS: dict[Config, type] = {
-    (spec.provider, spec.sip_mode): input_type for input_type, spec in phone_numbers.SPECS.items()
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "boolean": (bool,),
+    "object": (dict, list, str, int, float, bool),
 }
+_INPUTS: dict[Config, type] = {(spec.provider, spec.sip_mode): input_type for input_type, spec in SPECS.items()}
 
 
 def _rest_names() -> dict[FieldPath, str]:
     names: dict[FieldPath, str] = {(f.name,): f.name for f in FIELDS if not f.configs}
-    for rest_field in CONFIG_FIELDS:
-        for config in rest_field.configs:
-            spec = phone_numbers.SPECS[_INPUTS[config]]
-            name = next(f.name for f in spec.fields if f.attr == rest_field.attr)
-            names[spec.path + (name,)] = rest_field.name
+    for spec in SPECS.values():
+        for field in spec.fields:
+            names[spec.path + (field.name,)] = field.rest
     names[("idempotencyKey",)] = IDEMPOTENCY_HEADER
     names[("expectedVersion",)] = IF_MATCH_HEADER
     return names
@@ -57,40 +53,25 @@ def _rest_names() -> dict[FieldPath, str]:
 REST_NAMES = _rest_names()
 
 
-class Refusal(Exception):
-    """A request the API answers with an error body instead of data."""
-
-    def __init__(self, status: int, error: str, details: list[dict[str, str]] | None = None) -> None:
-        super().__init__(error)
-        self.status, self.error, self.details = status, error, details or []
-
-    def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.error, "details": self.details}, status_code=self.status)
-
-
-def _detail(field: str, message: str) -> dict[str, str]:
-    return {"field": field, "message": message}
-
-
-# A body of many small unknown fields would otherwise answer with a far larger list.
-MAX_DETAILS = 50
-
-
-def _invalid(details: list[dict[str, str]]) -> Refusal:
-    if len(details) > MAX_DETAILS:
-        more = len(details) - MAX_DETAILS + 1
-        details = [*details[: MAX_DETAILS - 1], _detail("body", f"{more} more problems are not listed")]
-    return Refusal(400, "Validation failed", details)
-
-
 # --- responses ----------------------------------------------------------------
 
 
-def _timestamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+def health_body(row: PhoneNumberHealth | None) -> dict[str, Any] | None:
+    """What checks found, as GraphQL's PhoneNumberHealth; null until the number is checked."""
+    if row is None or row.state is None:
+        return None
+    assert row.checked_at is not None and row.since is not None
+    return {
+        "state": row.state.value,
+        "detail": row.detail,
+        "sipStatusCode": row.sip_status_code,
+        "latencyMs": row.latency_ms,
+        "checkedAt": timestamp(row.checked_at),
+        "since": timestamp(row.since),
+    }
 
 
-def phone_number_body(row: PhoneNumber) -> dict[str, Any]:
+def phone_number_body(row: PhoneNumber, health: PhoneNumberHealth | None) -> dict[str, Any]:
     return {
         "id": str(row.id),
         "name": row.name,
@@ -98,15 +79,19 @@ def phone_number_body(row: PhoneNumber) -> dict[str, Any]:
         "provider": row.provider.value,
         "sipMode": row.sip_mode.value if row.sip_mode else None,
         "agentId": str(row.agent_id) if row.agent_id else None,
-        "createdAt": _timestamp(row.created_at),
-        "updatedAt": _timestamp(row.updated_at),
+        "createdAt": timestamp(row.created_at),
+        "updatedAt": timestamp(row.updated_at),
+        "health": health_body(health),
     }
 
 
 def _refusal_for(errors: list[UserError]) -> Refusal:
     if any(e.field == ("id",) and e.code is ErrorCode.NOT_FOUND for e in errors):
         return Refusal(404, "Not found")
-    details = [_detail(_rest_name(e.field), e.message) for e in errors]
+    failed = [e for e in errors if e.code is ErrorCode.VERIFICATION_FAILED]
+    if failed:
+        return Refusal(400, "Verification failed", [detail("verify", e.message) for e in failed])
+    details = [detail(_rest_name(e.field), e.message) for e in errors]
     if any(e.field == ("expectedVersion",) and e.code is ErrorCode.CONFLICT for e in errors):
         return Refusal(412, "Precondition failed", details)
     for error in errors:
@@ -119,7 +104,7 @@ def _refusal_for(errors: list[UserError]) -> Refusal:
         if all(e.code is ErrorCode.TAKEN for e in errors):
             return Refusal(409, "Phone number already exists", details)
         return Refusal(409, "Idempotency key conflict", details)
-    return _invalid(details)
+    return invalid(details)
 
 
 def _rest_name(path: FieldPath) -> str:
@@ -131,32 +116,19 @@ def _rest_name(path: FieldPath) -> str:
 # --- requests -----------------------------------------------------------------
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise Refusal(415, "Unsupported media type: send the body as application/json")
-    try:
-        body = parse_json(await request.body())
-    except ValueError:
-        raise _invalid([_detail("body", "The body is not valid JSON")]) from None
-    if not isinstance(body, dict):
-        raise _invalid([_detail("body", "The body must be a JSON object of phone number fields")])
-    return body
-
-
 def _check_shape(body: Mapping[str, Any]) -> list[dict[str, str]]:
     details = []
     for name, value in body.items():
         field = BY_NAME.get(name)
         if field is None:
-            details.append(_detail(excerpt(name), f"{excerpt(name)} is not a field of a phone number"))
+            details.append(detail(excerpt(name), f"{excerpt(name)} is not a field of a phone number"))
         elif value is None:
             if not field.nullable:
-                details.append(_detail(name, f"{name} can't be null"))
-        elif not isinstance(value, _JSON_TYPES[field.json_type]) or isinstance(value, bool) and field.json_type != "object":
-            details.append(_detail(name, f"{name} must be {'an' if field.json_type == 'integer' else 'a'} {field.json_type}"))
+                details.append(detail(name, f"{name} can't be null"))
+        elif not isinstance(value, _JSON_TYPES[field.json_type]) or isinstance(value, bool) and field.json_type not in ("object", "boolean"):
+            details.append(detail(name, f"{name} must be {'an' if field.json_type == 'integer' else 'a'} {field.json_type}"))
         elif field.enum is not None and value not in field.enum:
-            details.append(_detail(name, f"{name} must be one of: {', '.join(field.enum)}"))
+            details.append(detail(name, f"{name} must be one of: {', '.join(field.enum)}"))
     return details
 
 
@@ -169,7 +141,7 @@ def _target(body: Mapping[str, Any], current: PhoneNumber | None) -> tuple[Confi
         kept = current.sip_mode if current is not None and current.provider is Provider.SIP else None
         mode = SipMode(body["sipMode"]) if body.get("sipMode") else kept or SipMode.REGISTRATION
     elif "sipMode" in body:
-        details.append(_detail("sipMode", "sipMode applies only when provider is 'sip'"))
+        details.append(detail("sipMode", "sipMode applies only when provider is 'sip'"))
     return (provider, mode), details
 
 
@@ -178,9 +150,11 @@ def _where(config: Config) -> str:
     return f"provider '{provider.value}'" + (f" in sipMode '{mode.value}'" if mode else "")
 
 
-def _config_input(body: Mapping[str, Any], config: Config) -> tuple[Any, list[dict[str, str]]]:
+def _config_input(
+    body: Mapping[str, Any], config: Config
+) -> tuple[phone_numbers.ProviderConfigInput, list[dict[str, str]]]:
     details = [
-        _detail(f.name, f"{f.name} does not apply to {_where(config)}")
+        detail(f.name, f"{f.name} does not apply to {_where(config)}")
         for f in CONFIG_FIELDS
         if f.name in body and config not in f.configs
     ]
@@ -189,17 +163,17 @@ def _config_input(body: Mapping[str, Any], config: Config) -> tuple[Any, list[di
 
 
 def _top_level(body: Mapping[str, Any], field: str) -> Any:
-    return body[field] if field in body else OMITTED
+    return body.get(field, OMITTED)
 
 
 def _create_input(body: dict[str, Any], idempotency_key: str | None) -> phone_numbers.CreatePhoneNumberInput:
     details = _check_shape(body)
     if details:
-        raise _invalid(details)
+        raise invalid(details)
     config, details = _target(body, None)
     provider_input, not_applicable = _config_input(body, config)
     if details + not_applicable:
-        raise _invalid(details + not_applicable)
+        raise invalid(details + not_applicable)
     return phone_numbers.CreatePhoneNumberInput(
         number=body.get("number"),
         provider=provider_input,
@@ -207,6 +181,7 @@ def _create_input(body: dict[str, Any], idempotency_key: str | None) -> phone_nu
         agent_id=_top_level(body, "agentId"),
         metadata=_top_level(body, "metadata"),
         idempotency_key=OMITTED if idempotency_key is None else idempotency_key,
+        verify=body.get("verify") is True,
     )
 
 
@@ -215,13 +190,13 @@ def _update_input(
 ) -> phone_numbers.UpdatePhoneNumberInput:
     details = _check_shape(body)
     if details:
-        raise _invalid(details)
+        raise invalid(details)
     provider: Any = OMITTED
     if any(name in body for name in ("provider", "sipMode", *(f.name for f in CONFIG_FIELDS))):
         config, details = _target(body, current)
         provider, not_applicable = _config_input(body, config)
         if details + not_applicable:
-            raise _invalid(details + not_applicable)
+            raise invalid(details + not_applicable)
     return phone_numbers.UpdatePhoneNumberInput(
         id=id,
         number=_top_level(body, "number"),
@@ -230,12 +205,13 @@ def _update_input(
         metadata=_top_level(body, "metadata"),
         provider=provider,
         expected_versions=expected_versions,
+        verify=body.get("verify") is True,
     )
 
 
 def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.PhoneNumberFilter]:
     details = [
-        _detail(excerpt(name), f"{excerpt(name)} is not a query parameter of this list")
+        detail(excerpt(name), f"{excerpt(name)} is not a query parameter of this list")
         for name in params
         if name not in {"limit", "offset", "provider", "agentId"}
     ]
@@ -249,7 +225,7 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
         except ValueError:
             value = low - 1
         if not low <= value <= high:
-            details.append(_detail(name, f"{name} must be an integer between {low} and {high}"))
+            details.append(detail(name, f"{name} must be an integer between {low} and {high}"))
             return default
         return value
 
@@ -257,110 +233,69 @@ def _list_arguments(params: Mapping[str, str]) -> tuple[int, int, phone_numbers.
     offset = integer("offset", 0, 0, MAX_OFFSET)
     provider = params.get("provider")
     if provider is not None and provider not in {p.value for p in Provider}:
-        details.append(_detail("provider", f"provider must be one of: {', '.join(p.value for p in Provider)}"))
+        details.append(detail("provider", f"provider must be one of: {', '.join(p.value for p in Provider)}"))
     agent_id = params.get("agentId")
     if agent_id is not None and parse_uuid(agent_id) is None:
-        details.append(_detail("agentId", "agentId must be a UUID"))
+        details.append(detail("agentId", "agentId must be a UUID"))
     if details:
-        raise _invalid(details)
+        raise invalid(details)
     return limit, offset, phone_numbers.PhoneNumberFilter(provider=Provider(provider) if provider else None, agent_id=agent_id)
 
 
 # --- endpoints ------------------------------------------------------------------
 
-Handler = Callable[[Request, RequestContext], Awaitable[Response]]
+async def _health(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberHealth | None:
+    return (await health.health_by_number(ctx, [row.id])).get(row.id)
 
 
-# A row as REST answers it costs what GraphQL charges for it: reading it, the object and each of its fields.
-ROW_COST = READ_COST + 1 + len(openapi_document()["components"]["schemas"]["PhoneNumber"]["properties"])
-
-
-def _cost(operation_id: str, request: Request) -> int:
-    """What a request costs in the units GraphQL documents are charged, known before it runs."""
-    if operation_id.startswith("list"):  # every list pages by `limit`
-        try:
-            limit: int | None = int(request.query_params.get("limit", ""))
-        except ValueError:
-            limit = None  # refused below, or the default
-        return 1 + page_size(limit, DEFAULT_LIMIT) * ROW_COST
-    if operation_id.startswith("get"):
-        return ROW_COST
-    if operation_id.startswith(("delete", "revoke")):
-        return MUTATION_COST
-    return MUTATION_COST + ROW_COST
-
-
-def _denied(denied: Denied) -> Response:
-    return JSONResponse({"error": denied.message, "details": []}, status_code=denied.status, headers=denied.headers)
-
-
-def _endpoint(
-    operations: dict[str, tuple[str, Handler]],
-    secrets: SecretBox,
-    gate: Gate,
-    policy: Policy,
-) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, charge the key's rate limit the request's cost, check the key's scope, then run the handler of the request's method.
-
-    `operations` maps each method to its OpenAPI operationId and handler;
-    Starlette also answers HEAD wherever GET is allowed.
-    """
-
-    async def endpoint(request: Request) -> Response:
-        admission = await gate.admit(request)
-        if isinstance(admission, Denied):
-            return _denied(admission)
-        principal = admission.principal
-        operation_id, handler = operations["GET" if request.method == "HEAD" else request.method]
-        retry_after = await admission.charge(_cost(operation_id, request))
-        if retry_after is not None:
-            return _denied(rate_limit_exceeded(retry_after))
-        request.state.principal = principal
-        request.state.organization_id = principal.organization_id
-        if (refused := rest_scopes.forbidden(principal, operation_id)) is not None:
-            return refused
-        ctx = RequestContext(
-            organization_id=principal.organization_id,
-            secrets=secrets,
-            request_id=request.state.request_id,
-            operation_name=operation_id,
-            policy=policy,
-            principal=principal,
-        )
-        # RequestLogMiddleware reads the operation name from it afterwards.
-        request.state.request_context = ctx
-        try:
-            return await handler(request, ctx)
-        except Refusal as refusal:
-            return refusal.response()
-        except Exception:
-            log.exception("unexpected error in %s %s (request id %s)", request.method, request.url.path, ctx.request_id)
-            return JSONResponse({"error": f"Internal server error (request id {ctx.request_id})", "details": []}, status_code=500)
-
-    return endpoint
-
-
-def _answer(row: PhoneNumber, status_code: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
+async def _answer(
+    ctx: RequestContext, row: PhoneNumber, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     """A number, with its version as the ETag."""
     headers = {"ETag": etag(row.version), **(headers or {})}
-    return JSONResponse({"data": phone_number_body(row)}, status_code=status_code, headers=headers)
+    return JSONResponse({"data": phone_number_body(row, await _health(ctx, row))}, status_code=status_code, headers=headers)
+
+
+async def _charge_check(request: Request, verify: bool) -> None:
+    """`"verify": true` costs what a verify does, taken before the check runs."""
+    if verify:
+        retry_after = await request.state.charge(VERIFY_COST)
+        if retry_after is not None:
+            raise _RateLimited(retry_after)
+
+
+class _RateLimited(Refusal):
+    def __init__(self, retry_after: int) -> None:
+        denied = rate_limit_exceeded(retry_after)
+        super().__init__(denied.status, denied.message)
+        self.headers = denied.headers
+
+    def response(self) -> JSONResponse:
+        response = super().response()
+        response.headers.update(self.headers)
+        return response
 
 
 async def create(request: Request, ctx: RequestContext) -> Response:
-    data = _create_input(await _json_body(request), request.headers.get(IDEMPOTENCY_HEADER))
+    data = _create_input(await json_body(request, "phone number"), request.headers.get(IDEMPOTENCY_HEADER))
+    await _charge_check(request, data.verify)
     result = await phone_numbers.create_phone_number(ctx, data)
     if result.phone_number is None:
         raise _refusal_for(result.errors)
     row = result.phone_number
-    return _answer(row, 201, {"Location": f"/v1/phone-numbers/{row.id}"})
+    return await _answer(ctx, row, 201, {"Location": f"/v1/phone-numbers/{row.id}"})
 
 
 async def list_(request: Request, ctx: RequestContext) -> Response:
     limit, offset, where = _list_arguments(request.query_params)
     rows = await phone_numbers.list_phone_numbers_by_offset(ctx, limit, offset, where)
     total = await phone_numbers.count_phone_numbers(ctx, where)
+    found = await health.health_by_number(ctx, [r.id for r in rows])
     return JSONResponse(
-        {"data": [phone_number_body(r) for r in rows], "pagination": {"total": total, "limit": limit, "offset": offset}}
+        {
+            "data": [phone_number_body(r, found.get(r.id)) for r in rows],
+            "pagination": {"total": total, "limit": limit, "offset": offset},
+        }
     )
 
 
@@ -383,8 +318,8 @@ def _if_match(request: Request, current: PhoneNumber) -> frozenset[int] | None:
     try:
         versions = parse_if_match(lines)
     except MalformedEntityTags:
-        raise _invalid(
-            [_detail(IF_MATCH_HEADER, 'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)')]
+        raise invalid(
+            [detail(IF_MATCH_HEADER, 'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)')]
         ) from None
     if versions is not None and current.version not in versions:
         raise _refusal_for([phone_numbers.version_conflict(current, versions)])
@@ -394,18 +329,26 @@ def _if_match(request: Request, current: PhoneNumber) -> frozenset[int] | None:
 async def read(request: Request, ctx: RequestContext) -> Response:
     row = await _existing(ctx, request.path_params["id"])
     _if_match(request, row)
-    return _answer(row)
+    return await _answer(ctx, row)
 
 
 async def update(request: Request, ctx: RequestContext) -> Response:
     id = request.path_params["id"]
     current = await _existing(ctx, id)
     expected_versions = _if_match(request, current)
-    data = _update_input(id, await _json_body(request), current, expected_versions)
+    data = _update_input(id, await json_body(request, "phone number"), current, expected_versions)
+    await _charge_check(request, data.verify)
     result = await phone_numbers.update_phone_number(ctx, data)
     if result.phone_number is None:
         raise _refusal_for(result.errors)
-    return _answer(result.phone_number)
+    return await _answer(ctx, result.phone_number)
+
+
+async def verify(request: Request, ctx: RequestContext) -> Response:
+    result = await phone_numbers.verify_phone_number(ctx, request.path_params["id"])
+    if result.phone_number is None:
+        raise _refusal_for(result.errors)
+    return JSONResponse({"data": health_body(result.health)})
 
 
 async def delete(request: Request, ctx: RequestContext) -> Response:
@@ -426,20 +369,25 @@ def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
         Route("/v1/openapi.json", openapi, methods=["GET"]),
         Route(
             "/v1/phone-numbers",
-            _endpoint(
+            endpoint(
                 {"GET": ("listPhoneNumbers", list_), "POST": ("createPhoneNumber", create)}, secrets, gate, policy
             ),
             methods=["GET", "POST"],
         ),
         Route(
             "/v1/phone-numbers/{id}",
-            _endpoint(
+            endpoint(
                 {"GET": ("getPhoneNumber", read), "PATCH": ("updatePhoneNumber", update), "DELETE": ("deletePhoneNumber", delete)},
                 secrets,
                 gate,
                 policy,
             ),
             methods=["GET", "PATCH", "DELETE"],
+        ),
+        Route(
+            "/v1/phone-numbers/{id}/verify",
+            endpoint({"POST": ("verifyPhoneNumber", verify)}, secrets, gate, policy),
+            methods=["POST"],
         ),
     ]
 

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Any
 
 from resolvers.api_keys import CHANGES_CHANNEL, Authenticator
 from switchboard.db import connect_postgres
@@ -95,9 +94,9 @@ class KeyChangeListener:
             self.authenticator.changes_unwatched()
             connection.terminate()
 
-    def _notified(self, connection: Any, pid: int, channel: str, payload: str) -> None:
+    def _notified(self, connection: object, pid: int, channel: str, payload: object) -> None:
         try:
-            key_id = uuid.UUID(payload)
+            key_id = uuid.UUID(str(payload))  # NOTIFY payloads are text
         except ValueError:
             self.authenticator.forget_all()
             return

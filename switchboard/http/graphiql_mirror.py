@@ -20,7 +20,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from switchboard.graphiql import ASSETS
+from switchboard.http.graphiql import ASSETS
 
 
 class MirrorError(Exception):
@@ -65,7 +65,7 @@ def serve(mirror: Path, host: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m switchboard.graphiql_mirror", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m switchboard.http.graphiql_mirror", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     build_command = commands.add_parser("build", help="copy the page's files out of npm packages into a directory")
     build_command.add_argument("--packages", type=Path, required=True, help="node_modules with the pinned packages")

@@ -1,16 +1,10 @@
-"""The GraphQL endpoint over HTTP: API-key auth, request ids, request log, error masking,
+"""The GraphQL endpoint over HTTP: the gate first (switchboard/http/auth.py), then error masking,
 and GraphQL-over-HTTP's media types and status codes."""
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import logging
 import re
-import time
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +14,8 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
@@ -29,17 +24,14 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from models.secrets import SecretBox
-from resolvers import api_keys
 from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
-from schema.cost import REQUEST_COST
-from switchboard.rate_limit import RateLimiter
+from switchboard.http.auth import Denied, Gate
+from switchboard.http.bodies import parse_json
 
 log = logging.getLogger("switchboard")
-request_log = logging.getLogger("switchboard.request")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 # No answer is sent larger than this; the cost limit keeps queries' far below it.
 MAX_RESPONSE_BYTES = 10_000_000
 # Errors one answer lists at most.
@@ -78,74 +70,6 @@ def withhold_values(message: str) -> str:
     return excerpt(message, MAX_MESSAGE_LENGTH)
 
 
-class RequestLogMiddleware:
-    """Gives every request an id and logs one line once its response is sent (or has failed).
-
-    A sane incoming X-Request-ID is kept, so one id follows a request across
-    services; either way the response echoes it. Only ids, names and numbers
-    are logged: never headers, variables or bodies, which carry keys and
-    secrets.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        # The request's own copy of the lifespan state, as uvicorn gives, whatever the server:
-        # what one request records (its key, its organization) is never another's.
-        state = scope["state"] = dict(scope.get("state", {}))
-        state["request_id"] = request_id
-        status = 500  # unless a response starts
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            organization_id = state.get("organization_id")
-            principal = state.get("principal")
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            request_log.info(
-                "%s %s %d %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                duration_ms,
-                extra={
-                    "request_id": request_id,
-                    "organization_id": str(organization_id) if organization_id else None,
-                    "api_key_id": str(principal.key_id) if principal else None,
-                    "operation": getattr(state.get("request_context"), "operation_name", None),
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": duration_ms,
-                },
-            )
-
-
-def parse_json(data: str | bytes) -> Any:
-    """A request's JSON, or ValueError when it is not JSON every layer below can hold.
-
-    orjson refuses what UTF-8, the databases and encryption cannot take: \\u
-    escapes that spell lone surrogates, NaN, Infinity and numbers beyond a
-    double's range (1e400); and nesting deeper than 1,024 levels. Integers
-    beyond 64 bits arrive as floats, which the metadata rules refuse.
-    """
-    return orjson.loads(data)
-
-
 def graphql_refusal(
     status: int,
     message: str,
@@ -177,7 +101,7 @@ def is_request_error(result: ExecutionResult) -> bool:
 
     Field errors carry a path; these errors belong to the request as a whole.
     """
-    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors)
+    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors or ())
 
 
 def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
@@ -189,7 +113,8 @@ def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
     of the key, a rate limit used up or a scope it lacks, are 429 and 403 in
     both, as a missing key is 401.
     """
-    codes = {error.get("extensions", {}).get("code") for error in body.get("errors", [])}
+    errors: list[Any] = body.get("errors") or []  # formatted errors: JSON objects
+    codes = {error.get("extensions", {}).get("code") for error in errors}
     if "RATE_LIMITED" in codes:
         return 429
     if "FORBIDDEN" in codes:
@@ -197,98 +122,6 @@ def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
     if media_type == APPLICATION_JSON or "data" in body:
         return 200
     return 500 if "INTERNAL_SERVER_ERROR" in codes else 400
-
-
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-def client_address(request: Request) -> str:
-    """Whom a request comes from, for the limit on requests without a valid key.
-
-    The socket's peer, or what a trusted proxy put in X-Forwarded-For (the app
-    rewrites `client` for those). An IPv6 client is its /64, which one host
-    usually holds whole; an IPv4-mapped one is its IPv4 address.
-    """
-    host = request.client.host if request.client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
-@dataclass(frozen=True)
-class Caller:
-    principal: api_keys.Principal
-    charge: Callable[[int], Awaitable[int | None]]
-
-
-@dataclass(frozen=True)
-class Denied:
-    """A request refused before it runs; each transport words it its own way."""
-
-    status: int
-    message: str
-    code: str
-    headers: dict[str, str] = field(default_factory=dict)
-    extensions: dict[str, Any] = field(default_factory=dict)
-
-
-def rate_limit_exceeded(retry_after: int, message: str = "Rate limit exceeded") -> Denied:
-    return Denied(
-        429,
-        f"{message}: retry after {retry_after} seconds",
-        "RATE_LIMITED",
-        headers={"Retry-After": str(retry_after)},
-        extensions={"retryAfter": retry_after},
-    )
-
-
-class Gate:
-    """Who a request acts for, decided before anything of it runs; the same for GraphQL and REST.
-
-    A client address that has sent too many requests without a valid key is
-    refused (429) before its key is looked up; each such request counts
-    against its address, and so does one with two Authorization headers
-    (400). A valid key's request costs REQUEST_COST units of the key's rate
-    limit at once, whatever follows.
-    """
-
-    def __init__(self, authenticator: api_keys.Authenticator, keys: RateLimiter, addresses: RateLimiter) -> None:
-        self.authenticator, self.keys, self.addresses = authenticator, keys, addresses
-
-    async def admit(self, request: Request) -> Caller | Denied:
-        address = client_address(request)
-        blocked = await self.addresses.allows(address)
-        count = len(request.headers.getlist("authorization"))
-        if count > 1:
-            # Which one counts would depend on the parser in front; neither does.
-            await self.addresses.take(address, 1)
-            return Denied(400, f"Send one Authorization header; this request has {count}", "BAD_REQUEST")
-        token = bearer_token(request)
-        # A blocked address costs the database nothing: only keys this worker
-        # remembers pass, so its other users' recent keys keep working.
-        principal = await self.authenticator.authenticate(token, look_up=blocked is None) if token else None
-        if principal is None and blocked is not None:
-            return rate_limit_exceeded(blocked, "Too many requests without a valid API key")
-        if token is None or principal is None:
-            await self.addresses.take(address, 1)
-            message = "Missing API key: send 'Authorization: Bearer <your API key>'" if token is None else "Invalid API key"
-            return Denied(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": 'Bearer realm="switchboard"'})
-        # Every later charge of the request is the key's too; each comes before the work it pays for.
-        charge = functools.partial(self.keys.take, api_keys.hash_key(token))
-        retry_after = await charge(REQUEST_COST)
-        if retry_after is not None:
-            return rate_limit_exceeded(retry_after)
-        return Caller(principal, charge)
 
 
 class GraphQLView(GraphQL[GraphQLContext, None]):
@@ -332,11 +165,9 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             )
             await refusal(scope, receive, send)
             return
-        scope["state"]["principal"] = admission.principal
-        scope["state"]["organization_id"] = admission.principal.organization_id
-        scope["state"]["charge"] = admission.charge
         await super().__call__(scope, receive, send)
 
+    # override: Strawberry's takes Request | WebSocket; this view has no WebSocket route.
     async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
         if not hasattr(request.state, "principal"):
             return None  # the explorer page, which runs no operation
@@ -352,6 +183,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         request.state.request_context = context
         return context
 
+    # override: Strawberry's takes Request | WebSocket and answers either; here only HTTP requests come.
     async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
         """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""
         media_type = response_media_type(request.headers.get("accept", ""))
@@ -389,13 +221,13 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             raise HTTPException(415, "Unsupported media type: send the body as application/json")
         return await super().parse_http_body(request)
 
-    async def get_sub_response(self, request: Request) -> Response:
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         # Negotiated here, where the request is at hand; create_response reads it.
         sub_response.media_type = response_media_type(request.headers.get("accept", ""))
         return sub_response
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         request_error = is_request_error(result)
         if result.errors and len(result.errors) > MAX_ERRORS:
             # Every failing field of a large answer would add an error, each with its whole path.
@@ -416,7 +248,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         response.status_code = http_status(response_data, media_type)
         response.headers["content-type"] = media_type
         if response.status_code == 429:
-            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
+            errors: list[Any] = response_data.get("errors") or []  # formatted errors: JSON objects
+            response.headers["Retry-After"] = str(errors[0]["extensions"]["retryAfter"])
         return response
 
     def _public_error(self, request: Request, error: GraphQLError) -> GraphQLError:

@@ -1,7 +1,7 @@
 """/v1/api-keys: listing, creating and revoking keys over REST, as a thin layer over resolvers/api_keys.py.
 
-Shares the phone numbers' endpoint wrapper (authentication, rate limit,
-scope check, error masking) and error shape.
+Shares every endpoint's wrapper (switchboard/rest/endpoint.py: authentication,
+rate limit, scope check, error masking) and error shape.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from models.secrets import SecretBox
 from resolvers import api_keys
 from resolvers.context import Policy, RequestContext
 from resolvers.errors import ErrorCode, UserError
-from resolvers.pagination import PAGE_SIZE_MAX
-from switchboard.http import Gate, parse_json
-from switchboard.openapi import MAX_OFFSET
-from switchboard.rest import DEFAULT_LIMIT, Refusal, _detail, _endpoint, _invalid, _timestamp
+from resolvers.pagination import MAX_OFFSET, PAGE_SIZE_MAX
+from switchboard.http.auth import Gate
+from switchboard.rest.endpoint import DEFAULT_LIMIT, Refusal, detail, endpoint, invalid, json_body, timestamp
 
 FIELDS = ("name", "scopes", "expiresAt")
 SCOPE_VALUES = tuple(scope.value for scope in ApiKeyScope)
@@ -35,40 +34,27 @@ def api_key_body(row: ApiKey) -> dict[str, Any]:
         "name": row.name,
         "prefix": row.display_prefix,
         "scopes": [scope.value for scope in api_keys.stored_scopes(row)],
-        "createdAt": _timestamp(row.created_at),
-        "expiresAt": _timestamp(row.expires_at) if row.expires_at else None,
-        "lastUsedAt": _timestamp(row.last_used_at) if row.last_used_at else None,
-        "revokedAt": _timestamp(row.revoked_at) if row.revoked_at else None,
+        "createdAt": timestamp(row.created_at),
+        "expiresAt": timestamp(row.expires_at) if row.expires_at else None,
+        "lastUsedAt": timestamp(row.last_used_at) if row.last_used_at else None,
+        "revokedAt": timestamp(row.revoked_at) if row.revoked_at else None,
     }
 
 
 # --- requests -------------------------------------------------------------------
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise Refusal(415, "Unsupported media type: send the body as application/json")
-    try:
-        body = parse_json(await request.body())
-    except ValueError:
-        raise _invalid([_detail("body", "The body is not valid JSON")]) from None
-    if not isinstance(body, dict):
-        raise _invalid([_detail("body", "The body must be a JSON object of API key fields")])
-    return body
-
-
 def _create_input(body: Mapping[str, Any]) -> api_keys.CreateApiKeyInput:
-    details = [_detail(name, f"{name} is not a field of an API key") for name in body if name not in FIELDS]
+    details = [detail(name, f"{name} is not a field of an API key") for name in body if name not in FIELDS]
     name = body.get("name")
     if name is not None and not isinstance(name, str):
-        details.append(_detail("name", "name must be a string"))
+        details.append(detail("name", "name must be a string"))
     scopes = body.get("scopes", [])
     if not isinstance(scopes, list) or not all(isinstance(s, str) and s in SCOPE_VALUES for s in scopes):
-        details.append(_detail("scopes", f"scopes must be an array of: {', '.join(SCOPE_VALUES)}"))
+        details.append(detail("scopes", f"scopes must be an array of: {', '.join(SCOPE_VALUES)}"))
     expires_at = _expires_at(body.get("expiresAt"), details)
     if details:
-        raise _invalid(details)
+        raise invalid(details)
     return api_keys.CreateApiKeyInput(name=name, scopes=[ApiKeyScope(s) for s in scopes], expires_at=expires_at)
 
 
@@ -80,12 +66,12 @@ def _expires_at(value: Any, details: list[dict[str, str]]) -> datetime | None:
             raise ValueError
         return datetime.fromisoformat(value)
     except ValueError:
-        details.append(_detail("expiresAt", "expiresAt must be a date-time such as 2030-01-31T12:00:00Z, or null"))
+        details.append(detail("expiresAt", "expiresAt must be a date-time such as 2030-01-31T12:00:00Z, or null"))
         return None
 
 
 def _page_arguments(params: Mapping[str, str]) -> tuple[int, int]:
-    details = [_detail(name, f"{name} is not a query parameter of this list") for name in params if name not in {"limit", "offset"}]
+    details = [detail(name, f"{name} is not a query parameter of this list") for name in params if name not in {"limit", "offset"}]
 
     def integer(name: str, default: int, low: int, high: int) -> int:
         raw = params.get(name)
@@ -96,25 +82,25 @@ def _page_arguments(params: Mapping[str, str]) -> tuple[int, int]:
         except ValueError:
             value = low - 1
         if not low <= value <= high:
-            details.append(_detail(name, f"{name} must be an integer between {low} and {high}"))
+            details.append(detail(name, f"{name} must be an integer between {low} and {high}"))
         return value
 
     limit, offset = integer("limit", DEFAULT_LIMIT, 1, PAGE_SIZE_MAX), integer("offset", 0, 0, MAX_OFFSET)
     if details:
-        raise _invalid(details)
+        raise invalid(details)
     return limit, offset
 
 
 def _refusal_for(errors: list[UserError]) -> Refusal:
     codes = {e.code for e in errors}
-    details = [_detail(".".join(e.field), e.message) for e in errors]
+    details = [detail(".".join(e.field), e.message) for e in errors]
     if ErrorCode.NOT_FOUND in codes:
         return Refusal(404, "Not found")
     if ErrorCode.ALREADY_REVOKED in codes:
         return Refusal(409, "API key already revoked", details)
     if ErrorCode.LAST_ADMIN_KEY in codes:
         return Refusal(409, "Last active ADMIN key", details)
-    return _invalid(details)
+    return invalid(details)
 
 
 # --- endpoints ------------------------------------------------------------------
@@ -128,7 +114,7 @@ async def list_(request: Request, ctx: RequestContext) -> Response:
 
 
 async def create(request: Request, ctx: RequestContext) -> Response:
-    result = await api_keys.create_api_key(ctx, _create_input(await _body(request)))
+    result = await api_keys.create_api_key(ctx, _create_input(await json_body(request, "API key")))
     if result.api_key is None:
         raise _refusal_for(result.errors)
     return JSONResponse({"data": {**api_key_body(result.api_key), "secret": result.secret}}, status_code=201)
@@ -145,12 +131,12 @@ def routes(secrets: SecretBox, gate: Gate, policy: Policy) -> list[Route]:
     return [
         Route(
             "/v1/api-keys",
-            _endpoint({"GET": ("listApiKeys", list_), "POST": ("createApiKey", create)}, secrets, gate, policy),
+            endpoint({"GET": ("listApiKeys", list_), "POST": ("createApiKey", create)}, secrets, gate, policy),
             methods=["GET", "POST"],
         ),
         Route(
             "/v1/api-keys/{id}",
-            _endpoint({"DELETE": ("revokeApiKey", revoke)}, secrets, gate, policy),
+            endpoint({"DELETE": ("revokeApiKey", revoke)}, secrets, gate, policy),
             methods=["DELETE"],
         ),
     ]
