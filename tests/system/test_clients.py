@@ -30,9 +30,10 @@ from tests.support import REPO
 from tests.support.examples import documented_example_numbers, graphiql_example_number
 from tests.support.secret_sweep import SWEEP
 from tests.support.servers import Server, create_api_key, first_run_environment, post, serving
-from tests.support.tooling import check, npm_project
+from tests.support.tooling import check, client_venv, npm_project
 
 TYPESCRIPT = REPO / "clients" / "typescript"
+PYTHON = REPO / "clients" / "python"
 TYPE_TEST = TYPESCRIPT / "src" / "one-of.type-test.ts"
 
 ORGANIZATION = """{ phoneNumbers(first: 100) { totalCount edges { node { id number name agent { id } } } }
@@ -69,6 +70,15 @@ def typescript_client() -> Program:
     check(["npm", "run", "--silent", "codegen"], cwd=TYPESCRIPT)
     assert (TYPESCRIPT / "src" / "generated" / "graphql.ts").is_file()
     return run_in(TYPESCRIPT, "npm", "run", "--silent", "start")
+
+
+@pytest.fixture(scope="module")
+def python_client() -> Program:
+    venv_bin = client_venv(PYTHON)
+    shutil.rmtree(PYTHON / "switchboard_client", ignore_errors=True)
+    check([str(venv_bin / "ariadne-codegen")], cwd=PYTHON)
+    assert (PYTHON / "switchboard_client" / "client.py").is_file()
+    return run_in(PYTHON, str(venv_bin / "python"), "example.py")
 
 
 @pytest.fixture(params=["typescript", "python"])

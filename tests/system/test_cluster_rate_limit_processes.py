@@ -23,6 +23,7 @@ import math
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -453,6 +454,15 @@ async def test_redis_going_away_leaves_requests_served_per_process_and_its_retur
         own.stop()
     assert sorted(w for s in started for w in outage_lines(s, location)) == sorted(noticed), "no second line for one outage"
     assert all(own.password not in s.log() for s in started)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that takes connections and never answers, like a Redis that hangs."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(100)
+        yield listener.getsockname()[1]
 
 
 @POSTGRES
