@@ -23,7 +23,7 @@ RUN_LOCK := requirements/runtime.txt
 BENCH_LOCK := requirements/bench.txt
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test test-fast bench schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
+.PHONY: run test test-fast bench bench-instructions bench-monitoring schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -116,6 +116,25 @@ test-fast: $(STAMP)
 # It needs wrk and taskset (apt-get install -y wrk) and two cores.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Instructions per request under valgrind's callgrind, figures that hold still
+# between commits: `make bench-instructions`, BENCH_ARGS as above (--requests,
+# --rounds, --postgres URL). It needs valgrind and a C compiler (apt-get install -y valgrind gcc).
+bench/.build/callgrind.so: bench/callgrind.c
+	mkdir -p $(@D)
+	$(CC) -O2 -shared -fPIC -o $@ $<
+
+bench-instructions: $(BENCH_STAMP) bench/.build/callgrind.so
+	$(BIN)/python -m bench.instructions $(BENCH_ARGS)
+
+# What monitoring costs the API's creates (1,000 numbers, 2 workers, 10 s
+# interval, PostgreSQL, against a local Kamailio), and one check's latency:
+# `make bench-monitoring BENCH_POSTGRES=postgres://user@host:5432/db`. It
+# needs wrk, taskset and Kamailio (`make system-tools`) and two cores.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
+
+bench-monitoring: $(BENCH_STAMP)
+	$(BIN)/python -m bench.monitoring --postgres '$(BENCH_POSTGRES)' $(BENCH_ARGS)
 
 schema: $(RUN_STAMP)
 	$(BIN)/switchboard export-schema > schema.graphql

@@ -41,10 +41,16 @@ CREATE_QUERY = (
     "mutation Create($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) "
     "{ phoneNumber { id number } userErrors { field code message } } }"
 )
-LIST_QUERY = (
-    "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } edges { node { id number name "
-    "provider createdAt } } } }"
+LIST_QUERY = "{ phoneNumbers(first: 50) { pageInfo { hasNextPage endCursor } edges { node { id number name provider createdAt } } } }"
+# The first page of 100 with each number's configuration and agent: what bench/baseline.py's /page answers.
+PAGE_QUERY = (
+    "query Page { phoneNumbers(first: 100) { pageInfo { hasNextPage endCursor } edges { node { id number name provider "
+    "createdAt config { ... on TwilioConfig { accountSid authTokenSet } } agent { id name } } } } }"
 )
+CREATE_AGENT_QUERY = "mutation Agent($name: String!) { createAgent(input: {name: $name}) { agent { id } userErrors { code } } }"
+# The numbers of the page organization take turns among this many agents.
+PAGE_AGENTS = 10
+PAGE_FIGURES = ("page of 100: bare SELECT", "page of 100: GraphQL", "page of 100: REST list")
 TWILIO = {"accountSid": "AC" + "0123456789abcdef" * 2, "authToken": "bench-auth-token-0123456789abcdef"}
 
 
@@ -55,13 +61,16 @@ class Plan:
     rounds: int
     connections: int
     small_org_rows: int
-    large_org_rows: int  # also the creates the memory figure is taken over
+    large_org_rows: int
+    # The memory figure is taken over the creates made in this time, at most large_org_rows of them;
+    # rows still missing then are inserted in bulk (PostgreSQL's creates queue on the organization's row).
+    create_seconds: int
 
     @classmethod
     def of(cls, smoke: bool) -> Plan:
         if smoke:
-            return cls("smoke", seconds=1, rounds=1, connections=8, small_org_rows=100, large_org_rows=1_000)
-        return cls("full", seconds=8, rounds=3, connections=16, small_org_rows=100, large_org_rows=100_000)
+            return cls("smoke", seconds=1, rounds=1, connections=8, small_org_rows=100, large_org_rows=1_000, create_seconds=60)
+        return cls("full", seconds=8, rounds=3, connections=16, small_org_rows=100, large_org_rows=100_000, create_seconds=300)
 
 
 @dataclass
@@ -220,15 +229,46 @@ async def _count_rows(database_url: str, organization_id: uuid.UUID) -> int:
         await Tortoise.close_connections()
 
 
+async def _fill(database_url: str, organization_id: uuid.UUID, rows: int) -> int:
+    """Insert `rows` Twilio numbers in bulk, for the list figures; returns how many."""
+    from tortoise import Tortoise
+
+    from models import PhoneNumber, Provider
+    from switchboard.db import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        for start in range(0, rows, 1000):
+            batch = [
+                PhoneNumber(
+                    organization_id=organization_id,
+                    number=f"+1718{2000000 + n:07d}",
+                    provider=Provider.TWILIO,
+                    twilio_account_sid=TWILIO["accountSid"],
+                    twilio_auth_token_encrypted=TWILIO["authToken"],  # never read back by the list figures
+                )
+                for n in range(start, min(start + 1000, rows))
+            ]
+            await PhoneNumber.bulk_create(batch)
+    finally:
+        await Tortoise.close_connections()
+    return rows
+
+
 # --- the run --------------------------------------------------------------------
 
 
 def seed(url: str, key: str, rows: int) -> int:
-    """Create `rows` numbers one request at a time; returns how many were made."""
+    """Create PAGE_AGENTS agents and `rows` numbers, each with an agent, one request at a time; returns the numbers made."""
     made = 0
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+        agents = []
+        for n in range(PAGE_AGENTS):
+            body = {"query": CREATE_AGENT_QUERY, "variables": {"name": f"Agent {n}"}}
+            agents.append(client.post("/graphql", json=body).json()["data"]["createAgent"]["agent"]["id"])
         for n in range(rows):
             body = json.loads(create_body(f"+1646{2000000 + n:07d}"))
+            body["variables"]["input"]["agentId"] = agents[n % PAGE_AGENTS]
             payload = client.post("/graphql", json=body).json()["data"]["createPhoneNumber"]
             made += payload["userErrors"] == []
     return made
@@ -254,10 +294,11 @@ def run(plan: Plan, postgres: str | None) -> dict[str, Any]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict[str, Any]:
+def app_env(database_url: str, workdir: Path) -> dict[str, str]:
+    """The environment Switchboard is measured in: this one's, less any SWITCHBOARD_ setting, plus these."""
     from models.secrets import generate_key
 
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "DATABASE_URL"))},
         "DATABASE_URL": database_url,
         "SWITCHBOARD_ENCRYPTION_KEYS": generate_key(),
@@ -270,6 +311,10 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         # The organizations below grow past the default 10,000 numbers.
         "SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION": "10000000",
     }
+
+
+def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict[str, Any]:
+    env = app_env(database_url, workdir)
     subprocess.run([sys.executable, "-m", "switchboard.cli", "migrate"], env=env, cwd=REPO, check=True, capture_output=True)
     orgs = asyncio.run(_organizations(database_url))
 
@@ -279,8 +324,9 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
     )
     app_command = pinned(SERVER_CORE, sys.executable, "-m", "switchboard.cli", "serve", "--port", str(app_port))
-    base_env = {**env, "BENCH_ORGANIZATION_ID": str(orgs["baseline"][0])}
+    base_env = {**env, "BENCH_ORGANIZATION_ID": str(orgs["baseline"][0]), "BENCH_PAGE_ORGANIZATION_ID": str(orgs["small"][0])}
     figures = {name: Figure(name) for name in ("baseline insert", "GraphQL create", "REST create", "generator ceiling (/healthz)")}
+    pages = {name: Figure(name) for name in PAGE_FIGURES}
     results: dict[str, Any] = {}
 
     with serving(baseline_command, base_env, base_port, workdir / "baseline.log"), serving(
@@ -311,15 +357,33 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
 
         small_rows = seed(app_url, orgs["small"][1], plan.small_org_rows)
 
+        # The page of 100 with configurations and agents, against a bare SELECT of the same rows in the same run.
+        page_loads = {
+            "page of 100: bare SELECT": (f"{base_url}/page", "/page", ""),
+            "page of 100: GraphQL": (f"{app_url}/graphql", "/graphql", json.dumps({"query": PAGE_QUERY})),
+            "page of 100: REST list": (f"{app_url}/v1/phone-numbers?limit=100", "/v1/phone-numbers?limit=100", ""),
+        }
+        for url, path, body in page_loads.values():  # warm-up
+            wrk(url, "post.lua", plan, seconds=1, connections=4, BENCH_PATH=path, BENCH_BODY=body, BENCH_KEY=orgs["small"][1])
+        for _ in range(plan.rounds):
+            for name, (url, path, body) in page_loads.items():
+                pages[name].loads.append(
+                    wrk(url, "post.lua", plan, connections=4, BENCH_PATH=path, BENCH_BODY=body, BENCH_KEY=orgs["small"][1])
+                )
+
         # Memory over the large organization's creates, after everything above warmed the process.
         # wrk runs for a fixed time, so it runs in bursts until the organization has its rows.
         before = resident_mb(app.pid)
         large_rows, burst = 0, 0
-        while large_rows < plan.large_org_rows:
+        deadline = time.monotonic() + plan.create_seconds
+        while large_rows < plan.large_org_rows and (burst == 0 or time.monotonic() < deadline):
             burst += 1
             wrk(f"{app_url}/graphql", "create.lua", plan, seconds=5, BENCH_PATH="/graphql", BENCH_BODY=create_body(), BENCH_KEY=orgs["large"][1], BENCH_FIRST=str(burst * 50_000))
             large_rows = asyncio.run(_count_rows(database_url, orgs["large"][0]))
         after = resident_mb(app.pid)
+        api_creates = large_rows
+        if large_rows < plan.large_org_rows:
+            large_rows += asyncio.run(_fill(database_url, orgs["large"][0], plan.large_org_rows - large_rows))
 
         list_body = json.dumps({"query": LIST_QUERY})
         lists = {f"first page, {small_rows} rows": Figure("small"), f"first page, {large_rows} rows": Figure("large")}
@@ -338,6 +402,7 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         "database": backend,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "figures": {name: figure.summary() for name, figure in figures.items()}
+        | {name: figure.summary() for name, figure in pages.items()}
         | {name: figure.summary() for name, figure in lists.items()},
         "checks": {
             "rows_created_by_timed_creates": created,
@@ -353,9 +418,20 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
             "first_page_p50_large_vs_small": round(large_list.percentile_ms("p50_us") / small_list.percentile_ms("p50_us"), 3),
             "first_page_throughput_small_vs_large": round(small_list.rps / large_list.rps, 3),
             "generator_ceiling_vs_graphql_create": round(figures["generator ceiling (/healthz)"].rps / graphql.rps, 1),
+            "graphql_page_throughput_vs_select": round(pages["page of 100: GraphQL"].rps / pages["page of 100: bare SELECT"].rps, 3),
+            "rest_page_throughput_vs_select": round(pages["page of 100: REST list"].rps / pages["page of 100: bare SELECT"].rps, 3),
+        },
+        # Each ratio round by round (the rounds alternate their phases): the lowest and highest.
+        "ratio_spread": {
+            "graphql_create_throughput_vs_baseline": spread(graphql, baseline, "rps"),
+            "graphql_create_p99_vs_baseline": spread(graphql, baseline, "p99_us"),
+            "rest_create_throughput_vs_baseline": spread(rest, baseline, "rps"),
+            "rest_create_p99_vs_baseline": spread(rest, baseline, "p99_us"),
+            "graphql_page_throughput_vs_select": spread(pages["page of 100: GraphQL"], pages["page of 100: bare SELECT"], "rps"),
+            "rest_page_throughput_vs_select": spread(pages["page of 100: REST list"], pages["page of 100: bare SELECT"], "rps"),
         },
         "memory": {
-            "creates": large_rows,
+            "creates": api_creates,
             "resident_mb_before": round(before, 1),
             "resident_mb_after": round(after, 1),
             "growth_mb": round(after - before, 1),
@@ -364,10 +440,18 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
     return results
 
 
+def spread(figure: Figure, baseline: Figure, key: str) -> list[float]:
+    """The lowest and highest of figure/baseline taken round by round."""
+    ratios = [getattr(a, key) / getattr(b, key) for a, b in zip(figure.loads, baseline.loads, strict=True)]
+    return [round(min(ratios), 3), round(max(ratios), 3)]
+
+
 TARGETS = {
     "graphql_create_throughput_vs_baseline": (">=", 0.75),
     "graphql_create_p99_vs_baseline": ("<=", 1.5),
     "first_page_p50_large_vs_small": ("<=", 1.3),
+    "rest_create_throughput_vs_baseline": (">=", 0.8),
+    "graphql_page_throughput_vs_select": (">=", 0.5),
 }
 
 
@@ -379,14 +463,16 @@ def table(results: dict[str, Any]) -> str:
             f"{name:<34} {figure['requests_per_second']:>9.1f} {figure['p50_ms']:>8.2f} "
             f"{figure['p99_ms']:>8.2f} {figure['non_2xx']:>8}"
         )
-    lines += ["", f"{'ratio':<42} {'value':>7}  target"]
+    lines += ["", f"{'ratio':<42} {'median':>7} {'rounds':>13}  target"]
     for name, value in results["ratios"].items():
         op, target = TARGETS.get(name, ("", None))
         verdict = ""
         if target is not None:
             met = value >= target if op == ">=" else value <= target
             verdict = f"{op} {target}  {'met' if met else 'MISSED'}"
-        lines.append(f"{name:<42} {value:>7}  {verdict}")
+        low_high = results["ratio_spread"].get(name)
+        rounds = f"{low_high[0]}-{low_high[1]}" if low_high else ""
+        lines.append(f"{name:<42} {value:>7} {rounds:>13}  {verdict}")
     memory = results["memory"]
     met = "met" if memory["growth_mb"] <= 20 else "MISSED"
     lines += [

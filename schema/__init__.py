@@ -16,9 +16,10 @@ from resolvers.context import RequestContext
 from schema import agents as agent_fields
 from schema import api_keys as key_fields
 from schema import audit as audit_fields
+from schema import health_subscription as health_fields
 from schema import nodes as node_fields
 from schema import phone_numbers as number_fields
-from schema.limits import DEFAULT_MAX_QUERY_COST, limit_extensions
+from schema.limits import DEFAULT_MAX_QUERY_COST, Documents, limit_extensions
 from schema.node import Node
 from schema.scopes import ScopeCheck
 
@@ -101,10 +102,24 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    phone_number_health_changed: health_fields.PhoneNumberHealthEvent = strawberry.subscription(
+        resolver=health_fields.phone_number_health_changed,
+        description="Each change of the health of your organization's numbers, as it is recorded on any server; "
+        "with `id`, of that number only (an id of no number of yours yields nothing). Over graphql-transport-ws "
+        "on /graphql, with {\"Authorization\": \"Bearer <API key>\"} as connection_init's payload.",
+    )
+
+
 _SUGGESTION = re.compile(r"\s*Did you mean .*\Z", re.S)
 
 
 class Schema(strawberry.Schema):
+    # The plans of the documents its operations ran: the HTTP view runs a known document's
+    # operations on graphql-core directly (switchboard/http/execution.py).
+    documents: Documents
+
     @staticmethod
     def remove_field_suggestion(error: GraphQLError) -> None:
         """With suggestions off, no message names a field, argument, type or enum value the caller did not.
@@ -135,20 +150,24 @@ def create_schema(
     *, suggestions: bool = True, introspection: bool = True, max_query_cost: int = DEFAULT_MAX_QUERY_COST
 ) -> Schema:
     """The schema, with "Did you mean ...?" hints and introspection each on or off, and a cost limit."""
+    documents = Documents(max_query_cost)
     extensions: list[Callable[[], SchemaExtension]] = [
-        *limit_extensions(max_query_cost),
+        *limit_extensions(documents),
         # Once the document is valid and charged, before anything runs.
         ScopeCheck,
         RecordOperationName,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )
+    built.documents = documents
+    return built
 
 
 schema = create_schema()

@@ -74,11 +74,18 @@ async def unlimited(total: int) -> int | None:
     return None
 
 
+async def still_authorized() -> bool:
+    return True
+
+
 @dataclass
 class GraphQLContext(RequestContext):
     # Brings what this request has taken from the caller's rate limit up to a
     # total: None when allowed, else the whole seconds to wait.
     charge: Callable[[int], Awaitable[int | None]] = unlimited
+    # Whether the caller's key still holds (not revoked or expired since it was checked):
+    # asked by operations that outlive a request, as subscriptions do, before each answer.
+    authorized: Callable[[], Awaitable[bool]] = still_authorized
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -161,11 +161,18 @@ class Documents:
     def __init__(self, max_cost: int, maxsize: int = DOCUMENT_CACHE_SIZE) -> None:
         self.max_cost = max_cost
         self._plans: LRUCache[tuple[str, tuple[type[ASTValidationRule], ...]], Plan] = LRUCache(maxsize=maxsize)
+        # The validation rules Strawberry's operations run with; one set per schema.
+        self.rules: tuple[type[ASTValidationRule], ...] | None = None
 
     def cached(self, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan | None:
         return self._plans.get((query, rules))
 
+    def known(self, query: str) -> Plan | None:
+        """The plan of a document an operation of this schema has already made one for, under the schema's rules."""
+        return None if self.rules is None else self._plans.get((query, self.rules))
+
     def make(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
+        self.rules = rules
         try:
             plan = self._make(schema, query, rules)
         except RecursionError:
@@ -296,8 +303,7 @@ class DocumentLimits(SchemaExtension):
         yield
 
 
-def limit_extensions(max_cost: int) -> list[Callable[[], SchemaExtension]]:
+def limit_extensions(documents: Documents) -> list[Callable[[], SchemaExtension]]:
     """The extensions that enforce the limits, as factories: Strawberry builds each afresh per operation."""
-    documents = Documents(max_cost)
     return [lambda: DocumentLimits(documents)]
 

@@ -51,6 +51,7 @@ ROOT_FIELD_SCOPES: dict[str, ApiKeyScope] = {
     "Mutation.deleteAgent": WRITE,
     "Mutation.createApiKey": ADMIN,
     "Mutation.revokeApiKey": ADMIN,
+    "Subscription.phoneNumberHealthChanged": READ,
 }
 
 _ROOT_TYPES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}

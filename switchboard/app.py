@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -29,6 +29,8 @@ from switchboard.keys.encryption import encryption_keys
 from switchboard.rest import api_keys as rest_api_keys
 from switchboard.rest import audit as rest_audit
 from switchboard.rest import phone_numbers as rest_phone_numbers
+from switchboard.health_changes import HealthChangeListener
+from switchboard.monitor import Monitor
 from switchboard.settings import Settings
 
 
@@ -53,7 +55,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         suggestions=not settings.is_production, introspection=settings.introspection, max_query_cost=settings.max_query_cost
     )
     page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
-    graphql = GraphQLView(schema, secrets, gate, settings.policy, graphiql_html=page)
+    graphql = GraphQLView(
+        schema, secrets, gate, settings.policy, graphiql_html=page, allowed_origins=tuple(settings.cors_origins)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,12 +67,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
             listener = None if settings.is_sqlite else KeyChangeListener(settings.database_url, authenticator)
             if listener is not None:
                 await listener.start()
+            # On SQLite record_check hands events to this process's subscribers itself.
+            health_changes = None if settings.is_sqlite else HealthChangeListener(settings.database_url)
+            if health_changes is not None:
+                await health_changes.start()
             retention = AuditRetention(settings.audit_retention_days)
             retention.start()
+            monitor = Monitor(settings, secrets) if settings.health_interval else None
+            if monitor is not None:
+                monitor.start()
             await counters.start()
             try:
                 yield
             finally:
+                if monitor is not None:
+                    await monitor.stop()
+                if health_changes is not None:
+                    await health_changes.stop()
                 await retention.stop()
                 if listener is not None:
                     await listener.stop()
@@ -79,6 +94,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", graphql),
             *rest_phone_numbers.routes(secrets, gate, settings.policy),
+            # Subscriptions: graphql-transport-ws on the same path.
+            WebSocketRoute("/graphql", graphql),
             *rest_api_keys.routes(secrets, gate, settings.policy),
             *rest_audit.routes(secrets, gate, settings.policy),
             Route("/healthz", health.healthz),

@@ -96,6 +96,21 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
         serve(settings, sock)
 
 
+def _monitor(settings: Settings) -> None:
+    from switchboard.keys import encryption_keys
+    from switchboard.monitor import run_monitor
+
+    if settings.is_sqlite:
+        raise CommandError(
+            "monitor runs beside servers on PostgreSQL; on SQLite, `serve` (one process) monitors by itself "
+            "while SWITCHBOARD_HEALTH_INTERVAL is above 0"
+        )
+    if not settings.health_interval:
+        raise CommandError("SWITCHBOARD_HEALTH_INTERVAL is 0, which turns monitoring off: set it to the seconds between checks")
+    asyncio.run(migrate(settings))
+    asyncio.run(run_monitor(settings, SecretBox(encryption_keys(settings))))
+
+
 def _organization_name(value: str) -> str:
     name = value.strip()
     if not name or len(name) > ORGANIZATION_NAME_MAX_LENGTH:
@@ -131,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=_port, help=f"port to listen on (default: SWITCHBOARD_PORT, or {DEFAULT_PORT})")
 
+    commands.add_parser(
+        "monitor",
+        help="apply pending migrations, then re-check numbers' providers every SWITCHBOARD_HEALTH_INTERVAL seconds "
+        "in this process only (PostgreSQL; serve monitors in each worker unless its interval is 0)",
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     commands.add_parser("export-rules", help="print docs/rules.md, the input rules, from the provider specs")
@@ -193,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "serve":
         _serve(settings, args.host, args.port)
+    elif args.command == "monitor":
+        _monitor(settings)
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print("migrations applied")

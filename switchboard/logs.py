@@ -13,9 +13,10 @@ from switchboard.settings import Settings
 FORMATTERS: dict[str, dict[str, Any]] = {
     # One JSON object a line, for log collectors; fields passed as `extra`
     # (request id, organization, operation, status...) become keys, and
-    # `process` tells the workers of one server apart.
+    # `process` tells the workers of one server apart. orjson's encoder: the
+    # request log writes a line per request, and this halves its cost.
     "json": {
-        "()": "pythonjsonlogger.json.JsonFormatter",
+        "()": "pythonjsonlogger.orjson.OrjsonFormatter",
         "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
         "rename_fields": {"levelname": "level", "name": "logger"},
         "timestamp": "time",

@@ -53,8 +53,15 @@ MAX_CONNECTIONS = 1_000_000
 DEFAULT_AUDIT_RETENTION_DAYS = 365
 # A hundred years: "keep everything" without a special value.
 MAX_AUDIT_RETENTION_DAYS = 36_500
-# A check holds a socket and a task this long at most; a minute is already longer than any registrar takes.
+# Provider checks (resolvers/verification) and monitoring (switchboard/monitor.py).
 MAX_VERIFY_TIMEOUT = 60.0
+DEFAULT_HEALTH_INTERVAL = 300
+MAX_HEALTH_INTERVAL = 7 * 24 * 3600
+DEFAULT_HEALTH_FAILURES = 3
+DEFAULT_HEALTH_RECOVERIES = 2
+MAX_HEALTH_STREAK = 100
+DEFAULT_HEALTH_CONCURRENCY = 10
+MAX_HEALTH_CONCURRENCY = 1000
 
 
 class SettingsError(ValueError):
@@ -110,6 +117,13 @@ class Settings:
     twilio_api_url: str = DEFAULT_TWILIO_API_URL
     # PEM certificates trusted beside the system's store for SIP over TLS and the Twilio API (a private CA).
     verify_ca_file: str | None = None
+    # Seconds between two monitored checks of a number; 0: no monitoring.
+    health_interval: int = DEFAULT_HEALTH_INTERVAL
+    # Hysteresis: consecutive failures that take an OK number out of OK, successes that bring it back.
+    health_failures: int = DEFAULT_HEALTH_FAILURES
+    health_recoveries: int = DEFAULT_HEALTH_RECOVERIES
+    # Checks one worker process runs at once.
+    health_concurrency: int = DEFAULT_HEALTH_CONCURRENCY
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -186,6 +200,16 @@ class Settings:
             verify_timeout=_verify_timeout(env, "SWITCHBOARD_VERIFY_TIMEOUT"),
             twilio_api_url=_base_url(env, "SWITCHBOARD_TWILIO_API_URL", DEFAULT_TWILIO_API_URL, "https://api.twilio.com"),
             verify_ca_file=_ca_file(env, "SWITCHBOARD_VERIFY_CA_FILE"),
+            health_interval=_whole_number(
+                env, "SWITCHBOARD_HEALTH_INTERVAL", 0, MAX_HEALTH_INTERVAL, default=DEFAULT_HEALTH_INTERVAL
+            ),
+            health_failures=_whole_number(env, "SWITCHBOARD_HEALTH_FAILURES", 1, MAX_HEALTH_STREAK, default=DEFAULT_HEALTH_FAILURES),
+            health_recoveries=_whole_number(
+                env, "SWITCHBOARD_HEALTH_RECOVERIES", 1, MAX_HEALTH_STREAK, default=DEFAULT_HEALTH_RECOVERIES
+            ),
+            health_concurrency=_whole_number(
+                env, "SWITCHBOARD_HEALTH_CONCURRENCY", 1, MAX_HEALTH_CONCURRENCY, default=DEFAULT_HEALTH_CONCURRENCY
+            ),
         )
 
     @property

@@ -139,7 +139,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     else:
         database_url = request.getfixturevalue("postgres_database")
         run_sync(execute(database_url, EMPTY_APP_TABLES))
-    return Settings(database_url=database_url, data_dir=tmp_path, encryption_keys=(ENCRYPTION_KEY,))
+    # No monitoring unless a test asks: it would check every number a test makes, in the background.
+    return Settings(database_url=database_url, data_dir=tmp_path, encryption_keys=(ENCRYPTION_KEY,), health_interval=0)
 
 
 @pytest.fixture

@@ -93,13 +93,22 @@ class Gate:
 
     async def admit(self, request: Request) -> Caller | Denied:
         address = client_address(request)
-        blocked = await self.addresses.allows(address)
         count = len(request.headers.getlist("authorization"))
         if count > 1:
             # Which one counts would depend on the parser in front; neither does.
             await self.addresses.take(address, 1)
             return Denied(400, f"Send one Authorization header; this request has {count}", "BAD_REQUEST")
-        token = bearer_token(request)
+        admission = await self.admit_token(bearer_token(request), address)
+        if isinstance(admission, Caller):
+            # For what runs next: the GraphQL context, the REST endpoint, the request log's line.
+            request.state.principal = admission.principal
+            request.state.organization_id = admission.principal.organization_id
+            request.state.charge = admission.charge
+        return admission
+
+    async def admit_token(self, token: str | None, address: str) -> Caller | Denied:
+        """The same decision for a key sent elsewhere than in a header (a WebSocket's connection_init)."""
+        blocked = await self.addresses.allows(address)
         # A blocked address costs the database nothing: only keys this worker
         # remembers pass, so its other users' recent keys keep working.
         principal = await self.authenticator.authenticate(token, look_up=blocked is None) if token else None
@@ -114,10 +123,6 @@ class Gate:
         retry_after = await charge(REQUEST_COST)
         if retry_after is not None:
             return rate_limit_exceeded(retry_after)
-        # For what runs next: the GraphQL context, the REST endpoint, the request log's line.
-        request.state.principal = principal
-        request.state.organization_id = principal.organization_id
-        request.state.charge = charge
         return Caller(principal, charge)
 
 

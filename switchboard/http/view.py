@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -14,21 +18,25 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from models.secrets import SecretBox
 from resolvers.context import Policy
 from resolvers.rules import excerpt, quoted
 from schema.context import GraphQLContext
-from switchboard.http.auth import Denied, Gate
+from switchboard.http.auth import Denied, Gate, client_address
 from switchboard.http.bodies import parse_json
+from switchboard.http import execution, persisted
 
 log = logging.getLogger("switchboard")
 
@@ -36,6 +44,10 @@ log = logging.getLogger("switchboard")
 MAX_RESPONSE_BYTES = 10_000_000
 # Errors one answer lists at most.
 MAX_ERRORS = 100
+# Operations one WebSocket connection may run at once.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
+# Seconds a WebSocket client has to send connection_init.
+CONNECTION_INIT_SECONDS = 10
 
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -124,7 +136,64 @@ def http_status(body: GraphQLHTTPResponse, media_type: str) -> int:
     return 500 if "INTERNAL_SERVER_ERROR" in codes else 400
 
 
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` with the body read already handed out first, for Strawberry's view to read again."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def connection_token(params: Any) -> str | None:
+    """The key of a connection_init payload: {"Authorization": "Bearer <key>"}, as the HTTP header carries it."""
+    if not isinstance(params, dict):
+        return None
+    values = [v for k, v in params.items() if isinstance(k, str) and k.lower() == "authorization"]
+    if len(values) != 1 or not isinstance(values[0], str):
+        return None
+    scheme, _, token = values[0].partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; the view's JSON encoder makes bytes for HTTP bodies."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as closed:
+            raise WebSocketDisconnected from closed
+
+
+@dataclass
+class WebSocketContext(GraphQLContext):
+    """A WebSocket connection's context: one for all its operations, filled in once its key is admitted."""
+
+    address: str = ""
+    # connection_init's payload, set by Strawberry before on_ws_connect.
+    connection_params: Any = None
+
+
 class GraphQLView(GraphQL[GraphQLContext, None]):
+    """Strawberry's ASGI view, with the request path Switchboard needs.
+
+    The seam with Strawberry: documented hooks (get_context, process_result,
+    encode_json, graphql_ide_html) where one exists; each override of an
+    internal says below what it changes and why, and
+    tests/api/test_strawberry_seam.py fails when Strawberry changes one of them
+    (its parameters, or what the direct path answers compared with its own).
+    """
+
+    websocket_adapter_class = TextWebSocketAdapter
+
     def __init__(
         self,
         schema: Any,
@@ -133,26 +202,44 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         policy: Policy,
         *,
         graphiql_html: str | None,
+        allowed_origins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql_html else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
+            # Subscriptions over WebSocket speak graphql-transport-ws only; the older graphql-ws protocol is refused (4406).
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            # Pages on these origins may open a WebSocket, as SWITCHBOARD_CORS_ORIGINS lets them call over HTTP.
+            allowed_origins=allowed_origins,
         )
         self.secrets = secrets
         self.gate = gate
         self.policy = policy
         self.graphiql_html = graphiql_html or ""
+        # Documents sent by their hash (switchboard/http/persisted.py).
+        self.persisted = persisted.PersistedDocuments()
 
     def encode_json(self, data: object) -> bytes:
+        # Documented hook: orjson, which also refuses what JSON cannot hold.
         return orjson.dumps(data)
 
     @property
     def graphql_ide_html(self) -> str:
+        # Documented hook: the page with pinned, hashed CDN files (switchboard/graphiql.py).
         return self.graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Internal, overridden: authentication and the rate limit come before
+        # Strawberry reads anything, and a known document's query or mutation
+        # is answered here without Strawberry's per-request machinery.
+        if scope["type"] == "websocket":
+            # The key comes in connection_init's payload: on_ws_connect admits it.
+            await super().__call__(scope, receive, send)
+            return
         request = Request(scope, receive)
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             # The explorer page loads without a key; its requests carry one.
@@ -165,10 +252,61 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             )
             await refusal(scope, receive, send)
             return
+        # Known documents' queries and mutations run on graphql-core directly (switchboard/http/execution.py).
+        if request.method == "POST":
+            body = await request.body()
+            try:
+                json_body = parse_content_type(request.headers.get("content-type", ""))[0] == APPLICATION_JSON
+                data = parse_json(body) if json_body else None
+            except ValueError:
+                data = None  # Strawberry's view answers either
+            resolved = self.persisted.resolve(data)
+            if isinstance(resolved, persisted.Refused):
+                await self._refused(request, resolved)(scope, receive, send)
+                return
+            if resolved is not data:
+                body = orjson.dumps(resolved)  # the document a hash stood for, for either path
+            response = await self._run_known(request, resolved)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+            receive = _replaying(body, receive)
         await super().__call__(scope, receive, send)
 
-    # override: Strawberry's takes Request | WebSocket; this view has no WebSocket route.
-    async def get_context(self, request: Request, response: Any) -> GraphQLContext | None:  # type: ignore[override]
+    def _refused(self, request: Request, refusal: persisted.Refused) -> Response:
+        media_type = response_media_type(request.headers.get("accept", ""))
+        body: GraphQLHTTPResponse = {"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}]}
+        return graphql_refusal(http_status(body, media_type), refusal.message, refusal.code, media_type=media_type)
+
+    async def _run_known(self, request: Request, data: Any) -> Response | None:
+        """The answer for a known document's query or mutation, run directly; None for Strawberry's path."""
+        known = execution.known_operation(self.schema, request.headers.get("content-type", ""), data)
+        if known is None:
+            return None
+        media_type = response_media_type(request.headers.get("accept", ""))
+        context = await self.get_context(request, None)
+        assert context is not None, "an admitted request has a principal"
+        result = await execution.run(self.schema, known, context)
+        response_data = await self.process_result(request, result)  # type: ignore[arg-type]
+        content = self.encode_json(response_data)
+        if len(content) > MAX_RESPONSE_BYTES:
+            return self._too_large(request, len(content), media_type)
+        response = Response(content, status_code=http_status(response_data, media_type), media_type=media_type)
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(response_data["errors"][0]["extensions"]["retryAfter"])
+        return response
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> GraphQLContext | None:  # type: ignore[override]
+        # Documented hook: the admitted caller's context; the direct path builds it here too.
+        if isinstance(request, WebSocket):
+            # Nobody's until on_ws_connect admits the key of connection_init.
+            return WebSocketContext(
+                organization_id=uuid.UUID(int=0),
+                secrets=self.secrets,
+                request_id=uuid.uuid4().hex,
+                policy=self.policy,
+                address=client_address(request),
+            )
         if not hasattr(request.state, "principal"):
             return None  # the explorer page, which runs no operation
         context = GraphQLContext(
@@ -184,8 +322,33 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return context
 
     # override: Strawberry's takes Request | WebSocket and answers either; here only HTTP requests come.
-    async def run(self, request: Request, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
-        """Answer malformed requests as GraphQL responses too, in the media type the client accepts."""
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType:  # type: ignore[override]
+        """Admit the key in connection_init's payload as the Authorization header is admitted; else close with 4403."""
+        assert isinstance(context, WebSocketContext)
+        token = connection_token(context.connection_params)
+        admission = await self.gate.admit_token(token, context.address)
+        if isinstance(admission, Denied):
+            raise ConnectionRejectionError({"message": admission.message, "code": admission.code})
+        assert token is not None
+        principal = admission.principal
+        context.principal, context.organization_id, context.charge = principal, principal.organization_id, admission.charge
+        authenticator = self.gate.authenticator
+
+        async def authorized() -> bool:
+            return await authenticator.authenticate(token) is not None
+
+        context.authorized = authorized
+        return UNSET
+
+    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Response:  # type: ignore[override]
+        """Answer malformed requests as GraphQL responses too, in the media type the client accepts.
+
+        Internal, overridden: Strawberry answers them as plain text, with 405
+        and no Allow header for a mutation over GET. A WebSocket goes to
+        Strawberry's own handling untouched.
+        """
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
         media_type = response_media_type(request.headers.get("accept", ""))
         try:
             response = await super().run(request, context, root_value)
@@ -210,24 +373,29 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return graphql_refusal(500, message, "RESPONSE_TOO_LARGE", media_type=media_type)
 
     def parse_json(self, data: str | bytes) -> Any:
+        # Overridden: orjson's stricter parser (see parse_json above).
         try:
             return parse_json(data)
         except ValueError:
             raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
-        # Multipart uploads are off, so a POST body is JSON or nothing we read.
+        # Internal, overridden: Strawberry reads a body of any media type as JSON;
+        # multipart uploads are off, so a POST body is JSON or nothing we read.
         if request.method == "POST" and parse_content_type(request.content_type or "")[0] != APPLICATION_JSON:
             raise HTTPException(415, "Unsupported media type: send the body as application/json")
         return await super().parse_http_body(request)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        # Internal, overridden: the response's media type is negotiated from Accept
+        # (Strawberry always answers application/json).
         sub_response = await super().get_sub_response(request)
         # Negotiated here, where the request is at hand; create_response reads it.
         sub_response.media_type = response_media_type(request.headers.get("accept", ""))
         return sub_response
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Documented hook: errors masked, at most MAX_ERRORS, no `data` when nothing ran.
         request_error = is_request_error(result)
         if result.errors and len(result.errors) > MAX_ERRORS:
             # Every failing field of a large answer would add an error, each with its whole path.
@@ -242,6 +410,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         return body
 
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response) -> Response:
+        # Internal, overridden: GraphQL over HTTP's status codes and the negotiated media type.
         assert isinstance(response_data, dict), "batching is off"
         media_type = sub_response.media_type or APPLICATION_JSON
         response = super().create_response(response_data, sub_response)

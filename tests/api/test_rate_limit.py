@@ -183,7 +183,7 @@ async def test_documents_that_do_not_run_are_charged_too(limited: Settings) -> N
 
 
 async def test_rest_requests_share_the_keys_budget_and_cost_their_rows(limited: Settings) -> None:
-    assert ROW_COST == 13  # reading it, the object and its 8 fields, as GraphQL would count them
+    assert ROW_COST == 14  # reading it, the object and its 9 fields (health included), as GraphQL would count them
     page = REQUEST_COST + 1 + 100 * ROW_COST
     async with running_app(limited) as app, api_client(app) as api:
         headers = {"Authorization": f"Bearer {api.key}"}

@@ -13,7 +13,7 @@ from tests.support.helpers import create_agent, nth_number
 from tests.support.rest import call, post
 from tests.support.rule_cases import ALLOWLIST, BOUNDARY_CASES, NUMBER, REGISTRATION, RULE_CASES, RuleCase, body
 
-# "health" is null until the number is checked (tests/test_verify_rest.py).
+# "health" is null until the number is checked (tests/system/test_verify_rest.py).
 PHONE_NUMBER_KEYS = {"id", "name", "number", "provider", "sipMode", "agentId", "createdAt", "updatedAt", "health"}
 
 

@@ -42,6 +42,7 @@ from tests.support.graphql_ops import (
     VIEWER,
     twilio,
 )
+from tests.support.subscriptions import asgi_client, bearer, connected
 
 READ, WRITE, ADMIN = ApiKeyScope.READ, ApiKeyScope.WRITE, ApiKeyScope.ADMIN
 MISSING = "00000000-0000-4000-8000-00000000dead"
@@ -125,8 +126,28 @@ def test_every_root_field_declares_a_scope() -> None:
     assert set(ROOT_FIELD_SCOPES) == schema_root_fields(), "declare each root field's scope in schema/scopes.py"
 
 
+# Subscriptions run over WebSocket, not HTTP: their cases are below.
+SUBSCRIPTION_CASES: dict[str, ApiKeyScope] = {"Subscription.phoneNumberHealthChanged": READ}
+
+
 def test_every_root_field_has_a_case_here() -> None:
-    assert set(GRAPHQL_CASES) == schema_root_fields(), "add a case for each new root field"
+    assert set(GRAPHQL_CASES) | set(SUBSCRIPTION_CASES) == schema_root_fields(), "add a case for each new root field"
+
+
+@pytest.mark.parametrize("operation", sorted(SUBSCRIPTION_CASES))
+async def test_each_scope_against_each_subscription(app: Any, api: Api, operation: str) -> None:
+    needs = SUBSCRIPTION_CASES[operation]
+    keys = await keys_by_scope()
+    async with asgi_client(app) as client:
+        for scope, key in keys.items():
+            async with connected(client) as ws:
+                assert (await ws.init(bearer(key)))["type"] == "connection_ack"
+                await ws.subscribe("s")
+                if needs in GRANTS[scope]:
+                    await ws.nothing_within(0.3)  # open, and waiting for changes
+                else:
+                    message = await ws.receive()
+                    assert message["type"] in ("next", "error") and "FORBIDDEN" in str(message), (scope, message)
 
 
 def test_every_rest_operation_declares_a_scope_and_has_a_case() -> None:

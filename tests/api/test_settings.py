@@ -28,6 +28,46 @@ from switchboard.settings import Settings, SettingsError
             "SWITCHBOARD_SHUTDOWN_TIMEOUT must be a number of seconds greater than 0, got 'soon'",
             id="shutdown-timeout-word",
         ),
+        pytest.param(
+            {"SWITCHBOARD_HEALTH_INTERVAL": "-1"},
+            "SWITCHBOARD_HEALTH_INTERVAL must be a whole number from 0 to 604800, got '-1'",
+            id="health-interval-negative",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_HEALTH_INTERVAL": "5m"},
+            "SWITCHBOARD_HEALTH_INTERVAL must be a whole number from 0 to 604800, got '5m'",
+            id="health-interval-unit",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_HEALTH_FAILURES": "0"},
+            "SWITCHBOARD_HEALTH_FAILURES must be a whole number from 1 to 100, got '0'",
+            id="health-failures-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_HEALTH_RECOVERIES": "0"},
+            "SWITCHBOARD_HEALTH_RECOVERIES must be a whole number from 1 to 100, got '0'",
+            id="health-recoveries-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_HEALTH_CONCURRENCY": "0"},
+            "SWITCHBOARD_HEALTH_CONCURRENCY must be a whole number from 1 to 1000, got '0'",
+            id="health-concurrency-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_VERIFY_TIMEOUT": "0"},
+            "SWITCHBOARD_VERIFY_TIMEOUT must be a number of seconds greater than 0, got '0'",
+            id="verify-timeout-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_VERIFY_TIMEOUT": "61"},
+            "SWITCHBOARD_VERIFY_TIMEOUT must be a number of seconds greater than 0 and at most 60, got '61'",
+            id="verify-timeout-too-long",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_TWILIO_API_URL": "ftp://api.twilio.com"},
+            "SWITCHBOARD_TWILIO_API_URL must be an http(s) URL without credentials or query, e.g. https://api.twilio.com",
+            id="twilio-api-url-scheme",
+        ),
         pytest.param({"SWITCHBOARD_LOG_FORMAT": "xml"}, "SWITCHBOARD_LOG_FORMAT must be 'json' or 'text', got 'xml'", id="log-format"),
         pytest.param({"SWITCHBOARD_ENV": "staging"}, "SWITCHBOARD_ENV must be 'development' or 'production', got 'staging'", id="env"),
         pytest.param({"SWITCHBOARD_INTROSPECTION": "no"}, "SWITCHBOARD_INTROSPECTION must be 'true' or 'false', got 'no'", id="introspection"),
@@ -121,6 +161,15 @@ def test_the_defaults_of_the_limits() -> None:
     assert (settings.is_production, settings.introspection, settings.cors_origins) == (False, True, ())
     assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (5000, 50000, 10000)
     assert (settings.unauthenticated_rate_limit, settings.trusted_proxies) == (60, ())
+
+
+def test_the_defaults_of_monitoring_and_checks() -> None:
+    settings = Settings.from_env({})
+    assert (settings.health_interval, settings.health_failures, settings.health_recoveries) == (300, 3, 2)
+    assert (settings.health_concurrency, settings.verify_timeout, settings.allow_local_targets) == (10, 5.0, False)
+    assert settings.twilio_api_url == "https://api.twilio.com"
+    off = Settings.from_env({"SWITCHBOARD_HEALTH_INTERVAL": "0", "SWITCHBOARD_TWILIO_API_URL": "http://127.0.0.1:9/"})
+    assert (off.health_interval, off.twilio_api_url) == (0, "http://127.0.0.1:9")
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,15 @@ without a case here fails `test_every_operation_has_a_case`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
+from models import HealthState, PhoneNumber
+from resolvers.health import record_check
+from resolvers.verification import CheckResult
 from schema import schema
 from tests.support.app import Api
 from tests.support.database import stored_rows
@@ -36,6 +40,7 @@ from tests.support.graphql_ops import (
     twilio,
 )
 from tests.support.helpers import create_agent, create_number
+from tests.support.subscriptions import asgi_client, bearer, connected
 
 MISSING = "00000000-0000-4000-8000-00000000dead"
 
@@ -43,8 +48,8 @@ MISSING = "00000000-0000-4000-8000-00000000dead"
 class Org:
     """Organization A's data, and ways to call as organization B."""
 
-    def __init__(self, api: Api, other_key: str, number: dict[str, Any], agent: dict[str, Any]) -> None:
-        self.api, self.other_key, self.number, self.agent = api, other_key, number, agent
+    def __init__(self, api: Api, other_key: str, number: dict[str, Any], agent: dict[str, Any], app: Any = None) -> None:
+        self.api, self.other_key, self.number, self.agent, self.app = api, other_key, number, agent, app
 
     async def as_other(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = await self.api.post(query, variables, key=self.other_key)
@@ -189,6 +194,28 @@ async def case_revoke_api_key(org: Org) -> None:
     assert (await org.api.post("{ __typename }")).status_code == 200, "A's key still works"
 
 
+async def case_phone_number_health_changed(org: Org) -> None:
+    """B subscribed to A's number hears nothing of its change, as with a number nobody has; A hears it."""
+    a_row = await PhoneNumber.get(id=org.number["id"])
+    b_number = await create_number(org.api, 2, key=org.other_key)
+    async with asgi_client(org.app) as client, connected(client) as a, connected(client) as b:
+        await a.init(bearer(org.api.key))
+        await b.init(bearer(org.other_key))
+        await a.subscribe("a's", org.number["id"])
+        await b.subscribe("a's", org.number["id"])
+        await b.subscribe("missing", MISSING)
+        await b.subscribe("all")
+        await asyncio.sleep(0.2)
+
+        await record_check(a_row, CheckResult(HealthState.UNREACHABLE, "No answer."))
+        assert (await a.next_event())[1]["phoneNumberId"] == org.number["id"]
+        # B's own change comes through, and is the first thing B hears: A's came before it, and did not.
+        await record_check(await PhoneNumber.get(id=b_number["id"]), CheckResult(HealthState.OK, "Answered."))
+        operation, event = await b.next_event()
+        assert (operation, event["phoneNumberId"]) == ("all", b_number["id"])
+        await b.nothing_within(0.5)
+
+
 CASES: dict[str, Callable[[Org], Awaitable[None]]] = {
     "Query.phoneNumber": case_phone_number,
     "Query.phoneNumbers": case_phone_numbers,
@@ -208,6 +235,7 @@ CASES: dict[str, Callable[[Org], Awaitable[None]]] = {
     "Query.auditEvents": case_audit_events,
     "Mutation.createApiKey": case_create_api_key,
     "Mutation.revokeApiKey": case_revoke_api_key,
+    "Subscription.phoneNumberHealthChanged": case_phone_number_health_changed,
 }
 
 
@@ -222,7 +250,7 @@ def test_every_operation_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("operation", sorted(CASES))
-async def test_other_organizations_ids_behave_as_missing(api: Api, other_key: str, operation: str) -> None:
+async def test_other_organizations_ids_behave_as_missing(app: Any, api: Api, other_key: str, operation: str) -> None:
     agent = await create_agent(api, "A's agent")
     number = await create_number(api, 1, agentId=agent["id"], name="A's number")
     before_numbers = await stored_rows("phone_numbers")
@@ -230,7 +258,7 @@ async def test_other_organizations_ids_behave_as_missing(api: Api, other_key: st
     a = before_numbers[0]["organization_id"]
     before_keys = await a_keys(a)
 
-    await CASES[operation](Org(api, other_key, number, agent))
+    await CASES[operation](Org(api, other_key, number, agent, app))
 
     a_numbers = [r for r in await stored_rows("phone_numbers") if r["organization_id"] == a]
     a_agents = [r for r in await stored_rows("agents") if r["organization_id"] == a]

@@ -185,3 +185,9 @@ mutation Update($input: UpdatePhoneNumberInput!) {{
   }}
 }}
 """
+
+HEALTH_CHANGED = """
+subscription HealthChanged($id: ID) {
+  phoneNumberHealthChanged(id: $id) { id phoneNumberId at from to detail sipStatusCode latencyMs }
+}
+"""

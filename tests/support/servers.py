@@ -57,6 +57,8 @@ def server_environment(settings: Settings, **extra: str) -> dict[str, str]:
         "SWITCHBOARD_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
         # Several workers where the database allows them, as in production.
         "SWITCHBOARD_WORKERS": "1" if settings.is_sqlite else "2",
+        # Monitoring only where a test turns it on: it would check every number a test makes.
+        "SWITCHBOARD_HEALTH_INTERVAL": "0",
         **extra,
     }
 
@@ -64,7 +66,8 @@ def server_environment(settings: Settings, **extra: str) -> dict[str, str]:
 def first_run_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     """A user's first run: a fresh data directory under `tmp_path`, no DATABASE_URL, no encryption key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "DATABASE_URL"))}
-    return {**env, "SWITCHBOARD_DATA_DIR": str(tmp_path / "data"), **extra}
+    # Monitoring only where a test turns it on: it would check every number a test makes.
+    return {**env, "SWITCHBOARD_DATA_DIR": str(tmp_path / "data"), "SWITCHBOARD_HEALTH_INTERVAL": "0", **extra}
 
 
 def switchboard(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -48,6 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MIRROR = "https://npm-mirror.example.test/cdn"
+CREATE_NUMBER = "mutation ($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) { phoneNumber { id } userErrors { message } } }"
 LIST_NUMBERS = "{ phoneNumbers { totalCount edges { node { id number name sipMode } } } }"
 WRONG_KEY = "sb_live_" + "x" * 43
 GRAPHIQL_SCRIPT = SCRIPTS[-1]
@@ -330,6 +331,44 @@ def test_a_first_visit_creates_a_number_with_a_pasted_key(tmp_path: Path, node_m
     assert cdn.refused == []
     assert sorted(cdn.served) == sorted(asset.url(DEFAULT_GRAPHIQL_CDN) for asset in ASSETS)
     expect(page.get_by_role("alert")).to_have_count(0)
+
+
+HEALTH_SUBSCRIPTION = "subscription Watch { phoneNumberHealthChanged { phoneNumberId from to detail } }"
+
+
+def test_the_page_runs_the_health_subscription_with_the_key_of_the_headers_tab(
+    tmp_path: Path, node_modules: Path, browser: Browser
+) -> None:
+    # Monitoring every second; the number below points at a closed port on loopback.
+    env = first_run_environment(
+        tmp_path, SWITCHBOARD_HEALTH_INTERVAL="1", SWITCHBOARD_VERIFY_TIMEOUT="1", SWITCHBOARD_ALLOW_LOCAL_TARGETS="true"
+    )
+    key = create_api_key(env)
+    page = browser.page
+    with serving(env) as server:
+        cdn = Cdn(DEFAULT_GRAPHIQL_CDN, node_modules, server)
+        browser.context.route("**/*", cdn.handle)
+        page.goto(server.graphql_url)
+        type_headers(page, {"Authorization": f"Bearer {key}"})
+        expect(page.get_by_role("status")).to_contain_text("is accepted")
+        query_editor(page).click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(HEALTH_SUBSCRIPTION)
+        page.wait_for_timeout(1000)  # GraphiQL parses the edited document, and takes its operation name, after a pause
+        page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+        page.wait_for_timeout(1000)  # subscribed over the WebSocket
+
+        provider = {"sip": {"ipAllowlist": {"ip": "127.0.0.1", "port": free_port(), "protocol": "UDP"}}}
+        created = post(server.graphql_url, {"query": CREATE_NUMBER, "variables": {"input": {"number": "+14155550199", "provider": provider}}}, key)
+        number_id = created[1]["data"]["createPhoneNumber"]["phoneNumber"]["id"]
+
+        result = page.locator(".result-window")
+        expect(result).to_contain_text(f'"phoneNumberId": "{number_id}"', timeout=30_000)
+        expect(result).to_contain_text('"to": "UNREACHABLE"')
+        # The key stays in the Headers tab: not in the result, nor anywhere else on the page.
+        page.get_by_role("button", name="Variables", exact=True).click()
+        assert key not in page.locator("body").inner_text()
+    assert browser.errors == []
 
 
 def test_the_page_loads_from_the_operators_mirror(tmp_path: Path, node_modules: Path, browser: Browser) -> None:

@@ -1,0 +1,81 @@
+"""Which numbers a monitor checks next: claims that give each number to one monitor per interval.
+
+Every worker process of every host runs a monitor (switchboard/monitor.py);
+they share the work through `phone_number_health`. A claim takes up to
+`limit` rows that are due (`next_check_at` passed or never set) and not
+leased (no check of them in flight), and in the same short transaction moves
+their `next_check_at` one interval ahead and leases them until a check
+must have ended. On PostgreSQL the rows are read `FOR UPDATE SKIP LOCKED`:
+monitors claiming at once take disjoint rows and never wait for each other,
+so each due number is claimed by exactly one of them. SQLite is served by
+one process, whose single monitor needs no locks.
+
+Numbers without a health row (created since) get one from `adopt_new_numbers`,
+due at once; rows of deleted numbers go with them (ON DELETE CASCADE).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise import connections
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from models import PhoneNumber, PhoneNumberHealth
+
+
+async def adopt_new_numbers(limit: int) -> int:
+    """Give up to `limit` numbers without a health row one, due at once; return how many were added.
+
+    ON CONFLICT DO NOTHING: a row another monitor, or a check someone asked
+    for, added meanwhile is left as it is.
+    """
+    connection = connections.get("default")
+    inserted = await connection.execute_query_dict(
+        "INSERT INTO phone_number_health (phone_number_id, organization_id, failures, successes) "
+        "SELECT p.id, p.organization_id, 0, 0 FROM phone_numbers p "
+        "WHERE NOT EXISTS (SELECT 1 FROM phone_number_health h WHERE h.phone_number_id = p.id) "
+        f"LIMIT {int(limit)} "
+        "ON CONFLICT DO NOTHING RETURNING phone_number_id"
+    )
+    return len(inserted)
+
+
+_CLAIM = """
+UPDATE phone_number_health SET next_check_at = $1, lease_until = $2
+WHERE phone_number_id IN (
+  SELECT phone_number_id FROM phone_number_health
+  WHERE (next_check_at IS NULL OR next_check_at <= $3) AND (lease_until IS NULL OR lease_until <= $3)
+  ORDER BY next_check_at LIMIT $4
+  FOR NO KEY UPDATE SKIP LOCKED
+)
+RETURNING phone_number_id
+"""
+
+
+async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: timedelta) -> list[PhoneNumber]:
+    """Up to `limit` due numbers, now this monitor's to check; oldest due first."""
+    if limit <= 0:
+        return []
+    async with in_transaction() as connection:
+        if connection.capabilities.support_for_update:
+            rows = await connection.execute_query_dict(_CLAIM, [now + interval, now + lease, now, limit])
+            ids = [row["phone_number_id"] for row in rows]
+        else:
+            # SQLite: one process, one monitor; nothing to skip.
+            due = (
+                PhoneNumberHealth.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+                .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+                .order_by("next_check_at")
+                .limit(limit)
+                .using_db(connection)
+            )
+            ids = await due.values_list("phone_number_id", flat=True)
+            if ids:
+                await PhoneNumberHealth.filter(phone_number_id__in=ids).using_db(connection).update(
+                    next_check_at=now + interval, lease_until=now + lease
+                )
+        if not ids:
+            return []
+        return await PhoneNumber.filter(id__in=ids).using_db(connection)

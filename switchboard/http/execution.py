@@ -1,0 +1,114 @@
+"""Queries and mutations of known documents, run on graphql-core directly.
+
+Strawberry builds the schema, its types and resolvers; per request, its
+view and `Schema.execute` add a layer of extension hooks, execution
+contexts and request parsing around graphql-core that costs about as much
+as the executor itself. A document whose plan is already cached
+(schema/limits.py: parsed, validated, costed once) needs none of that: what
+is left per request is evaluating the cost with the variables, charging
+it, checking the key's scopes, and graphql-core's `execute` on the schema
+Strawberry built (`schema._schema`) with the cached document.
+
+Everything else (a document not seen yet, GET requests, subscriptions, a
+body of an unusual shape, an unknown operation name) goes through
+Strawberry's view as before, and that path makes the plans this one uses.
+Both answer the same, byte for byte: tests/test_direct_execution.py sends
+each kind of request through both and compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import Any
+
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
+from strawberry.execution import optimized_is_awaitable
+from strawberry.http.parse_content_type import parse_content_type
+
+from schema import Schema
+from schema.context import GraphQLContext
+from schema.limits import Plan, rate_limited, too_costly
+from schema.scopes import forbidden
+
+APPLICATION_JSON = "application/json"
+_RUN_HERE = (OperationType.QUERY, OperationType.MUTATION)
+
+
+@dataclass(frozen=True)
+class KnownOperation:
+    """A request this path answers: a known, valid document and one query or mutation of it."""
+
+    plan: Plan
+    operation_name: str | None  # as the request gave it
+    name: str | None  # the operation's own name, for the request log
+    variables: dict[str, Any] | None
+    extensions: dict[str, Any] | None
+
+
+def known_operation(schema: Schema, content_type: str, data: Any) -> KnownOperation | None:
+    """The operation a POST body asks for, when this path can answer it; None leaves it to Strawberry."""
+    if parse_content_type(content_type)[0] != APPLICATION_JSON or not isinstance(data, dict):
+        return None
+    query, variables = data.get("query"), data.get("variables")
+    operation_name, extensions = data.get("operationName"), data.get("extensions")
+    if not (
+        isinstance(query, str)
+        and (variables is None or isinstance(variables, dict))
+        and (operation_name is None or isinstance(operation_name, str))
+        and (extensions is None or isinstance(extensions, dict))
+    ):
+        return None
+    plan = schema.documents.known(query)
+    if plan is None or plan.errors or plan.document is None or plan.cost is None:
+        return None
+    operation = get_operation_ast(plan.document, operation_name)
+    if operation is None or operation.operation not in _RUN_HERE:
+        return None
+    name = operation.name.value if operation.name else None
+    return KnownOperation(plan, operation_name, name, variables, extensions)
+
+
+async def run(schema: Schema, known: KnownOperation, context: GraphQLContext) -> ExecutionResult:
+    """What Strawberry's path answers for it: the cost limit, the charge, the scopes, then execution.
+
+    In the order its extensions take them (schema/limits.py's DocumentLimits,
+    schema/scopes.py's ScopeCheck); each refusal is an answer with no data.
+    """
+    context.operation_name = known.name
+    try:
+        result = await _checked_and_executed(schema, known, context)
+    except Exception as error:  # noqa: BLE001 - as Strawberry's Schema.execute: an answer, masked by the view
+        result = ExecutionResult(None, [GraphQLError(str(error), original_error=error)])
+    if result.errors:
+        # As Strawberry's Schema.execute does with every error list.
+        if schema.config.disable_field_suggestions:
+            for error in result.errors:
+                schema.remove_field_suggestion(error)
+        schema.process_errors(result.errors, None)
+    return result
+
+
+async def _checked_and_executed(schema: Schema, known: KnownOperation, context: GraphQLContext) -> ExecutionResult:
+    plan, documents = known.plan, schema.documents
+    assert plan.cost is not None and plan.document is not None, "known_operation took only valid plans"
+    cost = plan.cost.of(known.operation_name, known.variables)
+    if cost is None or cost > documents.max_cost:
+        return ExecutionResult(None, [too_costly(cost, documents.max_cost)])
+    if cost > 0 and (retry_after := await context.charge(cost)) is not None:
+        return ExecutionResult(None, [rate_limited(retry_after)])
+    errors = forbidden(plan.document, known.operation_name, context.principal.scopes if context.principal else ())
+    if errors:
+        return ExecutionResult(None, errors)
+    result = execute(
+        schema._schema,
+        plan.document,
+        context_value=context,
+        variable_values=known.variables,
+        operation_name=known.operation_name,
+        is_awaitable=optimized_is_awaitable,
+        # Strawberry's own executor class (and its keyword): resolvers get the Info they expect.
+        executor_class=schema.execution_context_class,
+        operation_extensions=known.extensions,
+    )
+    return await result if isawaitable(result) else result
