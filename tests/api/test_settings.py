@@ -239,27 +239,6 @@ def test_check_options_default_to_five_seconds_twilio_and_no_local_targets() -> 
     assert Settings.from_env({}).policy.checks == options, "the API checks with the options the monitor gets"
 
 
-def test_check_options_from_the_environment(tmp_path: Path) -> None:
-    from tests.kamailio import TlsCertificates
-
-    ca_file = TlsCertificates(tmp_path).ca_file
-    settings = Settings.from_env(
-        {
-            "SWITCHBOARD_VERIFY_TIMEOUT": "1.5",
-            "SWITCHBOARD_ALLOW_LOCAL_TARGETS": "true",
-            "SWITCHBOARD_TWILIO_API_URL": "https://twilio.internal:8443/",
-            "SWITCHBOARD_VERIFY_CA_FILE": str(ca_file),
-        }
-    )
-    options = settings.check_options
-    assert (options.timeout, options.allow_local_targets, options.twilio_api_url, options.tls_ca_file) == (
-        1.5,
-        True,
-        "https://twilio.internal:8443",
-        str(ca_file),
-    )
-
-
 @pytest.mark.parametrize("value", ["0", "-1", "60.5", "soon", "inf", "nan"])
 def test_verify_timeout_refuses_what_is_not_a_duration_up_to_a_minute(value: str) -> None:
     with pytest.raises(SettingsError) as raised:

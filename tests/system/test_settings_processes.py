@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from switchboard.settings import Settings
+from tests.support.kamailio import TlsCertificates
 from tests.support.servers import server_environment, switchboard
 
 
@@ -19,4 +20,24 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
         "switchboard: error: SWITCHBOARD_WORKERS is 2, but SQLite serves from one worker process only: "
         "processes sharing one SQLite file queue behind each other's write locks. "
         "For several workers or hosts, set DATABASE_URL to a PostgreSQL database (postgres://...)\n"
+    )
+
+
+# TlsCertificates lives beside Kamailio, which the api tier does not import.
+def test_check_options_from_the_environment(tmp_path: Path) -> None:
+    ca_file = TlsCertificates(tmp_path).ca_file
+    settings = Settings.from_env(
+        {
+            "SWITCHBOARD_VERIFY_TIMEOUT": "1.5",
+            "SWITCHBOARD_ALLOW_LOCAL_TARGETS": "true",
+            "SWITCHBOARD_TWILIO_API_URL": "https://twilio.internal:8443/",
+            "SWITCHBOARD_VERIFY_CA_FILE": str(ca_file),
+        }
+    )
+    options = settings.check_options
+    assert (options.timeout, options.allow_local_targets, options.twilio_api_url, options.tls_ca_file) == (
+        1.5,
+        True,
+        "https://twilio.internal:8443",
+        str(ca_file),
     )
