@@ -97,7 +97,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
 
 def _monitor(settings: Settings) -> None:
-    from switchboard.keys import encryption_keys
+    from switchboard.keys.encryption import encryption_keys
     from switchboard.monitor import run_monitor
 
     if settings.is_sqlite:

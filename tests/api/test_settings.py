@@ -60,12 +60,13 @@ from switchboard.settings import Settings, SettingsError
         ),
         pytest.param(
             {"SWITCHBOARD_VERIFY_TIMEOUT": "61"},
-            "SWITCHBOARD_VERIFY_TIMEOUT must be a number of seconds greater than 0 and at most 60, got '61'",
+            "SWITCHBOARD_VERIFY_TIMEOUT must be a number of seconds greater than 0 and at most 60, got 61",
             id="verify-timeout-too-long",
         ),
         pytest.param(
             {"SWITCHBOARD_TWILIO_API_URL": "ftp://api.twilio.com"},
-            "SWITCHBOARD_TWILIO_API_URL must be an http(s) URL without credentials or query, e.g. https://api.twilio.com",
+            "SWITCHBOARD_TWILIO_API_URL must be an http(s) URL of a host, without a path, query or user, "
+            "e.g. https://api.twilio.com; got 'ftp://api.twilio.com'",
             id="twilio-api-url-scheme",
         ),
         pytest.param({"SWITCHBOARD_LOG_FORMAT": "xml"}, "SWITCHBOARD_LOG_FORMAT must be 'json' or 'text', got 'xml'", id="log-format"),
