@@ -1,11 +1,12 @@
 # `make run` serves the API on SQLite; `make test` runs the whole suite, on
 # SQLite and, when TEST_DATABASE_URL names a PostgreSQL server, on PostgreSQL
-# too; `make check` runs the formatter's check, the linter, the type checker
-# and the import-layer contract. They create .venv and install into it what
-# they need, when needed, from the lock files in requirements/ (exact
-# versions, with hashes): `make run` only what serving needs, `make test` and
-# `make check` the test and check tools besides. `make lock` refreshes the
-# locks from pyproject.toml (docs/development.md).
+# too; `make test-fast` only its unit and api tiers, on SQLite
+# (docs/test-tiers.md); `make check` runs the formatter's check, the linter,
+# the type checker and the import-layer contract. They create .venv and
+# install into it what they need, when needed, from the lock files in
+# requirements/ (exact versions, with hashes): `make run` only what serving
+# needs, the test targets and `make check` the test and check tools besides.
+# `make lock` refreshes the locks from pyproject.toml (docs/development.md).
 
 PYTHON ?= python3
 VENV := .venv
@@ -22,7 +23,7 @@ RUN_LOCK := requirements/runtime.txt
 BENCH_LOCK := requirements/bench.txt
 TEST_LOCK := requirements/test.txt
 
-.PHONY: run test bench bench-instructions bench-monitoring schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
+.PHONY: run test test-fast bench bench-instructions bench-monitoring schema rules clean test-deps system-tools graphiql-mirror serve-graphiql-mirror check format lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,12 +89,28 @@ SERVE_ARGS := $(strip $(if $(filter command line,$(origin HOST)),--host '$(HOST)
 run: $(RUN_STAMP)
 	$(BIN)/switchboard serve $(SERVE_ARGS)
 
-test: $(STAMP) test-deps
-	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+# Hypothesis' profile (tests/conftest.py): `make test` and CI try 1,000
+# examples per property, `make test-fast` 100; HYPOTHESIS_PROFILE=ci or =dev
+# in the environment overrides either.
+DATABASES_NOTE = if [ -z "$$TEST_DATABASE_URL" ]; then \
 	  echo "TEST_DATABASE_URL is not set: testing on SQLite only, PostgreSQL tests are skipped"; \
 	  echo "(e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test)"; \
 	else echo "TEST_DATABASE_URL is set: testing on SQLite and on PostgreSQL"; fi
-	$(BIN)/python -m pytest
+
+# Every tier: unit, api and system (real processes, Kamailio, the browser,
+# the clients, the audits, the benchmark's smoke run). What CI runs.
+test: $(STAMP) test-deps
+	@$(DATABASES_NOTE)
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
+
+# The unit and api tiers on SQLite: no server process, nothing from
+# test-deps, about two minutes on two quiet cores (docs/test-tiers.md).
+# PostgreSQL costs two and a half to four times SQLite per test, so it is
+# left to `make test` and CI unless asked for: `make test-fast POSTGRES=1`
+# keeps TEST_DATABASE_URL. PYTEST_ARGS adds options, e.g. PYTEST_ARGS="-x -k cursor".
+test-fast: $(STAMP)
+	@if [ -n "$(POSTGRES)" ]; then $(DATABASES_NOTE); else echo "testing on SQLite only (make test-fast POSTGRES=1 for PostgreSQL too)"; fi
+	$(if $(POSTGRES),,TEST_DATABASE_URL= )HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/python -m pytest tests/unit tests/api $(PYTEST_ARGS)
 
 # The benchmark: `make bench`, or `make bench BENCH_ARGS="--postgres postgres://postgres@127.0.0.1:5432/test"`.
 # It needs wrk and taskset (apt-get install -y wrk) and two cores.

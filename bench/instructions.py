@@ -16,7 +16,7 @@ page of 100 numbers with configuration and agent from a bare SELECT (the
 baseline), GraphQL and the REST list. Each create's row is checked to exist.
 Needs valgrind and the client-request helper bench/callgrind.c, which `make
 bench-instructions` builds. `--check` runs every path without valgrind and
-counts nothing: tests/test_bench_smoke.py keeps the harness working with it.
+counts nothing: tests/system/test_bench_smoke.py keeps the harness working with it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A field's label (in error messages), limit, required flag, default and
 descriptions are written here and nowhere else. The GraphQL inputs take their
 descriptions and defaults from these specs, the REST field table
 (switchboard/rest_fields.py) and so the OpenAPI document are built from them,
-docs/rules.md is generated from them, and tests/test_provider_specs.py checks
+docs/rules.md is generated from them, and tests/unit/test_provider_specs.py checks
 every surface, the model's column lengths included, against them.
 
 Descriptions are templates filled from the field's own facts: {max_length},

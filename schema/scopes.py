@@ -1,6 +1,6 @@
 """Which API key scope each root field needs, checked for a whole operation before any of it runs.
 
-ROOT_FIELD_SCOPES is the one declaration: tests/test_scopes.py fails when a
+ROOT_FIELD_SCOPES is the one declaration: tests/api/test_scopes.py fails when a
 root field of the schema has no line here, and the REST API takes its scopes
 from the GraphQL field each of its operations matches. A field left out is
 refused to every key below ADMIN.

@@ -189,7 +189,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     The seam with Strawberry: documented hooks (get_context, process_result,
     encode_json, graphql_ide_html) where one exists; each override of an
     internal says below what it changes and why, and
-    tests/test_strawberry_seam.py fails when Strawberry changes one of them
+    tests/api/test_strawberry_seam.py fails when Strawberry changes one of them
     (its parameters, or what the direct path answers compared with its own).
     """
 

@@ -1,6 +1,6 @@
 """The scope each REST operation needs: that of the GraphQL root field doing the same thing.
 
-So schema/scopes.py stays the one declaration of scopes; tests/test_scopes.py
+So schema/scopes.py stays the one declaration of scopes; tests/api/test_scopes.py
 fails when an operation of the OpenAPI document has no line here.
 """
 

@@ -1,0 +1,341 @@
+"""Rate limits kept in Redis (SWITCHBOARD_RATE_LIMIT_STORAGE): one budget for every worker of every server,
+and requests still served, under each worker's own limits, while Redis is away.
+
+Real `switchboard serve` processes on PostgreSQL, two workers each.
+Requests go out on connections of their own, so the kernel hands them to
+either worker; each worker is told apart by the `process` of its request log
+lines. TEST_REDIS_URL names a Redis the tests may write to (.ci/run sets
+it); each test's counters are its own, named after a new API key or a
+random client address, and are deleted after it. Tests of Redis going away
+start a redis-server of their own on a free port.
+
+The tests that need real processes are in tests/system/test_cluster_rate_limit_processes.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+
+from resolvers.api_keys import hash_key
+from schema.cost import REQUEST_COST
+from switchboard.http import rate_limit
+from switchboard.http.rate_limit import REDIS_KEY_PREFIX, redis_location
+from switchboard.rest.endpoint import ROW_COST
+from switchboard.settings import Settings, SettingsError
+from tests.support.app import Api, api_client, running_app
+from tests.support.secret_sweep import SWEEP
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
+
+# A REST page of three rows: REQUEST_COST at the gate, then 1 + 3 rows.
+REQUEST = "/v1/phone-numbers?limit=3"
+COST = REQUEST_COST + 1 + 3 * ROW_COST
+PER_SECOND = 20
+BURST = PER_SECOND * COST  # 1,800 units: 20 requests
+# A window this long sees no unit come back while a test runs: counts are exact.
+SLOW_WINDOW_SECONDS = 600
+# A GraphQL page of five ids: 1 + 5 x 7; parsed once per worker, for its size.
+GRAPHQL_PAGE = "{ phoneNumbers(first: 5) { edges { node { id } } } }"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The machine's Redis; outside CI, tests needing it are skipped when TEST_REDIS_URL is unset, never when it fails."""
+    if not TEST_REDIS_URL:
+        pytest.skip("Redis: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0), so tests of shared rate limits are skipped")
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"TEST_REDIS_URL is set but Redis does not answer ({type(error).__name__})")
+    finally:
+        client.close()
+    return TEST_REDIS_URL
+
+
+@dataclass
+class Counters:
+    """The Redis counters a test names, deleted when it ends."""
+
+    url: str
+    names: list[str] = field(default_factory=list)
+
+    def of_key(self, key: str) -> str:
+        self.names.append(f"key/{hash_key(key)}/")
+        return key
+
+    def of_address(self, address: str) -> str:
+        self.names.append(f"address/{address}/")
+        return address
+
+    def stored(self) -> list[bytes]:
+        client = redis.Redis.from_url(self.url)
+        try:
+            return [k for name in self.names for k in client.scan_iter(match=f"{REDIS_KEY_PREFIX}:{{{name}*")]
+        finally:
+            client.close()
+
+    def delete(self) -> None:
+        client = redis.Redis.from_url(self.url)
+        try:
+            for name in self.stored():
+                client.delete(name)
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def counters(redis_url: str) -> Iterator[Counters]:
+    made = Counters(redis_url)
+    yield made
+    made.delete()
+
+
+# --- one budget for every worker of every server -----------------------------------------------------------
+
+
+# --- the measurement -----------------------------------------------------------------------------------------
+
+
+def sliding_window_allows(sent: list[float], charges: tuple[int, ...], limit: int, window: float) -> int:
+    """How many requests limits' sliding window counter takes, as its Redis script runs it, of requests sent at
+    `sent` (seconds, ascending) each charged `charges` one after another: refused at one charge, it is not
+    charged the next, but keeps what it was charged before.
+
+    A window starts at the first charge after an idle spell; the next follows
+    it. A charge is taken while floor(previous window's count x its share of
+    the window still to run) + this window's count + the charge <= limit.
+    """
+    current_end = -math.inf  # when the current window ends
+    previous = current = 0
+    taken = 0
+    for t in sent:
+        for charge in charges:
+            if t >= current_end + window:  # both windows ran out: start afresh
+                previous, current, current_end = 0, 0, t + window
+            elif t >= current_end:  # the current window ended: it becomes the previous one
+                previous, current, current_end = current, 0, current_end + window
+            weighted = math.floor(previous * (current_end - t) / window) + current
+            if weighted + charge > limit:
+                break
+            current += charge
+        else:
+            taken += 1
+    return taken
+
+
+@pytest.mark.parametrize(
+    ("sent", "allowed"),
+    [
+        pytest.param([0.01 * i for i in range(100)], 20, id="a-burst-then-nothing-within-the-first-window"),
+        pytest.param([0.0] * 20 + [1.0 + 0.05 * i for i in range(20)], 39, id="the-next-window-takes-one-a-twentieth-of-a-second-after-it-starts"),
+        pytest.param([0.0] * 21 + [2.5] * 21, 40, id="idle-for-two-windows-starts-afresh"),
+        pytest.param([0.0] * 10 + [1.5] * 30, 10 + 15, id="half-the-previous-window-still-counts"),
+    ],
+)
+def test_the_model_of_the_sliding_window(sent: list[float], allowed: int) -> None:
+    assert sliding_window_allows(sent, (COST,), BURST, 1.0) == allowed
+
+
+def test_a_refused_second_charge_keeps_the_first() -> None:
+    """50 at the gate, then 40: with 60 units of room one request takes 50 and is refused; nothing is left."""
+    assert sliding_window_allows([0.0] * 20, (50, 40), 90 + 60, 10.0) == 1
+
+
+# --- Redis away ----------------------------------------------------------------------------------------------
+
+
+# --- settings -------------------------------------------------------------------------------------------------
+
+PASSWORD = "sw0rdfish-Sw0rdf1sh"
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        pytest.param(None, "memory://", id="default"),
+        pytest.param(" ", "memory://", id="blank-is-the-default"),
+        pytest.param("memory://", "memory://", id="memory"),
+        pytest.param("redis://redis.internal", "redis://redis.internal", id="host-only"),
+        pytest.param("redis://10.0.0.5:6380/3", "redis://10.0.0.5:6380/3", id="port-and-database"),
+        pytest.param(f"rediss://:{PASSWORD}@redis.internal:6380/0", f"rediss://:{PASSWORD}@redis.internal:6380/0", id="tls-password"),
+        pytest.param(f"redis://app:{PASSWORD}@[2001:db8::5]:6379/", f"redis://app:{PASSWORD}@[2001:db8::5]:6379/", id="user-ipv6"),
+        pytest.param("redis://:p%2Fss%40word@h:6379/0", "redis://:p%2Fss%40word@h:6379/0", id="percent-encoded-password"),
+    ],
+)
+def test_rate_limit_storage_accepted_values(value: str | None, stored: str) -> None:
+    environ = {} if value is None else {"SWITCHBOARD_RATE_LIMIT_STORAGE": value}
+    settings = Settings.from_env(environ)
+    assert settings.rate_limit_storage == stored
+    assert PASSWORD not in repr(settings)
+
+
+NEITHER = (
+    "SWITCHBOARD_RATE_LIMIT_STORAGE must be memory:// or a Redis URL, redis://[:password@]host[:port][/db] "
+    "(rediss:// for TLS; / ? # @ in a password percent-encoded); the value set is neither (not shown: it may hold a password)"
+)
+EXAMPLE = "as in redis://[:password@]host[:port][/db] (rediss:// for TLS; / ? # @ in a password percent-encoded)"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param("memcached://cache:11211", NEITHER, id="another-store"),
+        pytest.param(f"http://:{PASSWORD}@redis.internal", NEITHER, id="another-scheme"),
+        pytest.param("memory", NEITHER, id="memory-without-slashes"),
+        pytest.param("memory:///", NEITHER, id="memory-with-a-path"),
+        pytest.param(f"{PASSWORD}:{PASSWORD}", NEITHER, id="a-password-alone"),
+        pytest.param(f"redis:{PASSWORD}@h", NEITHER, id="redis-without-slashes"),
+        pytest.param("redis+cluster://h:6379", NEITHER, id="cluster"),
+        pytest.param("redis://", f"SWITCHBOARD_RATE_LIMIT_STORAGE: a redis:// URL names a host, {EXAMPLE}", id="no-host"),
+        pytest.param(f"redis://:{PASSWORD}@", f"SWITCHBOARD_RATE_LIMIT_STORAGE: a redis:// URL names a host, {EXAMPLE}", id="password-no-host"),
+        pytest.param(
+            f"redis://:{PASSWORD[:6]}/{PASSWORD[6:]}@h:6379/0",
+            f"SWITCHBOARD_RATE_LIMIT_STORAGE: a redis:// URL names a host, {EXAMPLE}",
+            id="unencoded-slash-in-password",
+        ),
+        *(
+            pytest.param(
+                f"rediss://:{PASSWORD}@h:{port}/0",
+                f"SWITCHBOARD_RATE_LIMIT_STORAGE: the port of a rediss:// URL is a number from 1 to 65535, {EXAMPLE}",
+                id=f"port-{port}",
+            )
+            for port in ("0", "65536", "six", "-1")
+        ),
+        pytest.param(
+            f"redis://user:{PASSWORD}/x@h",
+            f"SWITCHBOARD_RATE_LIMIT_STORAGE: the port of a redis:// URL is a number from 1 to 65535, {EXAMPLE}",
+            id="unencoded-slash-in-password-with-user",
+        ),
+        *(
+            pytest.param(
+                f"redis://:{PASSWORD}@h:6379{path}",
+                f"SWITCHBOARD_RATE_LIMIT_STORAGE: the path of a redis:// URL is a database number, {EXAMPLE}",
+                id=f"database-{path}",
+            )
+            for path in ("/zero", "/0/1", "/-1", "/\u0661", "//")
+        ),
+        *(
+            pytest.param(
+                f"redis://:{PASSWORD}@h:6379/0{tail}",
+                f"SWITCHBOARD_RATE_LIMIT_STORAGE takes no options after ? or #: Switchboard sets Redis' timeouts itself; {EXAMPLE}",
+                id=f"options-{tail[:1]}",
+            )
+            for tail in ("?socket_timeout=30", "#x", "?")
+        ),
+    ],
+)
+def test_rate_limit_storage_refuses_what_is_not_memory_or_redis_and_never_quotes_it(value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"SWITCHBOARD_RATE_LIMIT_STORAGE": value})
+    assert str(refused.value) == message
+    assert PASSWORD not in str(refused.value) and PASSWORD[6:] not in str(refused.value)
+
+
+def test_settings_made_in_code_are_checked_too(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="SWITCHBOARD_RATE_LIMIT_STORAGE must be memory://"):
+        Settings("sqlite://x", tmp_path, (), rate_limit_storage="redis:/h")
+
+
+# --- in one process, on both databases ------------------------------------------------------------------------
+
+# What one request may cost with a cost limit of 1,000, and no more: soon used up.
+BUDGET = 1_000 + REQUEST_COST + 1_500
+
+
+def in_redis(settings: Settings, storage: str) -> Settings:
+    return dataclasses.replace(
+        settings, rate_limit=BUDGET / SLOW_WINDOW_SECONDS, rate_limit_burst=BUDGET, max_query_cost=1_000, rate_limit_storage=storage
+    )
+
+
+async def spend(api: Api, *, graphql: bool) -> list[int]:
+    """Requests until one is refused for the key's rate limit: their statuses."""
+    statuses: list[int] = []
+    while 429 not in statuses:
+        if graphql:
+            response = await api.post(GRAPHQL_PAGE)
+        else:
+            response = await api.client.get(REQUEST, headers={"Authorization": f"Bearer {api.key}"})
+        statuses.append(response.status_code)
+        assert len(statuses) < 100
+    return statuses
+
+
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+async def test_an_app_that_starts_after_another_finds_its_spending_in_redis(
+    settings: Settings, counters: Counters, redis_url: str, transport: str
+) -> None:
+    """Two processes, one after the other (Tortoise has one default connection): the second refuses at once."""
+    async with running_app(in_redis(settings, redis_url)) as app, api_client(app) as api:
+        key = counters.of_key(api.key)
+        first = await spend(api, graphql=transport == "graphql")
+        assert first[-1] == 429 and set(first[:-1]) == {200}
+    async with running_app(in_redis(settings, redis_url)) as app, api_client(app) as api:
+        api.key = key
+        assert (await api.client.get(REQUEST, headers={"Authorization": f"Bearer {key}"})).status_code == 429
+        assert (await api.post(GRAPHQL_PAGE)).status_code == 429
+        assert (await api.client.get("/readyz")).json() == {"status": "ready", "rateLimit": f"shared: Redis at {redis_location(redis_url)}"}
+    async with running_app(in_redis(settings, "memory://")) as app, api_client(app) as api:
+        api.key = key
+        assert (await api.post(GRAPHQL_PAGE)).status_code == 200, "in memory, a new process knows nothing of the old"
+
+
+class CountingListener:
+    """A TCP port that counts the connections made to it and answers none: a Redis that hangs."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.socket.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+async def test_a_hung_redis_is_waited_on_once_then_left_alone_until_the_probe(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Requests while Redis is known to be down do not touch it: each worker probes it in the background instead."""
+    monkeypatch.setattr(rate_limit, "PROBE_SECONDS", 3600.0)
+    SWEEP.add_secret(PASSWORD)
+    hung = CountingListener()
+    try:
+        location = f"127.0.0.1:{hung.port}"
+        async with running_app(in_redis(settings, f"redis://:{PASSWORD}@{location}/0")) as app, api_client(app) as api:
+            # Found out at start: the ping timed out.
+            tried = len(hung.accepted)
+            assert tried >= 1
+            statuses = [(await api.post(GRAPHQL_PAGE)).status_code for _ in range(40)]
+            rest = [(await api.client.get(REQUEST, headers={"Authorization": f"Bearer {api.key}"})).status_code for _ in range(5)]
+            ready = await api.client.get("/readyz")
+            assert len(hung.accepted) == tried, "no request connected to Redis while it was known to be down"
+    finally:
+        hung.close()
+    assert set(statuses) == {200, 429} and set(rest) == {429}
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready", "rateLimit": f"per process: Redis at {location} unreachable"})
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR" and r.name == "switchboard"]
+    assert errors == [f"rate limits: Redis at {location} unreachable (TimeoutError); limiting per worker process until it is back"]
+    assert PASSWORD not in caplog.text

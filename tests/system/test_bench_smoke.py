@@ -1,0 +1,72 @@
+"""`make bench` keeps working: the harness in smoke mode. It asserts nothing about speed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import REPO
+from tests.support.tooling import program
+
+FIGURES = {
+    "baseline insert",
+    "GraphQL create",
+    "REST create",
+    "generator ceiling (/healthz)",
+    "page of 100: bare SELECT",
+    "page of 100: GraphQL",
+    "page of 100: REST list",
+}
+
+
+def test_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path) -> None:
+    program("wrk", "the benchmark")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--output", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (report,) = tmp_path.glob("*.json")
+    assert report.with_suffix(".png").stat().st_size > 10_000
+    results = json.loads(report.read_text())
+
+    assert set(results["figures"]) >= FIGURES
+    lists = [name for name in results["figures"] if name.startswith("first page")]
+    assert lists == ["first page, 100 rows", f"first page, {results['checks']['large_org_rows']} rows"]
+    for name, figure in results["figures"].items():
+        assert figure["requests"] > 0 and figure["non_2xx"] == 0 and figure["socket_errors"] == 0, name
+    # Every timed create made its row (a 200 with userErrors would not).
+    checks = results["checks"]
+    assert checks["small_org_rows"] == 100
+    assert checks["large_org_rows"] >= 1_000
+    assert checks["rows_created_by_timed_creates"] >= checks["timed_create_responses"]
+    assert set(results["ratios"]) >= {
+        "graphql_create_throughput_vs_baseline",
+        "graphql_create_p99_vs_baseline",
+        "first_page_p50_large_vs_small",
+        "graphql_page_throughput_vs_select",
+        "rest_page_throughput_vs_select",
+    }
+    # Each ratio against a baseline carries its lowest and highest over the rounds.
+    for name, (low, high) in results["ratio_spread"].items():
+        assert 0 < low <= high, name
+    assert 0 < results["memory"]["creates"] <= checks["large_org_rows"]
+    assert "graphql_create_throughput_vs_baseline" in result.stdout
+
+
+def test_the_instruction_count_harness_runs_every_path_without_valgrind() -> None:
+    """`make bench-instructions` keeps working: its paths answer and its creates make rows (--check counts nothing)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.instructions", "--check", "--requests", "2", "--rounds", "1", "--warmup", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "every path answered" in result.stdout
