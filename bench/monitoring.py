@@ -229,7 +229,7 @@ def run(shape: Shape, postgres: str) -> dict[str, Any]:
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is required: apt-get install -y {'wrk' if tool == 'wrk' else 'util-linux'}")
-    from tests.kamailio import Kamailio, SipUser, missing
+    from tests.support.kamailio import Kamailio, SipUser, missing
 
     if (reason := missing()) is not None:
         raise SystemExit(reason)

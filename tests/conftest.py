@@ -129,6 +129,7 @@ BEGIN
 END $$
 """
 
+
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """A migrated, empty database: a copied SQLite file, or the run's PostgreSQL database emptied."""

@@ -12,7 +12,7 @@ Strawberry built (`schema._schema`) with the cached document.
 Everything else (a document not seen yet, GET requests, subscriptions, a
 body of an unusual shape, an unknown operation name) goes through
 Strawberry's view as before, and that path makes the plans this one uses.
-Both answer the same, byte for byte: tests/test_direct_execution.py sends
+Both answer the same, byte for byte: tests/api/test_strawberry_seam.py sends
 each kind of request through both and compares.
 """
 

@@ -21,7 +21,11 @@ async def test_create_and_read_agent(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [pytest.param("", "BLANK", id="empty"), pytest.param("   ", "BLANK", id="blank"), pytest.param("a" * 101, "TOO_LONG", id="101")],
+    [
+        pytest.param("", "BLANK", id="empty"),
+        pytest.param("   ", "BLANK", id="blank"),
+        pytest.param("a" * 101, "TOO_LONG", id="101"),
+    ],
 )
 async def test_agent_name_rules(api: Api, name: str, code: str) -> None:
     payload = (await api.gql(CREATE_AGENT, {"input": {"name": name}}))["createAgent"]

@@ -69,15 +69,29 @@ async def test_create_shows_the_key_once_and_stores_only_its_hash(api: Api) -> N
 
 async def test_create_over_rest_answers_201_with_the_secret(api: Api) -> None:
     response = await api.client.post(
-        "/v1/api-keys", json={"name": "deploy", "scopes": ["write"], "expiresAt": None}, headers={"Authorization": f"Bearer {api.key}"}
+        "/v1/api-keys",
+        json={"name": "deploy", "scopes": ["write"], "expiresAt": None},
+        headers={"Authorization": f"Bearer {api.key}"},
     )
     assert response.status_code == 201, response.text
     data = response.json()["data"]
-    assert set(data) == {"id", "name", "prefix", "scopes", "createdAt", "expiresAt", "lastUsedAt", "revokedAt", "secret"}
+    assert set(data) == {
+        "id",
+        "name",
+        "prefix",
+        "scopes",
+        "createdAt",
+        "expiresAt",
+        "lastUsedAt",
+        "revokedAt",
+        "secret",
+    }
     assert (data["name"], data["scopes"], data["expiresAt"]) == ("deploy", ["write"], None)
     assert data["prefix"] == data["secret"][:12]
     created = await api.client.post(
-        "/v1/phone-numbers", json={"number": "+14155550123", "provider": "voximplant"}, headers={"Authorization": f"Bearer {data['secret']}"}
+        "/v1/phone-numbers",
+        json={"number": "+14155550123", "provider": "voximplant"},
+        headers={"Authorization": f"Bearer {data['secret']}"},
     )
     assert created.status_code == 201
 
@@ -87,12 +101,28 @@ INVALID = [
     pytest.param({"name": ""}, [("name", "BLANK", "Key name can't be blank")], id="empty-name"),
     pytest.param({"name": "   "}, [("name", "BLANK", "Key name can't be blank")], id="blank-name"),
     pytest.param({"name": "a" * 101}, [("name", "TOO_LONG", "Key name is too long (at most 100")], id="name-of-101"),
-    pytest.param({"name": "a\x00b"}, [("name", "INVALID", "Key name can't contain control")], id="name-with-control-character"),
+    pytest.param(
+        {"name": "a\x00b"}, [("name", "INVALID", "Key name can't contain control")], id="name-with-control-character"
+    ),
     pytest.param({"scopes": []}, [("scopes", "BLANK", "Scopes can't be empty")], id="no-scopes"),
-    pytest.param({"expiresAt": "2020-01-01T00:00:00Z"}, [("expiresAt", "OUT_OF_RANGE", "Expiry must be in the future")], id="expired-already"),
-    pytest.param({"expiresAt": "past-second"}, [("expiresAt", "OUT_OF_RANGE", "Expiry must be in the future")], id="a-second-ago"),
-    pytest.param({"expiresAt": "too-far"}, [("expiresAt", "OUT_OF_RANGE", "Expiry can be at most 366 days ahead")], id="367-days-ahead"),
-    pytest.param({"expiresAt": "2099-01-01T00:00:00"}, [("expiresAt", "INVALID", "Expiry must include a UTC offset")], id="no-utc-offset"),
+    pytest.param(
+        {"expiresAt": "2020-01-01T00:00:00Z"},
+        [("expiresAt", "OUT_OF_RANGE", "Expiry must be in the future")],
+        id="expired-already",
+    ),
+    pytest.param(
+        {"expiresAt": "past-second"}, [("expiresAt", "OUT_OF_RANGE", "Expiry must be in the future")], id="a-second-ago"
+    ),
+    pytest.param(
+        {"expiresAt": "too-far"},
+        [("expiresAt", "OUT_OF_RANGE", "Expiry can be at most 366 days ahead")],
+        id="367-days-ahead",
+    ),
+    pytest.param(
+        {"expiresAt": "2099-01-01T00:00:00"},
+        [("expiresAt", "INVALID", "Expiry must include a UTC offset")],
+        id="no-utc-offset",
+    ),
     pytest.param(
         {"name": "", "scopes": [], "expiresAt": "2020-01-01T00:00:00+00:00"},
         [("name", "BLANK", "Key name"), ("scopes", "BLANK", "Scopes"), ("expiresAt", "OUT_OF_RANGE", "Expiry")],
@@ -111,7 +141,9 @@ def resolved(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("changes", "expected"), INVALID)
-async def test_create_rules_over_graphql(api: Api, changes: dict[str, Any], expected: list[tuple[str, str, str]]) -> None:
+async def test_create_rules_over_graphql(
+    api: Api, changes: dict[str, Any], expected: list[tuple[str, str, str]]
+) -> None:
     before = await stored_rows("api_keys")
     body = resolved(changes)
     input = {**body, "scopes": [s.upper() for s in body["scopes"]]}
@@ -120,7 +152,9 @@ async def test_create_rules_over_graphql(api: Api, changes: dict[str, Any], expe
 
     assert (payload["apiKey"], payload["secret"]) == (None, None)
     assert fields_and_codes(payload["userErrors"]) == [(["input", field], code) for field, code, _ in expected]
-    assert [e["message"][: len(start)] for e, (_, _, start) in zip(payload["userErrors"], expected, strict=True)] == [m for _, _, m in expected]
+    assert [e["message"][: len(start)] for e, (_, _, start) in zip(payload["userErrors"], expected, strict=True)] == [
+        m for _, _, m in expected
+    ]
     assert await stored_rows("api_keys") == before
 
 
@@ -128,13 +162,17 @@ async def test_create_rules_over_graphql(api: Api, changes: dict[str, Any], expe
 async def test_create_rules_over_rest(api: Api, changes: dict[str, Any], expected: list[tuple[str, str, str]]) -> None:
     before = await stored_rows("api_keys")
 
-    response = await api.client.post("/v1/api-keys", json=resolved(changes), headers={"Authorization": f"Bearer {api.key}"})
+    response = await api.client.post(
+        "/v1/api-keys", json=resolved(changes), headers={"Authorization": f"Bearer {api.key}"}
+    )
 
     assert response.status_code == 400
     assert response.json()["error"] == "Validation failed"
     details = response.json()["details"]
     assert [d["field"] for d in details] == [field for field, _, _ in expected]
-    assert [d["message"][: len(start)] for d, (_, _, start) in zip(details, expected, strict=True)] == [m for _, _, m in expected]
+    assert [d["message"][: len(start)] for d, (_, _, start) in zip(details, expected, strict=True)] == [
+        m for _, _, m in expected
+    ]
     assert await stored_rows("api_keys") == before
 
 
@@ -150,8 +188,12 @@ async def test_a_year_ahead_and_a_trimmed_100_character_name_are_accepted(api: A
         pytest.param({"name": 5, "scopes": ["read"]}, "name", id="name-not-a-string"),
         pytest.param({"name": "ci", "scopes": "read"}, "scopes", id="scopes-not-an-array"),
         pytest.param({"name": "ci", "scopes": ["superuser"]}, "scopes", id="unknown-scope"),
-        pytest.param({"name": "ci", "scopes": ["read"], "expiresAt": "next tuesday"}, "expiresAt", id="not-a-date-time"),
-        pytest.param({"name": "ci", "scopes": ["read"], "expiresAt": 1893456000}, "expiresAt", id="a-number-for-a-date"),
+        pytest.param(
+            {"name": "ci", "scopes": ["read"], "expiresAt": "next tuesday"}, "expiresAt", id="not-a-date-time"
+        ),
+        pytest.param(
+            {"name": "ci", "scopes": ["read"], "expiresAt": 1893456000}, "expiresAt", id="a-number-for-a-date"
+        ),
     ],
 )
 async def test_rest_bodies_of_the_wrong_shape_are_400(api: Api, body: dict[str, Any], field: str) -> None:
@@ -191,7 +233,11 @@ async def test_list_over_rest_pages_by_offset(api: Api) -> None:
 async def test_viewer_is_the_calling_key_and_its_organization(api: Api) -> None:
     reader = (await create_key(api, name="dashboard"))["secret"]
     viewer = (await api.gql(VIEWER, key=reader))["viewer"]
-    assert (viewer["apiKey"]["name"], viewer["apiKey"]["scopes"], viewer["organization"]["name"]) == ("dashboard", ["READ"], "Acme")
+    assert (viewer["apiKey"]["name"], viewer["apiKey"]["scopes"], viewer["organization"]["name"]) == (
+        "dashboard",
+        ["READ"],
+        "Acme",
+    )
     assert viewer["apiKey"]["prefix"] == reader[:12]
 
 
@@ -223,7 +269,9 @@ async def test_revoking_twice_is_already_revoked_and_keeps_the_first_time(api: A
     second = await revoke(api, created["apiKey"]["id"])
     assert fields_and_codes(second["userErrors"]) == [(["input", "id"], "ALREADY_REVOKED")]
     listed = (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"]
-    assert [e["node"]["revokedAt"] for e in listed if e["node"]["id"] == created["apiKey"]["id"]] == [first["apiKey"]["revokedAt"]]
+    assert [e["node"]["revokedAt"] for e in listed if e["node"]["id"] == created["apiKey"]["id"]] == [
+        first["apiKey"]["revokedAt"]
+    ]
 
 
 async def own_id(api: Api, key: str | None = None) -> str:
@@ -233,7 +281,9 @@ async def own_id(api: Api, key: str | None = None) -> str:
 async def test_the_last_active_admin_key_cannot_be_revoked_over_the_api(api: Api) -> None:
     me = await own_id(api)
     # An expired ADMIN key and a WRITE key do not keep the organization manageable.
-    await issue_key("Acme", CreateApiKeyInput("soon gone", [ApiKeyScope.ADMIN], datetime.now(UTC) + timedelta(seconds=1)))
+    await issue_key(
+        "Acme", CreateApiKeyInput("soon gone", [ApiKeyScope.ADMIN], datetime.now(UTC) + timedelta(seconds=1))
+    )
     await create_key(api, scopes=["WRITE"])
     await ApiKey.filter(name="soon gone").update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
 
@@ -287,7 +337,9 @@ async def test_a_key_is_refused_once_it_expires_even_while_cached(settings: Sett
 
 
 async def test_an_expired_key_is_refused(api: Api) -> None:
-    key = (await issue_key("Acme", CreateApiKeyInput("old", [ApiKeyScope.ADMIN], datetime.now(UTC) + timedelta(days=1)))).key
+    key = (
+        await issue_key("Acme", CreateApiKeyInput("old", [ApiKeyScope.ADMIN], datetime.now(UTC) + timedelta(days=1)))
+    ).key
     SWEEP.add_secret(key)
     await ApiKey.filter(name="old").update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert await status_with(api, key) == 401
@@ -319,7 +371,11 @@ async def test_last_use_is_written_once_for_many_requests(api: Api, caplog: pyte
         for _ in range(20):
             assert await status_with(api, api.key) == 200
         await asyncio.sleep(0.2)  # room for any write that should not happen
-    updates = [r for r in caplog.records if r.getMessage().lstrip().upper().startswith("UPDATE") and "api_keys" in r.getMessage()]
+    updates = [
+        r
+        for r in caplog.records
+        if r.getMessage().lstrip().upper().startswith("UPDATE") and "api_keys" in r.getMessage()
+    ]
     assert len(updates) == 1, [r.getMessage() for r in updates]
     assert await last_used(api.key) == first
     viewer = (await api.gql(VIEWER))["viewer"]["apiKey"]
@@ -349,7 +405,11 @@ async def test_rest_never_shows_or_revokes_another_organizations_keys(api: Api, 
     assert mine not in [k["id"] for k in listed["data"]] and listed["pagination"]["total"] == 1
     refused = await api.client.delete(f"/v1/api-keys/{mine}", headers=theirs)
     missing = await api.client.delete(f"/v1/api-keys/{MISSING}", headers=theirs)
-    assert (refused.status_code, refused.json()) == (missing.status_code, missing.json()) == (404, {"error": "Not found", "details": []})
+    assert (
+        (refused.status_code, refused.json())
+        == (missing.status_code, missing.json())
+        == (404, {"error": "Not found", "details": []})
+    )
     assert await status_with(api, api.key) == 200
 
 
@@ -360,7 +420,11 @@ async def test_the_request_log_names_the_acting_key(api: Api, caplog: pytest.Log
         await api.post("{ __typename }")
         await api.client.get("/v1/api-keys", headers={"Authorization": f"Bearer {api.key}"})
         await api.post("{ __typename }", key="sb_live_unknown")
-    assert [getattr(r, "api_key_id", "absent") for r in caplog.records if r.name == "switchboard.request"] == [me, me, None]
+    assert [getattr(r, "api_key_id", "absent") for r in caplog.records if r.name == "switchboard.request"] == [
+        me,
+        me,
+        None,
+    ]
 
 
 async def test_two_admin_keys_revoking_each_other_at_once_leave_one(app: Any) -> None:
@@ -374,7 +438,9 @@ async def test_two_admin_keys_revoking_each_other_at_once_leave_one(app: Any) ->
 
             async def revoke_with(key: str, id: str) -> str:
                 response = await client.post(
-                    "/graphql", json={"query": REVOKE_API_KEY, "variables": {"input": {"id": id}}}, headers={"Authorization": f"Bearer {key}"}
+                    "/graphql",
+                    json={"query": REVOKE_API_KEY, "variables": {"input": {"id": id}}},
+                    headers={"Authorization": f"Bearer {key}"},
                 )
                 if response.status_code == 401:
                     return "refused: its key was revoked first"
@@ -384,6 +450,8 @@ async def test_two_admin_keys_revoking_each_other_at_once_leave_one(app: Any) ->
                 revoke_with(first.key, str(second.api_key.id)), revoke_with(second.key, str(first.api_key.id))
             )
             assert sorted(outcomes)[1] == "revoked", f"round {round}: {outcomes}"
-            assert sorted(outcomes)[0] in {"LAST_ADMIN_KEY", "refused: its key was revoked first"}, f"round {round}: {outcomes}"
+            assert sorted(outcomes)[0] in {"LAST_ADMIN_KEY", "refused: its key was revoked first"}, (
+                f"round {round}: {outcomes}"
+            )
             remaining = await ApiKey.filter(id__in=[first.api_key.id, second.api_key.id], revoked_at=None).count()
             assert remaining == 1, f"round {round}: {outcomes}"

@@ -84,7 +84,9 @@ class Run:
 
     async def mutate(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         await self._mark()
-        response = await self.api.client.post("/graphql", json={"query": document, "variables": variables}, headers=self._headers())
+        response = await self.api.client.post(
+            "/graphql", json={"query": document, "variables": variables}, headers=self._headers()
+        )
         assert response.status_code == 200, response.text
         (payload,) = response.json()["data"].values()
         assert payload["userErrors"] == [], payload
@@ -121,13 +123,25 @@ Case = Callable[[Run], Awaitable[list[Expected]]]
 async def create_twilio(run: Run) -> list[Expected]:
     input = {"number": "+1 415 555 0001", "name": "Front desk", "provider": twilio()}
     number = (await run.mutate(CREATE_PHONE_NUMBER, {"input": input}))["phoneNumber"]
-    fields = [("number", "+14155550001"), ("name", "Front desk"), ("provider", "TWILIO"), ("accountSid", TWILIO_SID), ("authToken", SECRET), ("version", 1)]
+    fields = [
+        ("number", "+14155550001"),
+        ("name", "Front desk"),
+        ("provider", "TWILIO"),
+        ("accountSid", TWILIO_SID),
+        ("authToken", SECRET),
+        ("version", 1),
+    ]
     return [Expected("PHONE_NUMBER_CREATED", number["id"], created(fields))]
 
 
 async def create_sip_with_agent_and_metadata(run: Run) -> list[Expected]:
     agent = await create_agent(run.api)
-    input = {"number": nth_number(2), "agentId": agent["id"], "metadata": {"team": "support", "floor": 3}, "provider": sip_registration()}
+    input = {
+        "number": nth_number(2),
+        "agentId": agent["id"],
+        "metadata": {"team": "support", "floor": 3},
+        "provider": sip_registration(),
+    }
     number = (await run.mutate(CREATE_PHONE_NUMBER, {"input": input}))["phoneNumber"]
     fields = [
         ("number", nth_number(2)),
@@ -146,7 +160,11 @@ async def create_sip_with_agent_and_metadata(run: Run) -> list[Expected]:
 
 
 async def create_with_idempotency_key(run: Run) -> list[Expected]:
-    input = {"number": nth_number(3), "provider": {"voximplant": {"applicationId": "app-1"}}, "idempotencyKey": "order-1"}
+    input = {
+        "number": nth_number(3),
+        "provider": {"voximplant": {"applicationId": "app-1"}},
+        "idempotencyKey": "order-1",
+    }
     number = (await run.mutate(CREATE_PHONE_NUMBER, {"input": input}))["phoneNumber"]
     fields = [("number", nth_number(3)), ("provider", "VOXIMPLANT"), ("applicationId", "app-1"), ("version", 1)]
     return [Expected("PHONE_NUMBER_CREATED", number["id"], created(fields))]
@@ -211,8 +229,17 @@ async def switch_registration_to_ip_allowlist(run: Run) -> list[Expected]:
 
 async def patch_sip_fields(run: Run) -> list[Expected]:
     number = await create_number(run.api, 1, provider=sip_registration())
-    await update(run, number, provider={"sip": {"registration": {"port": 5080, "registerTransport": "TLS", "password": "rotated-pw-77"}}})
-    changes = [secret("password"), change("port", 5060, 5080), change("registerTransport", "UDP", "TLS"), change("version", 1, 2)]
+    await update(
+        run,
+        number,
+        provider={"sip": {"registration": {"port": 5080, "registerTransport": "TLS", "password": "rotated-pw-77"}}},
+    )
+    changes = [
+        secret("password"),
+        change("port", 5060, 5080),
+        change("registerTransport", "UDP", "TLS"),
+        change("version", 1, 2),
+    ]
     return [Expected("PHONE_NUMBER_UPDATED", number["id"], changes)]
 
 
@@ -220,14 +247,23 @@ async def tie_to_agent_and_set_metadata(run: Run) -> list[Expected]:
     number = await create_number(run.api, 1)
     agent = await create_agent(run.api)
     await update(run, number, agentId=agent["id"], metadata={"crm": {"id": 42}})
-    changes = [change("agentId", None, agent["id"]), change("metadata", None, {"crm": {"id": 42}}), change("version", 1, 2)]
+    changes = [
+        change("agentId", None, agent["id"]),
+        change("metadata", None, {"crm": {"id": 42}}),
+        change("version", 1, 2),
+    ]
     return [Expected("PHONE_NUMBER_UPDATED", number["id"], changes)]
 
 
 async def clear_name_and_metadata(run: Run) -> list[Expected]:
     number = await create_number(run.api, 1, name="Old", metadata={"a": 1})
     await update(run, number, name=None, metadata=None, number="+1 (415) 555-0009")
-    changes = [change("number", nth_number(1), nth_number(9)), change("name", "Old", None), change("metadata", {"a": 1}, None), change("version", 1, 2)]
+    changes = [
+        change("number", nth_number(1), nth_number(9)),
+        change("name", "Old", None),
+        change("metadata", {"a": 1}, None),
+        change("version", 1, 2),
+    ]
     return [Expected("PHONE_NUMBER_UPDATED", number["id"], changes)]
 
 
@@ -235,7 +271,11 @@ async def metadata_number_to_boolean(run: Run) -> list[Expected]:
     # 1 and true compare equal in Python; they are different JSON.
     number = await create_number(run.api, 1, metadata={"on": 1})
     await update(run, number, metadata={"on": True})
-    return [Expected("PHONE_NUMBER_UPDATED", number["id"], [change("metadata", {"on": 1}, {"on": True}), change("version", 1, 2)])]
+    return [
+        Expected(
+            "PHONE_NUMBER_UPDATED", number["id"], [change("metadata", {"on": 1}, {"on": True}), change("version", 1, 2)]
+        )
+    ]
 
 
 async def same_values_again(run: Run) -> list[Expected]:
@@ -248,7 +288,14 @@ async def same_values_again(run: Run) -> list[Expected]:
 async def delete_number(run: Run) -> list[Expected]:
     number = await create_number(run.api, 1, name="Gone")
     await run.mutate(DELETE_PHONE_NUMBER, {"input": {"id": number["id"]}})
-    fields = [("number", nth_number(1)), ("name", "Gone"), ("provider", "TWILIO"), ("accountSid", TWILIO_SID), ("authToken", SECRET), ("version", 1)]
+    fields = [
+        ("number", nth_number(1)),
+        ("name", "Gone"),
+        ("provider", "TWILIO"),
+        ("accountSid", TWILIO_SID),
+        ("authToken", SECRET),
+        ("version", 1),
+    ]
     return [Expected("PHONE_NUMBER_DELETED", number["id"], deleted(fields))]
 
 
@@ -319,13 +366,22 @@ async def create_a_key(run: Run) -> list[Expected]:
     expires_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     input = {"name": "dashboard", "scopes": ["WRITE", "READ"], "expiresAt": expires_at}
     key = (await run.mutate(CREATE_API_KEY, {"input": input}))["apiKey"]
-    fields = [("name", "dashboard"), ("prefix", key["prefix"]), ("scopes", ["READ", "WRITE"]), ("expiresAt", z(key["expiresAt"]))]
+    fields = [
+        ("name", "dashboard"),
+        ("prefix", key["prefix"]),
+        ("scopes", ["READ", "WRITE"]),
+        ("expiresAt", z(key["expiresAt"])),
+    ]
     return [Expected("API_KEY_CREATED", key["id"], created(fields))]
 
 
 async def create_a_key_without_expiry(run: Run) -> list[Expected]:
     key = (await run.mutate(CREATE_API_KEY, {"input": {"name": "ci", "scopes": ["ADMIN"]}}))["apiKey"]
-    return [Expected("API_KEY_CREATED", key["id"], created([("name", "ci"), ("prefix", key["prefix"]), ("scopes", ["ADMIN"])]))]
+    return [
+        Expected(
+            "API_KEY_CREATED", key["id"], created([("name", "ci"), ("prefix", key["prefix"]), ("scopes", ["ADMIN"])])
+        )
+    ]
 
 
 async def revoke_a_key(run: Run) -> list[Expected]:
@@ -336,7 +392,9 @@ async def revoke_a_key(run: Run) -> list[Expected]:
 
 async def revoke_the_calling_key(run: Run) -> list[Expected]:
     # Another ADMIN key exists, so the calling key may revoke itself; the event names it as it was.
-    spare = (await run.api.gql(CREATE_API_KEY, {"input": {"name": "spare", "scopes": ["ADMIN"]}}))["createApiKey"]["secret"]
+    spare = (await run.api.gql(CREATE_API_KEY, {"input": {"name": "spare", "scopes": ["ADMIN"]}}))["createApiKey"][
+        "secret"
+    ]
     me = await key_actor(run.api)
     revoked = (await run.mutate(REVOKE_API_KEY, {"input": {"id": me["apiKeyId"]}}))["apiKey"]
     run.api.key = spare  # the log is read on with the key that remains
@@ -406,7 +464,11 @@ def assert_made_during(run: Run, events: list[Event], *, finished: datetime) -> 
 
 @pytest.mark.parametrize(
     ("mutation", "case"),
-    [pytest.param(mutation, case, id=f"{mutation.split('.')[1]}-{case.__name__}") for mutation, cases in GRAPHQL_CASES.items() for case in cases],
+    [
+        pytest.param(mutation, case, id=f"{mutation.split('.')[1]}-{case.__name__}")
+        for mutation, cases in GRAPHQL_CASES.items()
+        for case in cases
+    ],
 )
 async def test_each_mutation_records_exactly_its_events(api: Api, mutation: str, case: Case) -> None:
     actor = await key_actor(api)
@@ -423,8 +485,19 @@ async def test_each_mutation_records_exactly_its_events(api: Api, mutation: str,
 # --- the same over REST ---------------------------------------------------------------
 
 
-REST_BODY = {"number": nth_number(1), "provider": "twilio", "twilioAccountSid": TWILIO_SID, "twilioAuthToken": TWILIO_TOKEN}
-TWILIO_FIELDS = [("number", nth_number(1)), ("provider", "TWILIO"), ("accountSid", TWILIO_SID), ("authToken", SECRET), ("version", 1)]
+REST_BODY = {
+    "number": nth_number(1),
+    "provider": "twilio",
+    "twilioAccountSid": TWILIO_SID,
+    "twilioAuthToken": TWILIO_TOKEN,
+}
+TWILIO_FIELDS = [
+    ("number", nth_number(1)),
+    ("provider", "TWILIO"),
+    ("accountSid", TWILIO_SID),
+    ("authToken", SECRET),
+    ("version", 1),
+]
 
 
 async def rest_create_number(run: Run) -> list[Expected]:
@@ -433,27 +506,49 @@ async def rest_create_number(run: Run) -> list[Expected]:
 
 
 async def rest_update_number(run: Run) -> list[Expected]:
-    id = (await run.api.client.post("/v1/phone-numbers", json=REST_BODY, headers={"Authorization": f"Bearer {run.api.key}"})).json()["data"]["id"]
-    await run.rest("PATCH", f"/v1/phone-numbers/{id}", {"name": "Sales", "twilioAuthToken": OTHER_TOKEN}, **{"If-Match": '"1"'})
-    return [Expected("PHONE_NUMBER_UPDATED", id, [change("name", None, "Sales"), secret("authToken"), change("version", 1, 2)])]
+    id = (
+        await run.api.client.post(
+            "/v1/phone-numbers", json=REST_BODY, headers={"Authorization": f"Bearer {run.api.key}"}
+        )
+    ).json()["data"]["id"]
+    await run.rest(
+        "PATCH", f"/v1/phone-numbers/{id}", {"name": "Sales", "twilioAuthToken": OTHER_TOKEN}, **{"If-Match": '"1"'}
+    )
+    return [
+        Expected(
+            "PHONE_NUMBER_UPDATED", id, [change("name", None, "Sales"), secret("authToken"), change("version", 1, 2)]
+        )
+    ]
 
 
 async def rest_delete_number(run: Run) -> list[Expected]:
-    id = (await run.api.client.post("/v1/phone-numbers", json=REST_BODY, headers={"Authorization": f"Bearer {run.api.key}"})).json()["data"]["id"]
+    id = (
+        await run.api.client.post(
+            "/v1/phone-numbers", json=REST_BODY, headers={"Authorization": f"Bearer {run.api.key}"}
+        )
+    ).json()["data"]["id"]
     await run.rest("DELETE", f"/v1/phone-numbers/{id}")
     return [Expected("PHONE_NUMBER_DELETED", id, deleted(TWILIO_FIELDS))]
 
 
 async def rest_verify_number(run: Run) -> list[Expected]:
     body = {"number": nth_number(1), "provider": "jambonz"}
-    id = (await run.api.client.post("/v1/phone-numbers", json=body, headers={"Authorization": f"Bearer {run.api.key}"})).json()["data"]["id"]
+    id = (
+        await run.api.client.post("/v1/phone-numbers", json=body, headers={"Authorization": f"Bearer {run.api.key}"})
+    ).json()["data"]["id"]
     await run.rest("POST", f"/v1/phone-numbers/{id}/verify")
     return [Expected("PHONE_NUMBER_VERIFIED", id, [change("health", None, "UNSUPPORTED")])]
 
 
 async def rest_create_key(run: Run) -> list[Expected]:
     data = (await run.rest("POST", "/v1/api-keys", {"name": "deploy", "scopes": ["write"]})).json()["data"]
-    return [Expected("API_KEY_CREATED", data["id"], created([("name", "deploy"), ("prefix", data["prefix"]), ("scopes", ["WRITE"])]))]
+    return [
+        Expected(
+            "API_KEY_CREATED",
+            data["id"],
+            created([("name", "deploy"), ("prefix", data["prefix"]), ("scopes", ["WRITE"])]),
+        )
+    ]
 
 
 async def rest_revoke_key(run: Run) -> list[Expected]:
@@ -501,7 +596,9 @@ async def test_each_rest_operation_records_exactly_its_events(api: Api, operatio
 
     assert run.seen is not None
     listed = [e for e in await all_rest_events(api.client, api.key or "") if e["id"] not in run.seen]
-    assert without_ids_and_times(listed) == without_ids_and_times([as_rest(e) for e in expected_events(run, actor, expected)])
+    assert without_ids_and_times(listed) == without_ids_and_times(
+        [as_rest(e) for e in expected_events(run, actor, expected)]
+    )
     # GraphQL reads the same events.
     assert without_ids_and_times(await run.new_events()) == without_ids_and_times(expected_events(run, actor, expected))
 
@@ -544,7 +641,9 @@ async def gql_errors(s: Setup, document: str, input: dict[str, Any], *, key: str
     return user_errors(response.json())
 
 
-async def rest_status(s: Setup, method: str, path: str, body: Any = None, *, key: str | None = None, **headers: str) -> int:
+async def rest_status(
+    s: Setup, method: str, path: str, body: Any = None, *, key: str | None = None, **headers: str
+) -> int:
     headers = {"Authorization": f"Bearer {key or s.api.key}", **headers}
     return (await s.api.client.request(method, path, json=body, headers=headers)).status_code
 
@@ -588,15 +687,30 @@ REFUSALS: dict[str, Callable[[Setup], Awaitable[Any]]] = {
     "idempotent-replay": idempotent_replay,
     "rest-idempotent-replay": rest_idempotent_replay,
     "create-invalid": lambda s: _expect(gql_errors(s, CREATE_PHONE_NUMBER, number_input(s, number="12")), ["INVALID"]),
-    "create-taken": lambda s: _expect(gql_errors(s, CREATE_PHONE_NUMBER, number_input(s, number=nth_number(1))), ["TAKEN"]),
-    "create-unknown-agent": lambda s: _expect(gql_errors(s, CREATE_PHONE_NUMBER, number_input(s, agentId=MISSING)), ["NOT_FOUND"]),
+    "create-taken": lambda s: _expect(
+        gql_errors(s, CREATE_PHONE_NUMBER, number_input(s, number=nth_number(1))), ["TAKEN"]
+    ),
+    "create-unknown-agent": lambda s: _expect(
+        gql_errors(s, CREATE_PHONE_NUMBER, number_input(s, agentId=MISSING)), ["NOT_FOUND"]
+    ),
     "create-idempotency-key-reused": lambda s: _reused_key(s),
-    "update-unknown": lambda s: _expect(gql_errors(s, UPDATE_PHONE_NUMBER, {"id": MISSING, "name": "x"}), ["NOT_FOUND"]),
-    "update-invalid": lambda s: _expect(gql_errors(s, UPDATE_PHONE_NUMBER, {"id": s.number["id"], "provider": {"twilio": {"accountSid": "nope"}}}), ["INVALID"]),
-    "update-stale-version": lambda s: _expect(gql_errors(s, UPDATE_PHONE_NUMBER, {"id": s.number["id"], "name": "x", "expectedVersion": 7}), ["CONFLICT"]),
-    "update-unknown-agent": lambda s: _expect(gql_errors(s, UPDATE_PHONE_NUMBER, {"id": s.number["id"], "agentId": MISSING}), ["NOT_FOUND"]),
+    "update-unknown": lambda s: _expect(
+        gql_errors(s, UPDATE_PHONE_NUMBER, {"id": MISSING, "name": "x"}), ["NOT_FOUND"]
+    ),
+    "update-invalid": lambda s: _expect(
+        gql_errors(s, UPDATE_PHONE_NUMBER, {"id": s.number["id"], "provider": {"twilio": {"accountSid": "nope"}}}),
+        ["INVALID"],
+    ),
+    "update-stale-version": lambda s: _expect(
+        gql_errors(s, UPDATE_PHONE_NUMBER, {"id": s.number["id"], "name": "x", "expectedVersion": 7}), ["CONFLICT"]
+    ),
+    "update-unknown-agent": lambda s: _expect(
+        gql_errors(s, UPDATE_PHONE_NUMBER, {"id": s.number["id"], "agentId": MISSING}), ["NOT_FOUND"]
+    ),
     "delete-unknown": lambda s: _expect(gql_errors(s, DELETE_PHONE_NUMBER, {"id": MISSING}), ["NOT_FOUND"]),
-    "delete-stale-version": lambda s: _expect(gql_errors(s, DELETE_PHONE_NUMBER, {"id": s.number["id"], "expectedVersion": 7}), ["CONFLICT"]),
+    "delete-stale-version": lambda s: _expect(
+        gql_errors(s, DELETE_PHONE_NUMBER, {"id": s.number["id"], "expectedVersion": 7}), ["CONFLICT"]
+    ),
     "create-agent-blank": lambda s: _expect(gql_errors(s, CREATE_AGENT, {"name": "  "}), ["BLANK"]),
     "update-agent-blank": lambda s: _expect(gql_errors(s, UPDATE_AGENT, {"id": s.agent["id"], "name": ""}), ["BLANK"]),
     "update-agent-unknown": lambda s: _expect(gql_errors(s, UPDATE_AGENT, {"id": MISSING, "name": "x"}), ["NOT_FOUND"]),
@@ -609,11 +723,17 @@ REFUSALS: dict[str, Callable[[Setup], Awaitable[Any]]] = {
     "forbidden-for-read-key": lambda s: _forbidden(s, CREATE_AGENT, {"name": "k"}, s.reader),
     "rest-400": lambda s: _status(rest_status(s, "POST", "/v1/phone-numbers", {"number": "12"}), 400),
     "rest-404": lambda s: _status(rest_status(s, "PATCH", f"/v1/phone-numbers/{MISSING}", {"name": "x"}), 404),
-    "rest-409-taken": lambda s: _status(rest_status(s, "POST", "/v1/phone-numbers", {"number": nth_number(1), "provider": "voximplant"}), 409),
-    "rest-412": lambda s: _status(rest_status(s, "DELETE", f"/v1/phone-numbers/{s.number['id']}", **{"If-Match": '"9"'}), 412),
+    "rest-409-taken": lambda s: _status(
+        rest_status(s, "POST", "/v1/phone-numbers", {"number": nth_number(1), "provider": "voximplant"}), 409
+    ),
+    "rest-412": lambda s: _status(
+        rest_status(s, "DELETE", f"/v1/phone-numbers/{s.number['id']}", **{"If-Match": '"9"'}), 412
+    ),
     "rest-415": lambda s: _status(_rest_text(s), 415),
     "rest-403": lambda s: _status(rest_status(s, "DELETE", f"/v1/phone-numbers/{s.number['id']}", key=s.reader), 403),
-    "rest-401": lambda s: _status(rest_status(s, "DELETE", f"/v1/phone-numbers/{s.number['id']}", key="sb_live_not-a-key"), 401),
+    "rest-401": lambda s: _status(
+        rest_status(s, "DELETE", f"/v1/phone-numbers/{s.number['id']}", key="sb_live_not-a-key"), 401
+    ),
     "rest-revoke-twice": lambda s: _status(rest_status(s, "DELETE", f"/v1/api-keys/{s.revoked_key_id}"), 409),
 }
 
@@ -634,7 +754,9 @@ async def _rest_text(s: Setup) -> int:
 async def _reused_key(s: Setup) -> None:
     await s.api.gql(CREATE_PHONE_NUMBER, {"input": number_input(s, idempotencyKey="k-1")})
     before = await stored_event_count()
-    assert await gql_errors(s, CREATE_PHONE_NUMBER, number_input(s, idempotencyKey="k-1", name="other")) == ["IDEMPOTENCY_KEY_REUSED"]
+    assert await gql_errors(s, CREATE_PHONE_NUMBER, number_input(s, idempotencyKey="k-1", name="other")) == [
+        "IDEMPOTENCY_KEY_REUSED"
+    ]
     assert await stored_event_count() == before
 
 
@@ -658,7 +780,9 @@ async def test_dry_runs_replays_and_refusals_write_no_event(api: Api, refusal: s
 
     after = await stored_rows("audit_events")
     # The replay cases make one change first, on purpose; nothing else may add an event.
-    assert len(after) - len(before) == (1 if refusal in ("idempotent-replay", "rest-idempotent-replay", "create-idempotency-key-reused") else 0)
+    assert len(after) - len(before) == (
+        1 if refusal in ("idempotent-replay", "rest-idempotent-replay", "create-idempotency-key-reused") else 0
+    )
 
 
 # --- secrets ------------------------------------------------------------------------------
@@ -670,9 +794,13 @@ async def test_no_event_holds_a_secret_or_its_ciphertext(api: Api) -> None:
         SWEEP.add_secret(value)
     number = await create_number(api, 1, provider=twilio(authToken=tokens[0]))
     sealed = [r["twilio_auth_token_encrypted"] for r in await stored_rows("phone_numbers")]
-    await api.gql(UPDATE_PHONE_NUMBER, {"input": {"id": number["id"], "provider": {"twilio": {"authToken": tokens[1]}}}})
+    await api.gql(
+        UPDATE_PHONE_NUMBER, {"input": {"id": number["id"], "provider": {"twilio": {"authToken": tokens[1]}}}}
+    )
     sealed += [r["twilio_auth_token_encrypted"] for r in await stored_rows("phone_numbers")]
-    await api.gql(UPDATE_PHONE_NUMBER, {"input": {"id": number["id"], "provider": sip_registration(password=tokens[2])}})
+    await api.gql(
+        UPDATE_PHONE_NUMBER, {"input": {"id": number["id"], "provider": sip_registration(password=tokens[2])}}
+    )
     sealed += [r["sip_password_encrypted"] for r in await stored_rows("phone_numbers")]
     await api.gql(DELETE_PHONE_NUMBER, {"input": {"id": number["id"]}})
 

@@ -35,14 +35,22 @@ MISSING = "00000000-0000-4000-8000-00000000dead"
 
 async def history(api: Api) -> dict[str, Any]:
     """Changes by two keys of Acme, to two numbers and an agent."""
-    writer = (await api.gql(CREATE_API_KEY, {"input": {"name": "writer", "scopes": ["WRITE"]}}))["createApiKey"]["secret"]
+    writer = (await api.gql(CREATE_API_KEY, {"input": {"name": "writer", "scopes": ["WRITE"]}}))["createApiKey"][
+        "secret"
+    ]
     first = await create_number(api, 1)
     second = await create_number(api, 2, key=writer)
     agent = await create_agent(api, key=writer)
     for name in ("a", "b", "c"):
         await api.gql(UPDATE_PHONE_NUMBER, {"input": {"id": first["id"], "name": name}}, key=writer)
     await api.gql(UPDATE_PHONE_NUMBER, {"input": {"id": second["id"], "name": "x"}})
-    return {"writer": writer, "first": first, "second": second, "agent": agent, "writer_actor": await key_actor(api, writer)}
+    return {
+        "writer": writer,
+        "first": first,
+        "second": second,
+        "agent": agent,
+        "writer_actor": await key_actor(api, writer),
+    }
 
 
 def order(events: list[Event]) -> list[tuple[str, str]]:
@@ -69,7 +77,9 @@ async def test_each_filter_and_their_combination(api: Api) -> None:
 
     assert await ids(targetId=h["first"]["id"]) == expect(lambda e: e["targetId"] == h["first"]["id"])
     assert len(await ids(targetId=h["first"]["id"])) == 4
-    assert await ids(actorKeyId=h["writer_actor"]["apiKeyId"]) == expect(lambda e: e["actor"]["apiKeyId"] == h["writer_actor"]["apiKeyId"])
+    assert await ids(actorKeyId=h["writer_actor"]["apiKeyId"]) == expect(
+        lambda e: e["actor"]["apiKeyId"] == h["writer_actor"]["apiKeyId"]
+    )
     assert len(await ids(actorKeyId=h["writer_actor"]["apiKeyId"])) == 5
     assert await ids(action="PHONE_NUMBER_UPDATED") == expect(lambda e: e["action"] == "PHONE_NUMBER_UPDATED")
     both = await ids(targetId=h["first"]["id"], action="PHONE_NUMBER_UPDATED", actorKeyId=h["writer_actor"]["apiKeyId"])
@@ -123,7 +133,9 @@ async def test_an_event_added_meanwhile_does_not_shift_the_next_page(api: Api) -
     h = await history(api)
     first_page = (await api.gql(AUDIT_EVENTS, {"first": 3}))["auditEvents"]
     await api.gql(UPDATE_PHONE_NUMBER, {"input": {"id": h["second"]["id"], "name": "meanwhile"}})
-    second_page = (await api.gql(AUDIT_EVENTS, {"first": 3, "after": first_page["pageInfo"]["endCursor"]}))["auditEvents"]
+    second_page = (await api.gql(AUDIT_EVENTS, {"first": 3, "after": first_page["pageInfo"]["endCursor"]}))[
+        "auditEvents"
+    ]
     before = [e["id"] for e in await all_events(api)][1:]
     assert [e["node"]["id"] for e in first_page["edges"] + second_page["edges"]] == before[:6]
 
@@ -131,8 +143,15 @@ async def test_an_event_added_meanwhile_does_not_shift_the_next_page(api: Api) -
 @pytest.mark.parametrize(
     ("variables", "argument", "message"),
     [
-        pytest.param({"filter": {"targetId": "nope"}}, "filter.targetId", "filter.targetId must be a UUID", id="target-not-uuid"),
-        pytest.param({"filter": {"actorKeyId": "x"}}, "filter.actorKeyId", "filter.actorKeyId must be a UUID", id="actor-not-uuid"),
+        pytest.param(
+            {"filter": {"targetId": "nope"}}, "filter.targetId", "filter.targetId must be a UUID", id="target-not-uuid"
+        ),
+        pytest.param(
+            {"filter": {"actorKeyId": "x"}},
+            "filter.actorKeyId",
+            "filter.actorKeyId must be a UUID",
+            id="actor-not-uuid",
+        ),
         pytest.param(
             {"filter": {"since": "2030-01-01T00:00:00"}},
             "filter.since",
@@ -190,13 +209,19 @@ async def test_rest_lists_the_same_events_with_its_filters(api: Api) -> None:
     assert [e["id"] for e in listed] == [e["id"] for e in graphql]
     first = listed[-2]
     assert set(first) == {"id", "at", "action", "actor", "targetType", "targetId", "requestId", "changes"}
-    by_target = await all_rest_events(api.client, api.key or "", targetId=h["first"]["id"], action="phone_number_updated")
+    by_target = await all_rest_events(
+        api.client, api.key or "", targetId=h["first"]["id"], action="phone_number_updated"
+    )
     assert [e["id"] for e in by_target] == [
         e["id"] for e in graphql if e["targetId"] == h["first"]["id"] and e["action"] == "PHONE_NUMBER_UPDATED"
     ]
-    by_actor = await all_rest_events(api.client, api.key or "", actorKeyId=h["writer_actor"]["apiKeyId"], since=graphql[4]["at"])
+    by_actor = await all_rest_events(
+        api.client, api.key or "", actorKeyId=h["writer_actor"]["apiKeyId"], since=graphql[4]["at"]
+    )
     assert [e["id"] for e in by_actor] == [
-        e["id"] for e in graphql if e["actor"]["apiKeyId"] == h["writer_actor"]["apiKeyId"] and moment(e) >= moment(graphql[4])
+        e["id"]
+        for e in graphql
+        if e["actor"]["apiKeyId"] == h["writer_actor"]["apiKeyId"] and moment(e) >= moment(graphql[4])
     ]
     assert len(by_actor) == 4
     assert all(e["actor"] == {**h["writer_actor"], "type": "api_key"} for e in by_actor)
@@ -220,12 +245,34 @@ async def test_rest_pages_by_cursor_and_shares_graphql_cursors(api: Api) -> None
 @pytest.mark.parametrize(
     ("params", "details"),
     [
-        pytest.param({"limit": "0"}, [{"field": "limit", "message": "limit must be an integer between 1 and 100"}], id="limit-zero"),
-        pytest.param({"limit": "9" * 5000}, [{"field": "limit", "message": "limit must be an integer between 1 and 100"}], id="limit-huge"),
-        pytest.param({"offset": "10"}, [{"field": "offset", "message": "offset is not a query parameter of this list"}], id="offset"),
-        pytest.param({"action": "PHONE_NUMBER_CREATED"}, [{"field": "action", "message": "action must be one of: " + ", ".join(a.value for a in AuditAction)}], id="action-graphql-spelling"),
-        pytest.param({"targetId": "nope"}, [{"field": "targetId", "message": "targetId must be a UUID"}], id="target-not-uuid"),
-        pytest.param({"actorKeyId": "nope"}, [{"field": "actorKeyId", "message": "actorKeyId must be a UUID"}], id="actor-not-uuid"),
+        pytest.param(
+            {"limit": "0"},
+            [{"field": "limit", "message": "limit must be an integer between 1 and 100"}],
+            id="limit-zero",
+        ),
+        pytest.param(
+            {"limit": "9" * 5000},
+            [{"field": "limit", "message": "limit must be an integer between 1 and 100"}],
+            id="limit-huge",
+        ),
+        pytest.param(
+            {"offset": "10"},
+            [{"field": "offset", "message": "offset is not a query parameter of this list"}],
+            id="offset",
+        ),
+        pytest.param(
+            {"action": "PHONE_NUMBER_CREATED"},
+            [{"field": "action", "message": "action must be one of: " + ", ".join(a.value for a in AuditAction)}],
+            id="action-graphql-spelling",
+        ),
+        pytest.param(
+            {"targetId": "nope"}, [{"field": "targetId", "message": "targetId must be a UUID"}], id="target-not-uuid"
+        ),
+        pytest.param(
+            {"actorKeyId": "nope"},
+            [{"field": "actorKeyId", "message": "actorKeyId must be a UUID"}],
+            id="actor-not-uuid",
+        ),
         pytest.param(
             {"since": "2030-01-01T00:00:00 00:00"},
             [{"field": "since", "message": "since must be a date-time such as 2030-01-31T12:00:00Z (send + as %2B)"}],
@@ -241,7 +288,11 @@ async def test_rest_pages_by_cursor_and_shares_graphql_cursors(api: Api) -> None
             [{"field": "until", "message": "until must be later than since"}],
             id="until-before-since",
         ),
-        pytest.param({"after": "garbage"}, [{"field": "after", "message": "after is not a cursor returned by this API"}], id="after-garbage"),
+        pytest.param(
+            {"after": "garbage"},
+            [{"field": "after", "message": "after is not a cursor returned by this API"}],
+            id="after-garbage",
+        ),
         pytest.param(
             {"since": "0001-01-01T00:00:00+01:00"},
             [{"field": "since", "message": "since is out of range: it falls outside the years 1 to 9999 in UTC"}],
@@ -249,7 +300,9 @@ async def test_rest_pages_by_cursor_and_shares_graphql_cursors(api: Api) -> None
         ),
     ],
 )
-async def test_rest_refuses_unusable_parameters_naming_them(api: Api, params: dict[str, str], details: list[dict[str, str]]) -> None:
+async def test_rest_refuses_unusable_parameters_naming_them(
+    api: Api, params: dict[str, str], details: list[dict[str, str]]
+) -> None:
     response = await rest(api, **params)
     assert (response.status_code, response.json()) == (400, {"error": "Validation failed", "details": details})
 
@@ -282,7 +335,11 @@ async def populate() -> dict[str, Any]:
     ]
     await AuditEvent.bulk_create(events, batch_size=1000)
     await connections.get("default").execute_script("ANALYZE")
-    return {"organization": organizations[7].id, "target": events[7 * EVENTS_EACH].target_id, "key": events[7 * EVENTS_EACH].actor_key_id}
+    return {
+        "organization": organizations[7].id,
+        "target": events[7 * EVENTS_EACH].target_id,
+        "key": events[7 * EVENTS_EACH].actor_key_id,
+    }
 
 
 def filters(sample: dict[str, Any]) -> dict[str, tuple[audit.AuditEventFilter, str | None]]:
@@ -316,13 +373,17 @@ def plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("after", [False, True], ids=["first-page", "next-page"])
 @pytest.mark.parametrize("name", FILTER_NAMES)
-async def test_each_filter_is_a_scan_of_one_index_in_the_lists_order(app: Any, settings: Settings, name: str, after: bool) -> None:
+async def test_each_filter_is_a_scan_of_one_index_in_the_lists_order(
+    app: Any, settings: Settings, name: str, after: bool
+) -> None:
     sample = await populate()
     where, column = filters(sample)[name]
     position = Position(datetime(2030, 6, 1, tzinfo=UTC), uuid.UUID(MISSING)) if after else None
     sql = page_sql(sample["organization"], where, position)
     if settings.is_sqlite:
-        plan = " | ".join(row["detail"] for row in await connections.get("default").execute_query_dict(f"EXPLAIN QUERY PLAN {sql}"))
+        plan = " | ".join(
+            row["detail"] for row in await connections.get("default").execute_query_dict(f"EXPLAIN QUERY PLAN {sql}")
+        )
         assert "TEMP B-TREE" not in plan, plan
         (search,) = re.findall(r"USING INDEX \S+ \(([^)]*)\)", plan)
         condition = search.replace("?", " ?")

@@ -25,14 +25,22 @@ CREATE = {"input": {"number": "+14155550123", "provider": twilio()}}
     ("headers", "message"),
     [
         pytest.param({}, "Missing API key: send 'Authorization: Bearer <your API key>'", id="missing"),
-        pytest.param({"Authorization": "Bearer "}, "Missing API key: send 'Authorization: Bearer <your API key>'", id="empty"),
-        pytest.param({"Authorization": "Basic dXNlcjpwYXNz"}, "Missing API key: send 'Authorization: Bearer <your API key>'", id="not-bearer"),
+        pytest.param(
+            {"Authorization": "Bearer "}, "Missing API key: send 'Authorization: Bearer <your API key>'", id="empty"
+        ),
+        pytest.param(
+            {"Authorization": "Basic dXNlcjpwYXNz"},
+            "Missing API key: send 'Authorization: Bearer <your API key>'",
+            id="not-bearer",
+        ),
         pytest.param({"Authorization": "Bearer sb_live_" + "x" * 43}, "Invalid API key", id="unknown"),
         pytest.param({"Authorization": "Bearer not-even-a-key"}, "Invalid API key", id="malformed"),
     ],
 )
 async def test_unauthenticated_requests_run_nothing(api: Api, headers: dict, message: str) -> None:
-    response = await api.client.post("/graphql", json={"query": CREATE_PHONE_NUMBER, "variables": CREATE}, headers=headers)
+    response = await api.client.post(
+        "/graphql", json={"query": CREATE_PHONE_NUMBER, "variables": CREATE}, headers=headers
+    )
 
     assert response.status_code == 401
     assert response.json() == {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
@@ -48,7 +56,9 @@ async def client_for(settings: Settings, **changes: Any) -> AsyncIterator[httpx.
 
 
 async def typename(client: httpx.AsyncClient, key: str) -> int:
-    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {key}"})
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {key}"}
+    )
     return response.status_code
 
 
@@ -83,7 +93,9 @@ async def test_unknown_keys_are_not_remembered(settings: Settings) -> None:
 async def test_get_queries_need_a_key_too(api: Api) -> None:
     response = await api.client.get("/graphql", params={"query": "{ __typename }"})
     assert response.status_code == 401
-    ok = await api.client.get("/graphql", params={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {api.key}"})
+    ok = await api.client.get(
+        "/graphql", params={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {api.key}"}
+    )
     assert ok.json() == {"data": {"__typename": "Query"}}
 
 

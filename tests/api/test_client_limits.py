@@ -73,13 +73,17 @@ async def valid_key(app: Any) -> str:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("order", ["valid-first", "valid-last", "both-valid"])
-async def test_two_authorization_headers_are_refused_and_run_nothing(app: Any, valid_key: str, transport: Any, order: str) -> None:
+async def test_two_authorization_headers_are_refused_and_run_nothing(
+    app: Any, valid_key: str, transport: Any, order: str
+) -> None:
     other = {"valid-first": UNKNOWN_KEY, "valid-last": UNKNOWN_KEY, "both-valid": valid_key}[order]
     headers = [bearer(valid_key), bearer(other)] if order != "valid-last" else [bearer(other), bearer(valid_key)]
     async with client_from(app, "203.0.113.5") as client:
         response = await transport(client, headers)
     assert response.status_code == 400
-    assert response.json() == refused_body(transport, "Send one Authorization header; this request has 2", "BAD_REQUEST")
+    assert response.json() == refused_body(
+        transport, "Send one Authorization header; this request has 2", "BAD_REQUEST"
+    )
     assert await stored_rows("phone_numbers") == []
 
 
@@ -122,7 +126,9 @@ async def test_a_blocked_address_still_serves_keys_the_worker_remembers(limited:
         SWEEP.add_secret(remembered)
         SWEEP.add_secret(new)
         async with client_from(app, "203.0.113.5") as client:
-            assert (await client.post("/graphql", json={"query": "{ __typename }"}, headers=[bearer(remembered)])).status_code == 200
+            assert (
+                await client.post("/graphql", json={"query": "{ __typename }"}, headers=[bearer(remembered)])
+            ).status_code == 200
             for _ in range(LIMIT):
                 assert (await graphql(client, [bearer(UNKNOWN_KEY)])).status_code == 401
             await assert_limited(await transport(client, [bearer(UNKNOWN_KEY)]), transport)
@@ -153,7 +159,9 @@ async def test_requests_with_a_valid_key_do_not_count_against_the_address(limite
         pytest.param("203.0.113.5", "203.0.113.6", False, id="two-ipv4"),
     ],
 )
-async def test_a_client_address_is_an_ipv4_address_or_an_ipv6_64(limited: Settings, first: str, second: str, shared: bool) -> None:
+async def test_a_client_address_is_an_ipv4_address_or_an_ipv6_64(
+    limited: Settings, first: str, second: str, shared: bool
+) -> None:
     async with running_app(limited) as app, client_from(app, first) as one, client_from(app, second) as other:
         for _ in range(LIMIT):
             assert (await graphql(one, [bearer(UNKNOWN_KEY)])).status_code == 401
@@ -179,7 +187,10 @@ def forwarded(client: str, key: str = UNKNOWN_KEY) -> list[tuple[str, str]]:
 async def test_x_forwarded_for_counts_only_from_trusted_proxies(
     limited: Settings, trusted: tuple[str, ...], peer: str, honoured: bool
 ) -> None:
-    async with running_app(dataclasses.replace(limited, trusted_proxies=trusted)) as app, client_from(app, peer) as proxy:
+    async with (
+        running_app(dataclasses.replace(limited, trusted_proxies=trusted)) as app,
+        client_from(app, peer) as proxy,
+    ):
         statuses = [(await graphql(proxy, forwarded(f"198.51.100.{i}"))).status_code for i in range(LIMIT + 1)]
         # Honoured, each client has its own limit; otherwise they are all the peer.
         assert statuses == ([401] * (LIMIT + 1) if honoured else [401] * LIMIT + [429])

@@ -52,7 +52,9 @@ GRAPHQL_PAGE = "{ phoneNumbers(first: 5) { edges { node { id } } } }"
 def redis_url() -> str:
     """The machine's Redis; outside CI, tests needing it are skipped when TEST_REDIS_URL is unset, never when it fails."""
     if not TEST_REDIS_URL:
-        pytest.skip("Redis: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0), so tests of shared rate limits are skipped")
+        pytest.skip(
+            "Redis: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0), so tests of shared rate limits are skipped"
+        )
     client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
     try:
         client.ping()
@@ -138,7 +140,11 @@ def sliding_window_allows(sent: list[float], charges: tuple[int, ...], limit: in
     ("sent", "allowed"),
     [
         pytest.param([0.01 * i for i in range(100)], 20, id="a-burst-then-nothing-within-the-first-window"),
-        pytest.param([0.0] * 20 + [1.0 + 0.05 * i for i in range(20)], 39, id="the-next-window-takes-one-a-twentieth-of-a-second-after-it-starts"),
+        pytest.param(
+            [0.0] * 20 + [1.0 + 0.05 * i for i in range(20)],
+            39,
+            id="the-next-window-takes-one-a-twentieth-of-a-second-after-it-starts",
+        ),
         pytest.param([0.0] * 21 + [2.5] * 21, 40, id="idle-for-two-windows-starts-afresh"),
         pytest.param([0.0] * 10 + [1.5] * 30, 10 + 15, id="half-the-previous-window-still-counts"),
     ],
@@ -168,9 +174,17 @@ PASSWORD = "sw0rdfish-Sw0rdf1sh"
         pytest.param("memory://", "memory://", id="memory"),
         pytest.param("redis://redis.internal", "redis://redis.internal", id="host-only"),
         pytest.param("redis://10.0.0.5:6380/3", "redis://10.0.0.5:6380/3", id="port-and-database"),
-        pytest.param(f"rediss://:{PASSWORD}@redis.internal:6380/0", f"rediss://:{PASSWORD}@redis.internal:6380/0", id="tls-password"),
-        pytest.param(f"redis://app:{PASSWORD}@[2001:db8::5]:6379/", f"redis://app:{PASSWORD}@[2001:db8::5]:6379/", id="user-ipv6"),
-        pytest.param("redis://:p%2Fss%40word@h:6379/0", "redis://:p%2Fss%40word@h:6379/0", id="percent-encoded-password"),
+        pytest.param(
+            f"rediss://:{PASSWORD}@redis.internal:6380/0",
+            f"rediss://:{PASSWORD}@redis.internal:6380/0",
+            id="tls-password",
+        ),
+        pytest.param(
+            f"redis://app:{PASSWORD}@[2001:db8::5]:6379/", f"redis://app:{PASSWORD}@[2001:db8::5]:6379/", id="user-ipv6"
+        ),
+        pytest.param(
+            "redis://:p%2Fss%40word@h:6379/0", "redis://:p%2Fss%40word@h:6379/0", id="percent-encoded-password"
+        ),
     ],
 )
 def test_rate_limit_storage_accepted_values(value: str | None, stored: str) -> None:
@@ -197,8 +211,14 @@ EXAMPLE = "as in redis://[:password@]host[:port][/db] (rediss:// for TLS; / ? # 
         pytest.param(f"{PASSWORD}:{PASSWORD}", NEITHER, id="a-password-alone"),
         pytest.param(f"redis:{PASSWORD}@h", NEITHER, id="redis-without-slashes"),
         pytest.param("redis+cluster://h:6379", NEITHER, id="cluster"),
-        pytest.param("redis://", f"SWITCHBOARD_RATE_LIMIT_STORAGE: a redis:// URL names a host, {EXAMPLE}", id="no-host"),
-        pytest.param(f"redis://:{PASSWORD}@", f"SWITCHBOARD_RATE_LIMIT_STORAGE: a redis:// URL names a host, {EXAMPLE}", id="password-no-host"),
+        pytest.param(
+            "redis://", f"SWITCHBOARD_RATE_LIMIT_STORAGE: a redis:// URL names a host, {EXAMPLE}", id="no-host"
+        ),
+        pytest.param(
+            f"redis://:{PASSWORD}@",
+            f"SWITCHBOARD_RATE_LIMIT_STORAGE: a redis:// URL names a host, {EXAMPLE}",
+            id="password-no-host",
+        ),
         pytest.param(
             f"redis://:{PASSWORD[:6]}/{PASSWORD[6:]}@h:6379/0",
             f"SWITCHBOARD_RATE_LIMIT_STORAGE: a redis:// URL names a host, {EXAMPLE}",
@@ -255,7 +275,11 @@ BUDGET = 1_000 + REQUEST_COST + 1_500
 
 def in_redis(settings: Settings, storage: str) -> Settings:
     return dataclasses.replace(
-        settings, rate_limit=BUDGET / SLOW_WINDOW_SECONDS, rate_limit_burst=BUDGET, max_query_cost=1_000, rate_limit_storage=storage
+        settings,
+        rate_limit=BUDGET / SLOW_WINDOW_SECONDS,
+        rate_limit_burst=BUDGET,
+        max_query_cost=1_000,
+        rate_limit_storage=storage,
     )
 
 
@@ -285,7 +309,10 @@ async def test_an_app_that_starts_after_another_finds_its_spending_in_redis(
         api.key = key
         assert (await api.client.get(REQUEST, headers={"Authorization": f"Bearer {key}"})).status_code == 429
         assert (await api.post(GRAPHQL_PAGE)).status_code == 429
-        assert (await api.client.get("/readyz")).json() == {"status": "ready", "rateLimit": f"shared: Redis at {redis_location(redis_url)}"}
+        assert (await api.client.get("/readyz")).json() == {
+            "status": "ready",
+            "rateLimit": f"shared: Redis at {redis_location(redis_url)}",
+        }
     async with running_app(in_redis(settings, "memory://")) as app, api_client(app) as api:
         api.key = key
         assert (await api.post(GRAPHQL_PAGE)).status_code == 200, "in memory, a new process knows nothing of the old"
@@ -329,13 +356,21 @@ async def test_a_hung_redis_is_waited_on_once_then_left_alone_until_the_probe(
             tried = len(hung.accepted)
             assert tried >= 1
             statuses = [(await api.post(GRAPHQL_PAGE)).status_code for _ in range(40)]
-            rest = [(await api.client.get(REQUEST, headers={"Authorization": f"Bearer {api.key}"})).status_code for _ in range(5)]
+            rest = [
+                (await api.client.get(REQUEST, headers={"Authorization": f"Bearer {api.key}"})).status_code
+                for _ in range(5)
+            ]
             ready = await api.client.get("/readyz")
             assert len(hung.accepted) == tried, "no request connected to Redis while it was known to be down"
     finally:
         hung.close()
     assert set(statuses) == {200, 429} and set(rest) == {429}
-    assert (ready.status_code, ready.json()) == (200, {"status": "ready", "rateLimit": f"per process: Redis at {location} unreachable"})
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {"status": "ready", "rateLimit": f"per process: Redis at {location} unreachable"},
+    )
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR" and r.name == "switchboard"]
-    assert errors == [f"rate limits: Redis at {location} unreachable (TimeoutError); limiting per worker process until it is back"]
+    assert errors == [
+        f"rate limits: Redis at {location} unreachable (TimeoutError); limiting per worker process until it is back"
+    ]
     assert PASSWORD not in caplog.text

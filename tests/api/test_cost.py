@@ -40,7 +40,9 @@ def refusal(cost: int | None, max_cost: int = MAX_QUERY_COST) -> dict[str, Any]:
     message = f"The query costs {cost}; at most {max_cost} is allowed"
     if cost is None:
         message = f"The query costs more than {max_cost}; at most {max_cost} is allowed"
-    return {"errors": [{"message": message, "extensions": {"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost}}]}
+    return {
+        "errors": [{"message": message, "extensions": {"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost}}]
+    }
 
 
 async def post(api: Api, query: str, variables: dict[str, Any] | None = None, *, accept: str = GRAPHQL_JSON) -> Any:
@@ -60,16 +62,26 @@ def largest_metadata() -> dict[str, str]:
 
 
 LARGEST_NAME = "\N{GRINNING FACE}" * 100
-CREATE = "mutation($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) { userErrors { field message } } }"
+CREATE = (
+    "mutation($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) { userErrors { field message } } }"
+)
 
 
 async def seed(api: Api) -> None:
     """One agent owning ROWS numbers, every text at its largest."""
-    agent = await api.gql('mutation($name: String!) { createAgent(input: {name: $name}) { agent { id } } }', {"name": LARGEST_NAME})
+    agent = await api.gql(
+        "mutation($name: String!) { createAgent(input: {name: $name}) { agent { id } } }", {"name": LARGEST_NAME}
+    )
     agent_id = agent["createAgent"]["agent"]["id"]
     metadata = largest_metadata()
     for i in range(ROWS):
-        number = {"number": f"+1415555{100 + i:04d}", "name": LARGEST_NAME, "agentId": agent_id, "metadata": metadata, "provider": twilio()}
+        number = {
+            "number": f"+1415555{100 + i:04d}",
+            "name": LARGEST_NAME,
+            "agentId": agent_id,
+            "metadata": metadata,
+            "provider": twilio(),
+        }
         data = await api.gql(CREATE, {"input": number})
         assert data["createPhoneNumber"]["userErrors"] == []
 
@@ -97,21 +109,34 @@ def with_fragments() -> str:
 
 
 VARIANTS = [
-    pytest.param(ISSUE_QUERY.replace("id number name", "metadata"), {}, 1 + 100 * (7 + 15 * (1 + 100 * 23)), id="metadata"),
+    pytest.param(
+        ISSUE_QUERY.replace("id number name", "metadata"), {}, 1 + 100 * (7 + 15 * (1 + 100 * 23)), id="metadata"
+    ),
     pytest.param(with_fragments(), {}, ISSUE_QUERY_COST, id="fragments"),
     pytest.param(
         "query($n: Int!) " + ISSUE_QUERY.replace("first:100", "first:$n"), {"n": 100}, ISSUE_QUERY_COST, id="variable"
     ),
     pytest.param(
-        "query($n: Int = 100) " + ISSUE_QUERY.replace("first:100", "first:$n"), {}, ISSUE_QUERY_COST, id="variable-default"
+        "query($n: Int = 100) " + ISSUE_QUERY.replace("first:100", "first:$n"),
+        {},
+        ISSUE_QUERY_COST,
+        id="variable-default",
     ),
     pytest.param(
-        "query($n: Int!) " + ISSUE_QUERY.replace("first:100", "first:$n"), {"n": 1_000_000}, ISSUE_QUERY_COST, id="variable-clamped"
+        "query($n: Int!) " + ISSUE_QUERY.replace("first:100", "first:$n"),
+        {"n": 1_000_000},
+        ISSUE_QUERY_COST,
+        id="variable-clamped",
     ),
-    pytest.param(ISSUE_QUERY.replace("(first:100)", ""), {}, 1 + 20 * (7 + 15 * (1 + 20 * 9)), id="schema-default-first"),
+    pytest.param(
+        ISSUE_QUERY.replace("(first:100)", ""), {}, 1 + 20 * (7 + 15 * (1 + 20 * 9)), id="schema-default-first"
+    ),
     pytest.param(
         "{ "
-        + " ".join(f"a{i}: phoneNumbers(first: 100) {{ edges {{ node {{ id name number agent {{ id name }} }} }} }}" for i in range(15))
+        + " ".join(
+            f"a{i}: phoneNumbers(first: 100) {{ edges {{ node {{ id name number agent {{ id name }} }} }} }}"
+            for i in range(15)
+        )
         + " }",
         {},
         15 * (1 + 100 * 12),
@@ -175,7 +200,12 @@ async def test_a_refused_mutation_writes_nothing(api: Api) -> None:
             id="counts",
         ),
         pytest.param(
-            "{ " + " ".join(f'a{i}: phoneNumbers(first: 1, filter: {{search: "{i}"}}) {{ edges {{ node {{ id }} }} }}' for i in range(15)) + " }",
+            "{ "
+            + " ".join(
+                f'a{i}: phoneNumbers(first: 1, filter: {{search: "{i}"}}) {{ edges {{ node {{ id }} }} }}'
+                for i in range(15)
+            )
+            + " }",
             15 * (1 + 200 + 1 * (4 + 3)),
             id="filtered-pages",
         ),
@@ -246,7 +276,9 @@ def nested(n: int) -> tuple[str, dict[str, int], int]:
     return query, {"n": n}, 1 + 1 * (4 + 3 + 15 * (1 + n * (4 + 2 + 17 + 1)))
 
 
-@pytest.mark.parametrize(("shape", "largest"), [pytest.param(flat, 38, id="flat"), pytest.param(nested, 27, id="nested")])
+@pytest.mark.parametrize(
+    ("shape", "largest"), [pytest.param(flat, 38, id="flat"), pytest.param(nested, 27, id="nested")]
+)
 async def test_the_worst_accepted_documents_answer_under_10_mb(seeded: Api, shape: Any, largest: int) -> None:
     query, variables, cost = shape(largest)
     assert cost <= MAX_QUERY_COST < shape(largest + 1)[2]
@@ -276,7 +308,9 @@ async def test_an_answer_lists_at_most_100_errors(seeded: Api) -> None:
 async def test_no_answer_is_sent_over_the_response_limit(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(view, "MAX_RESPONSE_BYTES", 100)
     query = "{ " + " ".join(f"a{i}: __typename" for i in range(10)) + " }"  # 129 bytes of answer
-    response = await api.client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {api.key}", "X-Request-ID": "req-9"})
+    response = await api.client.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {api.key}", "X-Request-ID": "req-9"}
+    )
     assert response.status_code == 500
     (error,) = response.json()["errors"]
     assert error["extensions"] == {"code": "RESPONSE_TOO_LARGE"}

@@ -121,7 +121,9 @@ CREATED = [
 
 
 @pytest.mark.parametrize(("provider", "provider_enum", "sip_mode", "config"), CREATED)
-async def test_create_and_read_back(api: Api, provider: dict, provider_enum: str, sip_mode: str | None, config: dict) -> None:
+async def test_create_and_read_back(
+    api: Api, provider: dict, provider_enum: str, sip_mode: str | None, config: dict
+) -> None:
     payload = await create(api, {"number": "+1 (415) 555-0123", "name": "  Front desk ", "provider": provider})
 
     assert payload["userErrors"] == []
@@ -142,7 +144,15 @@ async def test_create_and_read_back(api: Api, provider: dict, provider_enum: str
 
 @pytest.mark.parametrize(
     "number",
-    ["+14155550123", "+1 415 555 0123", "+1-415-555-0123", "+1.415.555.0123", "+1 (415) 555-0123", "0014155550123", " +14155550123 "],
+    [
+        "+14155550123",
+        "+1 415 555 0123",
+        "+1-415-555-0123",
+        "+1.415.555.0123",
+        "+1 (415) 555-0123",
+        "0014155550123",
+        " +14155550123 ",
+    ],
 )
 async def test_number_is_normalised_to_e164(api: Api, number: str) -> None:
     payload = await create(api, valid_input(number=number))
@@ -162,6 +172,7 @@ async def test_metadata_and_agent_are_saved(api: Api) -> None:
 
 
 # --- one failing case (at least) per row of the rules table --------------------
+
 
 @pytest.mark.parametrize("case", [c for c in RULE_CASES if c.graphql], ids=lambda case: case.id)
 async def test_rule_refuses_and_saves_nothing(api: Api, case: RuleCase) -> None:
@@ -225,7 +236,11 @@ async def test_duplicate_number_is_taken(api: Api) -> None:
     payload = await create(api, valid_input(number="+1 415-555-0123", provider={"voximplant": {}}))
     assert payload["phoneNumber"] is None
     assert payload["userErrors"] == [
-        {"field": ["input", "number"], "code": "TAKEN", "message": "Number +14155550123 already exists in this organization"}
+        {
+            "field": ["input", "number"],
+            "code": "TAKEN",
+            "message": "Number +14155550123 already exists in this organization",
+        }
     ]
     assert len(await stored_rows("phone_numbers")) == 1
 
@@ -271,7 +286,9 @@ async def test_phone_number_of_another_organization_reads_as_null(api: Api, othe
         pytest.param(sip_registration(), SIP_PASSWORD, "sip_password_encrypted", id="sip-password"),
     ],
 )
-async def test_secrets_are_never_returned_nor_stored_in_plain_text(api: Api, provider: dict, secret: str, column: str) -> None:
+async def test_secrets_are_never_returned_nor_stored_in_plain_text(
+    api: Api, provider: dict, secret: str, column: str
+) -> None:
     response = await api.post(CREATE_PHONE_NUMBER, {"input": valid_input(provider=provider)})
     assert response.status_code == 200 and response.json()["data"]["createPhoneNumber"]["userErrors"] == []
     assert secret not in response.text
@@ -285,7 +302,9 @@ async def test_secrets_are_never_returned_nor_stored_in_plain_text(api: Api, pro
 
 
 async def test_refused_secrets_are_not_echoed(api: Api) -> None:
-    response = await api.post(CREATE_PHONE_NUMBER, {"input": valid_input(provider=twilio(authToken="s3cret-" + "x" * 130))})
+    response = await api.post(
+        CREATE_PHONE_NUMBER, {"input": valid_input(provider=twilio(authToken="s3cret-" + "x" * 130))}
+    )
     assert response.json()["data"]["createPhoneNumber"]["userErrors"][0]["code"] == "TOO_LONG"
     assert "s3cret-" not in response.text
 
@@ -308,8 +327,14 @@ async def test_refused_secrets_are_not_echoed(api: Api) -> None:
         pytest.param({"fax": {}}, "not to include unknown field 'fax'", id="unknown-provider"),
         pytest.param(twilio(region="us1"), "not to include unknown field 'region'", id="unknown-field"),
         pytest.param(sip_registration(port="5060"), "Int cannot represent non-integer value", id="wrong-type"),
-        pytest.param(sip_registration(registerTransport="SCTP"), "Value does not exist in 'SipTransport' enum", id="unknown-transport"),
-        pytest.param({"twilio": {"accountSid": TWILIO_SID}}, "to include required field 'authToken'", id="missing-required"),
+        pytest.param(
+            sip_registration(registerTransport="SCTP"),
+            "Value does not exist in 'SipTransport' enum",
+            id="unknown-transport",
+        ),
+        pytest.param(
+            {"twilio": {"accountSid": TWILIO_SID}}, "to include required field 'authToken'", id="missing-required"
+        ),
     ],
 )
 async def test_shape_errors_stay_graphql_errors(api: Api, provider: dict, message: str) -> None:

@@ -79,7 +79,9 @@ async def lists(api: Api) -> Lists:
     return Lists(organization, agent["id"], numbers, cursors)
 
 
-async def read(api: Api, lists: Lists, list_name: str, after: Any, *, client: httpx.AsyncClient | None = None) -> httpx.Response:
+async def read(
+    api: Api, lists: Lists, list_name: str, after: Any, *, client: httpx.AsyncClient | None = None
+) -> httpx.Response:
     """One page of the named list, after `after`."""
     query, variables = {
         "phoneNumbers": (LIST_PHONE_NUMBERS, {"first": 1, "after": after}),
@@ -108,18 +110,24 @@ MALFORMED: list[Any] = [
     pytest.param(lambda org, row: b64(b"[" * 90), id="nested-json-array-within-the-length-limit"),
     pytest.param(lambda org, row: b64(b'{"a":' * 3000), id="deeply-nested-json-object"),
     pytest.param(
-        lambda org, row: old_style("phone_numbers", org.hex, "0001-01-01T00:00:00+23:59", row), id="time-before-year-1-in-utc"
+        lambda org, row: old_style("phone_numbers", org.hex, "0001-01-01T00:00:00+23:59", row),
+        id="time-before-year-1-in-utc",
     ),
     pytest.param(
-        lambda org, row: old_style("phone_numbers", org.hex, "9999-12-31T23:59:59-23:59", row), id="time-after-year-9999-in-utc"
+        lambda org, row: old_style("phone_numbers", org.hex, "9999-12-31T23:59:59-23:59", row),
+        id="time-after-year-9999-in-utc",
     ),
     pytest.param(
         lambda org, row: old_style("phone_numbers", org.hex, "2024-05-01T10:00:00+05:17:31.5", row), id="odd-utc-offset"
     ),
     pytest.param(lambda org, row: old_style("phone_numbers", org.hex, "2024-05-01T10:00:00", row), id="naive-time"),
     pytest.param(lambda org, row: old_style("phone_numbers", org.hex, 1714557600, row), id="time-of-wrong-type"),
-    pytest.param(lambda org, row: old_style("phone_numbers", org.hex, "2024-05-01T10:00:00+00:00", 7), id="id-of-wrong-type"),
-    pytest.param(lambda org, row: old_style("phone_numbers", org.hex, "2024-05-01T10:00:00+00:00", "x"), id="id-not-a-uuid"),
+    pytest.param(
+        lambda org, row: old_style("phone_numbers", org.hex, "2024-05-01T10:00:00+00:00", 7), id="id-of-wrong-type"
+    ),
+    pytest.param(
+        lambda org, row: old_style("phone_numbers", org.hex, "2024-05-01T10:00:00+00:00", "x"), id="id-not-a-uuid"
+    ),
     pytest.param(lambda org, row: old_style(1, 2, 3, 4), id="numbers-only"),
     pytest.param(lambda org, row: b64(json.dumps({"kind": "phone_numbers"}).encode()), id="object-not-array"),
     pytest.param(lambda org, row: b64(b"[" + b"9" * 5000 + b"]"), id="huge-integer"),

@@ -21,7 +21,9 @@ async def test_delete_then_read(api: Api) -> None:
     again = (await api.gql(DELETE_PHONE_NUMBER, {"input": {"id": created["id"]}}))["deletePhoneNumber"]
     assert again == {
         "deletedId": None,
-        "userErrors": [{"field": ["input", "id"], "code": "NOT_FOUND", "message": f"Phone number {created['id']} does not exist"}],
+        "userErrors": [
+            {"field": ["input", "id"], "code": "NOT_FOUND", "message": f"Phone number {created['id']} does not exist"}
+        ],
     }
 
 
@@ -40,7 +42,9 @@ async def test_update_agent(api: Api) -> None:
     assert (await api.gql(AGENT, {"id": agent["id"]}))["agent"]["name"] == "New"
     missing = str(uuid.uuid4())
     unknown = (await api.gql(UPDATE_AGENT, {"input": {"id": missing, "name": "X"}}))["updateAgent"]
-    assert unknown["userErrors"] == [{"field": ["input", "id"], "code": "NOT_FOUND", "message": f"Agent {missing} does not exist"}]
+    assert unknown["userErrors"] == [
+        {"field": ["input", "id"], "code": "NOT_FOUND", "message": f"Agent {missing} does not exist"}
+    ]
 
 
 async def test_deleting_an_agent_leaves_its_numbers_untied(api: Api) -> None:
@@ -57,4 +61,7 @@ async def test_deleting_an_agent_leaves_its_numbers_untied(api: Api) -> None:
 
 async def test_deleting_an_unknown_agent_is_not_found(api: Api) -> None:
     payload = (await api.gql(DELETE_AGENT, {"input": {"id": "nope"}}))["deleteAgent"]
-    assert payload == {"deletedId": None, "userErrors": [{"field": ["input", "id"], "code": "NOT_FOUND", "message": "Agent nope does not exist"}]}
+    assert payload == {
+        "deletedId": None,
+        "userErrors": [{"field": ["input", "id"], "code": "NOT_FOUND", "message": "Agent nope does not exist"}],
+    }

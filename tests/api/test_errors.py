@@ -11,8 +11,10 @@ from tests.support.app import Api
 from tests.support.graphql_ops import CREATE_PHONE_NUMBER, PHONE_NUMBER, twilio
 
 
-async def test_unreadable_row_is_an_internal_error_with_a_request_id(api: Api, caplog: pytest.LogCaptureFixture) -> None:
-    created = (await api.gql(CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": twilio()}}))
+async def test_unreadable_row_is_an_internal_error_with_a_request_id(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = await api.gql(CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": twilio()}})
     phone_id = created["createPhoneNumber"]["phoneNumber"]["id"]
     # A value no version of Switchboard writes: reading it back must fail.
     await connections.get("default").execute_query("UPDATE phone_numbers SET provider = 'fax'")

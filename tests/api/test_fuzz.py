@@ -62,10 +62,12 @@ FUZZ = hypothesis_settings(
 def settings(settings: Settings) -> Settings:
     return unthrottled(settings)
 
+
 # Secrets the fuzzer sends start with this, so the session's secret sweep
 # (tests/support/secret_sweep.py) can look for them without mistaking another field's
 # value for one.
 SECRET_MARK = "fuzz-secret:"
+
 
 def anything(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """Mostly values that pass the schema's types, so the rules and the database see hostile input too."""
@@ -86,8 +88,15 @@ hostile_credential = st.one_of(
 # SIP targets: every kind the rules refuse, the private ranges they allow,
 # and other spellings (brackets, case, the root's dot, IPv4-mapped) of both.
 KNOWN_TARGETS = [
-    *LOCAL_ADDRESSES.values(), *LOCAL_NAMES.values(), *NUMERIC_HOSTS.values(), *ZONE_IDS.values(),
-    *PRIVATE_ADDRESSES.values(), *ACCEPTED_NAMES.values(), "pbx.example.com", "203.0.113.10", "2001:db8::1",
+    *LOCAL_ADDRESSES.values(),
+    *LOCAL_NAMES.values(),
+    *NUMERIC_HOSTS.values(),
+    *ZONE_IDS.values(),
+    *PRIVATE_ADDRESSES.values(),
+    *ACCEPTED_NAMES.values(),
+    "pbx.example.com",
+    "203.0.113.10",
+    "2001:db8::1",
 ]
 
 
@@ -106,7 +115,11 @@ def respell(target: str, how: str) -> str:
 ip_text = st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)).map(str)
 targets = st.builds(
     respell,
-    st.one_of(st.sampled_from(KNOWN_TARGETS), ip_text, st.from_regex(r"[a-z0-9\-]{1,12}(\.[a-z0-9\-]{1,12}){0,3}", fullmatch=True)),
+    st.one_of(
+        st.sampled_from(KNOWN_TARGETS),
+        ip_text,
+        st.from_regex(r"[a-z0-9\-]{1,12}(\.[a-z0-9\-]{1,12}){0,3}", fullmatch=True),
+    ),
     st.sampled_from(["as-is", "as-is", "upper", "dot", "bracket", "mapped"]),
 )
 
@@ -121,7 +134,9 @@ long_keys = st.text(min_size=35, max_size=45)
 many_keys = st.dictionaries(st.text(max_size=6), st.integers(0, 9), min_size=45, max_size=56)
 nested_metadata = st.recursive(
     scalars | edge_numbers,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6) | long_keys, inner, max_size=3) | many_keys,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6) | long_keys, inner, max_size=3) | many_keys
+    ),
     max_leaves=8,
 )
 
@@ -131,7 +146,9 @@ secret = st.one_of(
     hostile_credential.map(lambda text: SECRET_MARK + text),
     any_json.filter(lambda value: not isinstance(value, str)),
 )
-numbers = st.one_of(st.from_regex(r"\+1 ?415 ?555 ?[0-9]{4}", fullmatch=True), st.sampled_from(["+442079460958", "0044 20 7946 0958"]))
+numbers = st.one_of(
+    st.from_regex(r"\+1 ?415 ?555 ?[0-9]{4}", fullmatch=True), st.sampled_from(["+442079460958", "0044 20 7946 0958"])
+)
 ports = st.one_of(st.integers(-70_000, 70_000), huge_ints)
 transports = st.sampled_from(["UDP", "TCP", "TLS", "udp", "QUIC"])
 sids = st.from_regex(r"AC[0-9a-f]{32}", fullmatch=True)
@@ -143,7 +160,9 @@ def optional(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dic
 
 
 def required(
-    fields: dict[str, st.SearchStrategy[Any]], extra: dict[str, st.SearchStrategy[Any]], secrets: dict[str, st.SearchStrategy[Any]]
+    fields: dict[str, st.SearchStrategy[Any]],
+    extra: dict[str, st.SearchStrategy[Any]],
+    secrets: dict[str, st.SearchStrategy[Any]],
 ) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {**{name: anything(s) for name, s in fields.items()}, **secrets},
@@ -154,10 +173,19 @@ def required(
 twilio_input = required({"accountSid": sids}, {}, {"authToken": secret})
 registration_input = required(
     {"username": hostile_credential, "proxy": st.one_of(st.sampled_from(["pbx.example.com", "10.0.0.1"]), targets)},
-    {"outboundProxy": targets | hostile_text, "authUser": hostile_credential, "port": ports, "registerTransport": transports},
+    {
+        "outboundProxy": targets | hostile_text,
+        "authUser": hostile_credential,
+        "port": ports,
+        "registerTransport": transports,
+    },
     {"password": secret},
 )
-allowlist_input = required({"ip": st.one_of(st.sampled_from(["203.0.113.10", "2001:db8::1"]), targets)}, {"port": ports, "protocol": transports}, {})
+allowlist_input = required(
+    {"ip": st.one_of(st.sampled_from(["203.0.113.10", "2001:db8::1"]), targets)},
+    {"port": ports, "protocol": transports},
+    {},
+)
 one_provider = st.one_of(
     st.builds(lambda v: {"twilio": v}, twilio_input),
     st.builds(lambda v: {"sip": {"registration": v}}, registration_input),
@@ -169,13 +197,18 @@ provider = st.one_of(
     one_provider,
     one_provider,
     st.builds(operator.or_, one_provider, one_provider),  # two providers, or one twice
-    st.builds(lambda v: {"sip": v}, st.dictionaries(st.sampled_from(["registration", "ipAllowlist"]), registration_input, max_size=2)),
+    st.builds(
+        lambda v: {"sip": v},
+        st.dictionaries(st.sampled_from(["registration", "ipAllowlist"]), registration_input, max_size=2),
+    ),
     any_json,
 )
 common = {
     "name": hostile_text,
     "agentId": uuids,
-    "metadata": st.dictionaries(hostile_text, scalars, max_size=6) | st.dictionaries(st.text(max_size=6) | long_keys, nested_metadata, max_size=4) | any_json,
+    "metadata": st.dictionaries(hostile_text, scalars, max_size=6)
+    | st.dictionaries(st.text(max_size=6) | long_keys, nested_metadata, max_size=4)
+    | any_json,
 }
 create_input = st.fixed_dictionaries(
     {"number": anything(numbers), "provider": provider},
@@ -286,9 +319,15 @@ def assert_canonical_public_target(target: str, *, address_only: bool) -> None:
         if embedded is not None:
             address = embedded
     local = (
-        address.is_loopback or address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved
+        address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
     )
-    assert not local and address not in ipaddress.ip_network("0.0.0.0/8" if address.version == 4 else "fec0::/10"), target
+    assert not local and address not in ipaddress.ip_network("0.0.0.0/8" if address.version == 4 else "fec0::/10"), (
+        target
+    )
 
 
 def assert_metadata_within_limits(value: Any) -> None:
@@ -320,11 +359,17 @@ async def test_create_phone_number_survives_hostile_input(api: Api, variables: A
 # targets, credentials and metadata decide alone whether they are saved.
 plausible_provider = st.one_of(
     st.fixed_dictionaries(
-        {"username": hostile_credential | st.just("agent-1"), "password": hostile_credential.map(lambda t: SECRET_MARK + t), "proxy": targets},
+        {
+            "username": hostile_credential | st.just("agent-1"),
+            "password": hostile_credential.map(lambda t: SECRET_MARK + t),
+            "proxy": targets,
+        },
         optional={"outboundProxy": targets, "authUser": hostile_credential | st.just("auth-1")},
     ).map(lambda v: {"sip": {"registration": v}}),
     st.fixed_dictionaries({"ip": targets}).map(lambda v: {"sip": {"ipAllowlist": v}}),
-    st.fixed_dictionaries({"accountSid": sids, "authToken": hostile_credential.map(lambda t: SECRET_MARK + t)}).map(lambda v: {"twilio": v}),
+    st.fixed_dictionaries({"accountSid": sids, "authToken": hostile_credential.map(lambda t: SECRET_MARK + t)}).map(
+        lambda v: {"twilio": v}
+    ),
 )
 plausible_input = st.fixed_dictionaries(
     {"provider": plausible_provider},

@@ -35,6 +35,7 @@ FUZZ = hypothesis_settings(
 def settings(settings: Settings) -> Settings:
     return unthrottled(settings)
 
+
 AGENT_NUMBERS = "query ($id: ID!, $after: String) { agent(id: $id) { phoneNumbers(first: 1, after: $after) { edges { node { id } } } } }"
 REFUSALS = {
     "after is not a cursor returned by this API",
@@ -114,7 +115,9 @@ async def catalogue(api: Api) -> Catalogue:
 
 @FUZZ
 @given(list_name=lists, after=afters)
-async def test_any_after_is_read_on_or_refused_naming_it(api: Api, catalogue: Catalogue, list_name: str, after: Any) -> None:
+async def test_any_after_is_read_on_or_refused_naming_it(
+    api: Api, catalogue: Catalogue, list_name: str, after: Any
+) -> None:
     if isinstance(after, Mutation):
         after = b64(after.apply(unb64(catalogue.cursors[list_name])))
     if isinstance(after, RealCursor):

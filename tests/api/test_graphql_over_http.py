@@ -24,7 +24,9 @@ async def post(api: Api, body: Any, *, accept: str | None = None, content_type: 
     if accept is not None:
         headers["Accept"] = accept
     content = body if isinstance(body, (str, bytes)) else None
-    return await api.client.post("/graphql", headers=headers, content=content, json=None if content is not None else body)
+    return await api.client.post(
+        "/graphql", headers=headers, content=content, json=None if content is not None else body
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,7 +90,10 @@ async def test_field_errors_keep_data_and_200_under_graphql_response_json(api: A
 async def test_queries_run_over_get(api: Api) -> None:
     response = await api.client.get(
         "/graphql",
-        params={"query": "query($id: ID!) { phoneNumber(id: $id) { id } }", "variables": '{"id": "00000000-0000-4000-8000-000000000000"}'},
+        params={
+            "query": "query($id: ID!) { phoneNumber(id: $id) { id } }",
+            "variables": '{"id": "00000000-0000-4000-8000-000000000000"}',
+        },
         headers={"Authorization": f"Bearer {api.key}", "Accept": GRAPHQL_JSON},
     )
     assert (response.status_code, response.headers["content-type"]) == (200, GRAPHQL_JSON)
@@ -103,14 +108,18 @@ async def test_mutations_over_get_are_405_and_run_nothing(api: Api) -> None:
     )
     assert (response.status_code, response.headers["allow"]) == (405, "POST")
     assert response.json() == {
-        "errors": [{"message": "mutations are not allowed when using GET", "extensions": {"code": "METHOD_NOT_ALLOWED"}}]
+        "errors": [
+            {"message": "mutations are not allowed when using GET", "extensions": {"code": "METHOD_NOT_ALLOWED"}}
+        ]
     }
     assert await stored_rows("agents") == []
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 async def test_other_methods_are_405(api: Api, method: str) -> None:
-    response = await api.client.request(method, "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {api.key}"})
+    response = await api.client.request(
+        method, "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {api.key}"}
+    )
     assert (response.status_code, response.headers["allow"]) == (405, "GET, POST")
     assert response.json()["errors"][0]["extensions"] == {"code": "METHOD_NOT_ALLOWED"}
 
@@ -130,12 +139,36 @@ async def test_other_methods_are_405(api: Api, method: str) -> None:
             "Unsupported media type: send the body as application/json",
             id="multipart",
         ),
-        pytest.param("query { __typename }", "application/graphql", 415, "Unsupported media type: send the body as application/json", id="graphql-body"),
-        pytest.param('{"query": "{ __typename }"}', "", 415, "Unsupported media type: send the body as application/json", id="no-content-type"),
+        pytest.param(
+            "query { __typename }",
+            "application/graphql",
+            415,
+            "Unsupported media type: send the body as application/json",
+            id="graphql-body",
+        ),
+        pytest.param(
+            '{"query": "{ __typename }"}',
+            "",
+            415,
+            "Unsupported media type: send the body as application/json",
+            id="no-content-type",
+        ),
         # Python parses both, but no layer below can hold them: half a surrogate pair is not
         # Unicode text, and nesting this deep is past Python's recursion limit.
-        pytest.param('{"query": "{ __typename }", "variables": {"x": "\\ud800"}}', JSON, 400, "Unable to parse request body as JSON", id="lone-surrogate"),
-        pytest.param('{"query": "{ __typename }", "variables": {"x": ' + "[" * 5000 + "]" * 5000 + "}}", JSON, 400, "Unable to parse request body as JSON", id="deep-json"),
+        pytest.param(
+            '{"query": "{ __typename }", "variables": {"x": "\\ud800"}}',
+            JSON,
+            400,
+            "Unable to parse request body as JSON",
+            id="lone-surrogate",
+        ),
+        pytest.param(
+            '{"query": "{ __typename }", "variables": {"x": ' + "[" * 5000 + "]" * 5000 + "}}",
+            JSON,
+            400,
+            "Unable to parse request body as JSON",
+            id="deep-json",
+        ),
     ],
 )
 @pytest.mark.parametrize("accept", [JSON, GRAPHQL_JSON])

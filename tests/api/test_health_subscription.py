@@ -91,7 +91,9 @@ async def test_a_revoked_key_is_refused_and_its_subscriptions_end(app: Any, api:
             assert revoked["revokeApiKey"]["userErrors"] == []
             await change(number["id"], UNREACHABLE)
             message = await ws.receive()
-            assert message["type"] == "next" and message["payload"]["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+            assert message["type"] == "next" and message["payload"]["errors"][0]["extensions"] == {
+                "code": "UNAUTHENTICATED"
+            }
             assert message["payload"]["data"] is None
             assert await ws.receive() == {"id": "s", "type": "complete"}
         async with connected(client) as ws:

@@ -174,9 +174,13 @@ class SecretCase:
 
 
 SECRET_CASES = [
-    pytest.param(SecretCase(twilio, "authToken", TWILIO, "twilioAuthToken", "twilio_auth_token_encrypted"), id="twilio-auth-token"),
     pytest.param(
-        SecretCase(sip_registration, "password", REGISTRATION, "sipPassword", "sip_password_encrypted"), id="sip-password"
+        SecretCase(twilio, "authToken", TWILIO, "twilioAuthToken", "twilio_auth_token_encrypted"),
+        id="twilio-auth-token",
+    ),
+    pytest.param(
+        SecretCase(sip_registration, "password", REGISTRATION, "sipPassword", "sip_password_encrypted"),
+        id="sip-password",
     ),
 ]
 
@@ -243,7 +247,9 @@ def legacy_twilio_values(number: str, token: str) -> dict[str, Any]:
 
 async def test_a_fingerprint_stored_in_the_old_form_still_replays_without_telling_secrets_apart(api: Api) -> None:
     original = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken="the-real-secret-4")))
-    await IdempotencyKey.filter(key="old").update(fingerprint=legacy_fingerprint(legacy_twilio_values(nth_number(1), "the-real-secret-4")))
+    await IdempotencyKey.filter(key="old").update(
+        fingerprint=legacy_fingerprint(legacy_twilio_values(nth_number(1), "the-real-secret-4"))
+    )
 
     right = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken="the-real-secret-4")))
     wrong = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken=WRONG_GUESS)))
@@ -255,7 +261,9 @@ async def test_a_fingerprint_stored_in_the_old_form_still_replays_without_tellin
 
 async def test_an_old_form_fingerprint_of_a_deleted_number_answers_alike_whatever_the_secret(api: Api) -> None:
     first = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken="the-real-secret-5")))
-    await IdempotencyKey.filter(key="old").update(fingerprint=legacy_fingerprint(legacy_twilio_values(nth_number(1), "the-real-secret-5")))
+    await IdempotencyKey.filter(key="old").update(
+        fingerprint=legacy_fingerprint(legacy_twilio_values(nth_number(1), "the-real-secret-5"))
+    )
     await api.gql(DELETE_PHONE_NUMBER, {"input": {"id": first["phoneNumber"]["id"]}})
 
     right = await create(api, number_input(1, idempotencyKey="old", provider=twilio(authToken="the-real-secret-5")))

@@ -37,8 +37,8 @@ mutation {
         pytest.param("{a: 1.5e308}", ["a"], id="float-over-2^53"),
         pytest.param("{a: -1e400}", ["a"], id="float-overflowing-to-minus-infinity"),
         pytest.param("{a: %s.0}" % ("9" * (MAX_NUMBER_LENGTH - 2)), ["a"], id="float-of-the-longest-length"),
-        pytest.param('{a: {b: [1, 2, 1e400]}}', ["a", "b", "2"], id="nested-infinity"),
-        pytest.param('{a: [{b: 123456789012345678901234567890}]}', ["a", "0", "b"], id="nested-huge-integer"),
+        pytest.param("{a: {b: [1, 2, 1e400]}}", ["a", "b", "2"], id="nested-infinity"),
+        pytest.param("{a: [{b: 123456789012345678901234567890}]}", ["a", "0", "b"], id="nested-huge-integer"),
     ],
 )
 async def test_metadata_literals_that_no_client_can_hold_are_invalid(api: Api, literal: str, path: list[str]) -> None:
@@ -60,8 +60,12 @@ async def test_metadata_literals_within_the_limits_are_stored_exactly(api: Api) 
 @pytest.mark.parametrize(
     ("literal", "path", "code"),
     [
-        pytest.param("{{a: {{{}}}}}".format(" ".join(f"k{i}: {i}" for i in range(51))), ["a"], "TOO_LONG", id="51-nested-keys"),
-        pytest.param("{a: [{b: {%s: 1}}]}" % ("k" * 41), ["a", "0", "b", "k" * 39 + "…"], "TOO_LONG", id="nested-key-41"),
+        pytest.param(
+            "{{a: {{{}}}}}".format(" ".join(f"k{i}: {i}" for i in range(51))), ["a"], "TOO_LONG", id="51-nested-keys"
+        ),
+        pytest.param(
+            "{a: [{b: {%s: 1}}]}" % ("k" * 41), ["a", "0", "b", "k" * 39 + "…"], "TOO_LONG", id="nested-key-41"
+        ),
     ],
 )
 async def test_nested_metadata_limits_apply_to_literals(api: Api, literal: str, path: list[str], code: str) -> None:
@@ -78,10 +82,15 @@ async def test_nested_metadata_limits_apply_to_literals(api: Api, literal: str, 
 )
 async def test_json_numbers_the_parser_refuses_are_400_over_rest(api: Api, document: str) -> None:
     response = await api.client.post(
-        "/v1/phone-numbers", content=document, headers={"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"}
+        "/v1/phone-numbers",
+        content=document,
+        headers={"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"},
     )
     assert response.status_code == 400
-    assert response.json() == {"error": "Validation failed", "details": [{"field": "body", "message": "The body is not valid JSON"}]}
+    assert response.json() == {
+        "error": "Validation failed",
+        "details": [{"field": "body", "message": "The body is not valid JSON"}],
+    }
     assert await stored_rows("phone_numbers") == []
 
 

@@ -61,7 +61,9 @@ def selections(count: int) -> str:
     while left:
         fields = min(len(NUMBER_FIELDS), left - 3)
         assert fields > 0, count
-        pages.append(f"a{len(pages)}: phoneNumbers(first: 1) {{ edges {{ node {{ {' '.join(NUMBER_FIELDS[:fields])} }} }} }}")
+        pages.append(
+            f"a{len(pages)}: phoneNumbers(first: 1) {{ edges {{ node {{ {' '.join(NUMBER_FIELDS[:fields])} }} }} }}"
+        )
         left -= 3 + fields
     return "{ " + " ".join(pages) + " }"
 
@@ -92,8 +94,14 @@ async def errors_of(api: Api, query: str, *, accept: str = GRAPHQL_JSON) -> tupl
     ("query", "message"),
     [
         pytest.param(nested(MAX_DEPTH + 1), f"'anonymous' exceeds maximum operation depth of {MAX_DEPTH}", id="depth"),
-        pytest.param(tokens(MAX_TOKENS + 1), f"Syntax Error: Document contains more than {MAX_TOKENS} tokens. Parsing aborted.", id="tokens"),
-        pytest.param(aliases(MAX_ALIASES + 1), f"{MAX_ALIASES + 1} aliases found. Allowed: {MAX_ALIASES}", id="aliases"),
+        pytest.param(
+            tokens(MAX_TOKENS + 1),
+            f"Syntax Error: Document contains more than {MAX_TOKENS} tokens. Parsing aborted.",
+            id="tokens",
+        ),
+        pytest.param(
+            aliases(MAX_ALIASES + 1), f"{MAX_ALIASES + 1} aliases found. Allowed: {MAX_ALIASES}", id="aliases"
+        ),
         pytest.param(
             selections(MAX_SELECTIONS + 1),
             f"The document has {MAX_SELECTIONS + 1} selections; at most {MAX_SELECTIONS} are allowed",
@@ -111,13 +119,27 @@ async def errors_of(api: Api, query: str, *, accept: str = GRAPHQL_JSON) -> tupl
         ),
         # Python reads no integer of more than 4,300 digits: these were 500s.
         *(
-            pytest.param(query, f"A number in the document has {length} characters; at most {MAX_NUMBER_LENGTH} are allowed", id=name)
+            pytest.param(
+                query,
+                f"A number in the document has {length} characters; at most {MAX_NUMBER_LENGTH} are allowed",
+                id=name,
+            )
             for name, query, length in (
                 ("int-argument", "{ phoneNumbers(first: %s) { totalCount } }" % ("1" * 5000), 5000),
-                ("int-in-input", 'mutation { createAgent(input: {name: "a"}) { agent { id } } } query { agents(first: %s) { totalCount } }' % ("9" * (MAX_NUMBER_LENGTH + 1)), MAX_NUMBER_LENGTH + 1),
+                (
+                    "int-in-input",
+                    'mutation { createAgent(input: {name: "a"}) { agent { id } } } query { agents(first: %s) { totalCount } }'
+                    % ("9" * (MAX_NUMBER_LENGTH + 1)),
+                    MAX_NUMBER_LENGTH + 1,
+                ),
                 ("int-default", "query($n: Int = %s) { phoneNumbers(first: $n) { totalCount } }" % ("7" * 4301), 4301),
                 ("float", "{ phoneNumbers(first: 1.%s) { totalCount } }" % ("0" * 5000), 5002),
-                ("json-scalar", 'mutation { updatePhoneNumber(input: {id: "x", metadata: {a: %s}}) { userErrors { code } } }' % ("5" * 6000), 6000),
+                (
+                    "json-scalar",
+                    'mutation { updatePhoneNumber(input: {id: "x", metadata: {a: %s}}) { userErrors { code } } }'
+                    % ("5" * 6000),
+                    6000,
+                ),
             )
         ),
     ],
@@ -193,7 +215,9 @@ async def chunks(body: bytes, size: int = 8192) -> AsyncIterator[bytes]:
 
 async def test_a_body_at_the_limit_is_read(api: Api) -> None:
     response = await api.client.post(
-        "/graphql", content=json_body(MAX_BODY_BYTES), headers={"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"}
+        "/graphql",
+        content=json_body(MAX_BODY_BYTES),
+        headers={"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"},
     )
     assert (response.status_code, response.json()) == (200, {"data": {"__typename": "Query"}})
 
@@ -208,7 +232,9 @@ async def test_a_larger_graphql_body_is_413(api: Api, streamed: bool) -> None:
     )
     assert response.status_code == 413
     assert response.json() == {
-        "errors": [{"message": "The request body is too large: at most 64 KiB", "extensions": {"code": "REQUEST_TOO_LARGE"}}]
+        "errors": [
+            {"message": "The request body is too large: at most 64 KiB", "extensions": {"code": "REQUEST_TOO_LARGE"}}
+        ]
     }
     assert await stored_rows("agents") == []
 
@@ -219,14 +245,22 @@ CREATE_AGENT_QUERY = "mutation($name: String!) { createAgent(input: {name: $name
 @pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
 async def test_a_larger_rest_body_is_413(api: Api, streamed: bool) -> None:
     body = json.dumps(
-        {"number": "+14155550123", "twilioAccountSid": twilio()["twilio"]["accountSid"], "twilioAuthToken": "t", "name": "x" * MAX_BODY_BYTES}
+        {
+            "number": "+14155550123",
+            "twilioAccountSid": twilio()["twilio"]["accountSid"],
+            "twilioAuthToken": "t",
+            "name": "x" * MAX_BODY_BYTES,
+        }
     ).encode()
     response = await api.client.post(
         "/v1/phone-numbers",
         content=chunks(body) if streamed else body,
         headers={"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"},
     )
-    assert (response.status_code, response.json()) == (413, {"error": "The request body is too large: at most 64 KiB", "details": []})
+    assert (response.status_code, response.json()) == (
+        413,
+        {"error": "The request body is too large: at most 64 KiB", "details": []},
+    )
     assert await stored_rows("phone_numbers") == []
 
 

@@ -36,7 +36,9 @@ async def database_schema(settings: Settings) -> Schema:
     db = connections.get("default")
     schema: Schema = {}
     if settings.is_sqlite:
-        tables = await db.execute_query_dict("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        tables = await db.execute_query_dict(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
         for name in (t["name"] for t in tables):
             info = await db.execute_query_dict(f"PRAGMA table_info('{name}')")
             schema[name] = table({c["name"]: not c["notnull"] and not c["pk"] for c in info})
@@ -48,7 +50,9 @@ async def database_schema(settings: Settings) -> Schema:
             "SELECT table_name, column_name, is_nullable FROM information_schema.columns WHERE table_schema = current_schema()"
         )
         for column in columns:
-            schema.setdefault(column["table_name"], table({}))["columns"][column["column_name"]] = column["is_nullable"] == "YES"
+            schema.setdefault(column["table_name"], table({}))["columns"][column["column_name"]] = (
+                column["is_nullable"] == "YES"
+            )
         for index in await db.execute_query_dict(POSTGRES_INDEXES):
             schema[index["table_name"]]["unique" if index["is_unique"] else "indexes"].add(tuple(index["columns"]))
     del schema[MIGRATIONS_TABLE]
@@ -61,9 +65,7 @@ def models_schema() -> Schema:
     for model in Tortoise.apps["models"].values():
         meta = model._meta
         column = meta.fields_db_projection
-        described = schema[meta.db_table] = table(
-            {column[name]: meta.fields_map[name].null for name in column}
-        )
+        described = schema[meta.db_table] = table({column[name]: meta.fields_map[name].null for name in column})
         described["unique"] |= {(column[name],) for name in column if meta.fields_map[name].unique}
         described["unique"] |= {tuple(column[f] for f in fields) for fields in meta.unique_together}
         described["indexes"] |= {tuple(index.fields if isinstance(index, Index) else index) for index in meta.indexes}

@@ -95,7 +95,9 @@ async def test_node_ids_are_the_ids_rest_uses(api: Api) -> None:
     assert (refetched["__typename"], refetched["id"], refetched["number"]) == ("PhoneNumber", rest_id, nth_number(7))
 
 
-@pytest.mark.parametrize("variant", ["another organization's", "unknown", *(f"malformed {i}" for i in range(len(MALFORMED)))])
+@pytest.mark.parametrize(
+    "variant", ["another organization's", "unknown", *(f"malformed {i}" for i in range(len(MALFORMED)))]
+)
 async def test_node_answers_null_alike_for_another_organizations_unknown_and_malformed_ids(
     api: Api, other_key: str, variant: str
 ) -> None:
@@ -185,7 +187,9 @@ async def test_nodes_takes_at_most_100_ids_duplicates_included(api: Api) -> None
 
 
 def test_the_docs_state_the_limit_the_code_applies() -> None:
-    assert f"| `nodes(ids)` | {MAX_IDS} ids, repeats included |" in (REPO / "docs" / "limits-and-security.md").read_text()
+    assert (
+        f"| `nodes(ids)` | {MAX_IDS} ids, repeats included |" in (REPO / "docs" / "limits-and-security.md").read_text()
+    )
 
 
 async def test_abstract_types_resolve_in_inline_and_named_fragments(api: Api) -> None:
@@ -224,7 +228,13 @@ async def test_the_schema_declares_node_as_relay_clients_expect(api: Api) -> Non
     ]
     assert fields["nodes"]["type"] == {"kind": "NON_NULL", "name": None, "ofType": {"kind": "LIST", "name": None}}
     assert fields["nodes"]["args"] == [
-        {"name": "ids", "type": {"kind": "NON_NULL", "ofType": {"kind": "LIST", "ofType": {"kind": "NON_NULL", "ofType": {"name": "ID"}}}}}
+        {
+            "name": "ids",
+            "type": {
+                "kind": "NON_NULL",
+                "ofType": {"kind": "LIST", "ofType": {"kind": "NON_NULL", "ofType": {"name": "ID"}}},
+            },
+        }
     ]
 
 
@@ -234,13 +244,18 @@ any_id = st.one_of(
     st.text(st.characters(exclude_categories=["Cs"]), max_size=60),
     st.sampled_from([MINE, THEIRS, *MALFORMED]),
     st.uuids().map(str),
-    st.tuples(st.sampled_from([MINE, THEIRS]), st.sampled_from([str.upper, lambda i: "{" + i + "}", lambda i: i.replace("-", "")])),
+    st.tuples(
+        st.sampled_from([MINE, THEIRS]),
+        st.sampled_from([str.upper, lambda i: "{" + i + "}", lambda i: i.replace("-", "")]),
+    ),
 )
 
 
 @settings(max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(spec=st.lists(any_id, max_size=12))
-async def test_nodes_answers_any_ids_with_the_organizations_objects_or_null(api: Api, other_key: str, spec: list[Any]) -> None:
+async def test_nodes_answers_any_ids_with_the_organizations_objects_or_null(
+    api: Api, other_key: str, spec: list[Any]
+) -> None:
     # Examples share the test's database: the two numbers are made by the first.
     if not await stored_rows("phone_numbers"):
         await create_number(api, 1)
@@ -257,7 +272,10 @@ async def test_nodes_answers_any_ids_with_the_organizations_objects_or_null(api:
     response = await api.post(NODES, {"ids": ids})
     assert response.status_code == 200 and "errors" not in response.json(), response.text
     mine = owned[MINE]
-    expected = [{"__typename": "PhoneNumber", "id": mine, "number": nth_number(1)} if str(parse_uuid(id)) == mine else None for id in ids]
+    expected = [
+        {"__typename": "PhoneNumber", "id": mine, "number": nth_number(1)} if str(parse_uuid(id)) == mine else None
+        for id in ids
+    ]
     assert response.json()["data"]["nodes"] == expected
 
 
@@ -271,7 +289,9 @@ async def count_queries(api: Api, caplog: pytest.LogCaptureFixture, query: str, 
     return len([r for r in caplog.records if r.name == "tortoise.db_client"])
 
 
-async def test_nodes_costs_a_constant_number_of_queries(api: Api, other_key: str, caplog: pytest.LogCaptureFixture) -> None:
+async def test_nodes_costs_a_constant_number_of_queries(
+    api: Api, other_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
     agents = [(await create_agent(api, f"Agent {n}"))["id"] for n in range(30)]
     numbers = [(await create_number(api, n))["id"] for n in range(60)]
     theirs = [(await create_number(api, 100 + n, key=other_key))["id"] for n in range(5)]

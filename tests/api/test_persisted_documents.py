@@ -10,7 +10,9 @@ import pytest
 
 from tests.support.app import Api
 
-CREATE_AGENT = "mutation Persisted($name: String!) { createAgent(input: {name: $name}) { agent { name } userErrors { code } } }"
+CREATE_AGENT = (
+    "mutation Persisted($name: String!) { createAgent(input: {name: $name}) { agent { name } userErrors { code } } }"
+)
 AGENTS = "query PersistedAgents { agents(first: 10) { edges { node { name } } } }"
 GRAPHQL_JSON = "application/graphql-response+json"
 
@@ -24,7 +26,9 @@ def persisted(sha256: str, version: Any = 1) -> dict[str, Any]:
 
 
 async def send(api: Api, body: dict[str, Any], accept: str = "application/json") -> httpx.Response:
-    return await api.client.post("/graphql", json=body, headers={"Authorization": f"Bearer {api.key}", "Accept": accept})
+    return await api.client.post(
+        "/graphql", json=body, headers={"Authorization": f"Bearer {api.key}", "Accept": accept}
+    )
 
 
 async def agent_names(api: Api) -> list[str]:
@@ -57,7 +61,9 @@ async def test_a_document_sent_once_with_its_hash_runs_by_its_hash_afterwards(ap
 
 async def test_a_hash_that_is_not_the_documents_is_refused_and_nothing_runs(api: Api) -> None:
     query = CREATE_AGENT.replace("Persisted", "PersistedWrong")
-    response = await send(api, {"query": query, "variables": {"name": "Ada"}, "extensions": persisted(digest(AGENTS))}, GRAPHQL_JSON)
+    response = await send(
+        api, {"query": query, "variables": {"name": "Ada"}, "extensions": persisted(digest(AGENTS))}, GRAPHQL_JSON
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
     assert "sha256Hash" in response.json()["errors"][0]["message"]

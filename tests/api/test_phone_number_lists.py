@@ -155,10 +155,16 @@ FILTERS = [
     pytest.param({"search": "OFFICE"}, ["allowlist"], id="search-name-upper"),
     pytest.param({"search": "5550003"}, ["allowlist"], id="search-digits"),
     pytest.param({"search": "(415) 555-0004"}, ["voximplant"], id="search-formatted-number"),
-    pytest.param({"search": "+1 415 555"}, ["jambonz", "voximplant", "allowlist", "registration", "twilio"], id="search-prefix"),
+    pytest.param(
+        {"search": "+1 415 555"}, ["jambonz", "voximplant", "allowlist", "registration", "twilio"], id="search-prefix"
+    ),
     pytest.param({"search": "% off"}, ["jambonz"], id="search-percent-is-literal"),
     pytest.param({"search": "nothing-like-this"}, [], id="search-no-match"),
-    pytest.param({"search": "   "}, ["jambonz", "voximplant", "allowlist", "registration", "twilio"], id="search-blank-is-no-filter"),
+    pytest.param(
+        {"search": "   "},
+        ["jambonz", "voximplant", "allowlist", "registration", "twilio"],
+        id="search-blank-is-no-filter",
+    ),
 ]
 
 
@@ -265,7 +271,9 @@ async def count_queries(api: Api, caplog: pytest.LogCaptureFixture, query: str, 
     return len([r for r in caplog.records if r.name == "tortoise.db_client"])
 
 
-async def test_numbers_with_agents_cost_a_constant_number_of_queries(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+async def test_numbers_with_agents_cost_a_constant_number_of_queries(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
     agents = [await create_agent(api, f"Agent {n}") for n in range(10)]
     for n in range(5):
         await create_number(api, n, agentId=agents[n % 10]["id"])
@@ -277,7 +285,9 @@ async def test_numbers_with_agents_cost_a_constant_number_of_queries(api: Api, c
     assert small == large == 2
 
 
-async def test_agents_with_numbers_cost_a_constant_number_of_queries(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+async def test_agents_with_numbers_cost_a_constant_number_of_queries(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
     agents = [await create_agent(api, f"Agent {n}") for n in range(2)]
     for n in range(4):
         await create_number(api, n, agentId=agents[n % 2]["id"])

@@ -10,8 +10,18 @@ from switchboard.settings import Settings
 from tests.support.app import Api, api_client, running_app
 
 SUGGESTING = [
-    pytest.param("{ phoneNumbr(id: \"x\") { id } }", "Cannot query field 'phoneNumbr' on type 'Query'.", "Did you mean 'phoneNumber'", id="field"),
-    pytest.param("{ agents(frist: 1) { totalCount } }", "Unknown argument 'frist' on field 'Query.agents'.", "Did you mean 'first'", id="argument"),
+    pytest.param(
+        '{ phoneNumbr(id: "x") { id } }',
+        "Cannot query field 'phoneNumbr' on type 'Query'.",
+        "Did you mean 'phoneNumber'",
+        id="field",
+    ),
+    pytest.param(
+        "{ agents(frist: 1) { totalCount } }",
+        "Unknown argument 'frist' on field 'Query.agents'.",
+        "Did you mean 'first'",
+        id="argument",
+    ),
     pytest.param(
         "query($f: PhoneNumberFiltr) { phoneNumbers(filter: $f) { totalCount } }",
         "Unknown type 'PhoneNumberFiltr'.",
@@ -39,7 +49,9 @@ async def test_development_suggests_names(api: Api, query: str, message: str, hi
 
 
 @pytest.mark.parametrize(("query", "message", "hint"), SUGGESTING)
-async def test_production_names_nothing_the_caller_did_not(settings: Settings, query: str, message: str, hint: str) -> None:
+async def test_production_names_nothing_the_caller_did_not(
+    settings: Settings, query: str, message: str, hint: str
+) -> None:
     async with running_app(dataclasses.replace(settings, environment="production")) as app, api_client(app) as api:
         assert await messages(api, query) == [message]
 
@@ -82,7 +94,9 @@ async def test_no_origin_is_allowed_by_default(api: Api) -> None:
     preflight = await api.client.options("/graphql", headers={"Origin": APP_ORIGIN, **PREFLIGHT})
     assert preflight.status_code == 400 and "access-control-allow-origin" not in preflight.headers
     response = await api.client.post(
-        "/graphql", json={"query": "{ __typename }"}, headers={"Origin": APP_ORIGIN, "Authorization": f"Bearer {api.key}"}
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"Origin": APP_ORIGIN, "Authorization": f"Bearer {api.key}"},
     )
     assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
 
@@ -99,7 +113,9 @@ async def test_configured_origins_may_call_from_a_browser(settings: Settings, pa
         )
 
         params = {"query": "{ __typename }"} if path == "/graphql" else None
-        response = await api.client.get(path, params=params, headers={"Origin": APP_ORIGIN, "Authorization": f"Bearer {api.key}"})
+        response = await api.client.get(
+            path, params=params, headers={"Origin": APP_ORIGIN, "Authorization": f"Bearer {api.key}"}
+        )
         assert response.status_code == 200
         assert response.headers["access-control-allow-origin"] == APP_ORIGIN
         assert response.headers["access-control-expose-headers"] == "X-Request-ID, Retry-After, Location"

@@ -74,7 +74,10 @@ async def test_a_huge_number_is_quoted_as_a_short_prefix(api: Api) -> None:
 
 async def test_a_short_invalid_number_is_quoted_whole(api: Api) -> None:
     response = await api.post(CREATE_PHONE_NUMBER, {"input": {"number": "+1234", "provider": twilio()}})
-    assert response.json()["data"]["createPhoneNumber"]["userErrors"][0]["message"] == "Number '+1234' is not a valid phone number"
+    assert (
+        response.json()["data"]["createPhoneNumber"]["userErrors"][0]["message"]
+        == "Number '+1234' is not a valid phone number"
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +131,12 @@ async def test_rest_long_metadata_keys_are_named_by_a_short_prefix(api: Api) -> 
 LONG_NAME = "n" * 14_000  # within the 15,000-character query limit
 
 GRAPHQL_ECHOES = [
-    pytest.param({"query": f"mutation {{ createPhoneNumber(input: {{number: \"+14155550123\", {LONG_NAME}: 1, provider: {{voximplant: {{}}}}}}) {{ phoneNumber {{ id }} }} }}"}, id="unknown-input-field-literal"),
+    pytest.param(
+        {
+            "query": f'mutation {{ createPhoneNumber(input: {{number: "+14155550123", {LONG_NAME}: 1, provider: {{voximplant: {{}}}}}}) {{ phoneNumber {{ id }} }} }}'
+        },
+        id="unknown-input-field-literal",
+    ),
     pytest.param({"query": f"{{ {LONG_NAME} }}"}, id="unknown-field"),
     pytest.param({"query": f"{{ phoneNumbers({LONG_NAME}: 1) {{ totalCount }} }}"}, id="unknown-argument"),
     pytest.param({"query": f"query($v: {LONG_NAME}) {{ phoneNumbers {{ totalCount }} }}"}, id="unknown-type"),
@@ -137,7 +145,9 @@ GRAPHQL_ECHOES = [
     pytest.param({"query": f"query(${LONG_NAME}: Int) {{ phoneNumbers {{ totalCount }} }}"}, id="unused-variable"),
     pytest.param({"query": f"{{ phoneNumbers(first: ${LONG_NAME}) {{ totalCount }} }}"}, id="undefined-variable"),
     pytest.param({"query": "{ phoneNumbers { totalCount } } %s" % ("}" + LONG_NAME)}, id="syntax-error-token"),
-    pytest.param({"query": "query A { agents { totalCount } }", "operationName": "o" * HUGE}, id="unknown-operation-name"),
+    pytest.param(
+        {"query": "query A { agents { totalCount } }", "operationName": "o" * HUGE}, id="unknown-operation-name"
+    ),
     pytest.param(
         {
             "query": CREATE_PHONE_NUMBER,
@@ -148,23 +158,35 @@ GRAPHQL_ECHOES = [
     pytest.param(
         {
             "query": CREATE_PHONE_NUMBER,
-            "variables": {"input": {"number": "+14155550123", "provider": {"twilio": {"accountSid": "AC", "authToken": "t", "k\u202e\n" * 5_000: 1}}}},
+            "variables": {
+                "input": {
+                    "number": "+14155550123",
+                    "provider": {"twilio": {"accountSid": "AC", "authToken": "t", "k\u202e\n" * 5_000: 1}},
+                }
+            },
         },
         id="unknown-nested-variable-field",
     ),
     pytest.param(
-        {"query": CREATE_PHONE_NUMBER, "variables": {"input": {"number": "+14155550123", "provider": {"x'" * 30_000: {}}}}},
+        {
+            "query": CREATE_PHONE_NUMBER,
+            "variables": {"input": {"number": "+14155550123", "provider": {"x'" * 30_000: {}}}},
+        },
         id="unknown-variable-field-of-quotes",
     ),
     pytest.param(
-        {"query": "mutation { createPhoneNumber(input: {number: \"+14155550123\", provider: {twilio: {accountSid: \"AC\", authToken: \"t\", x\u202e: 1}}}) { phoneNumber { id } } }"},
+        {
+            "query": 'mutation { createPhoneNumber(input: {number: "+14155550123", provider: {twilio: {accountSid: "AC", authToken: "t", x\u202e: 1}}}) { phoneNumber { id } } }'
+        },
         id="unexpected-character",
     ),
 ]
 
 
 @pytest.mark.parametrize("request_body", GRAPHQL_ECHOES)
-async def test_graphql_errors_quote_long_names_as_a_short_escaped_prefix(api: Api, request_body: dict[str, Any]) -> None:
+async def test_graphql_errors_quote_long_names_as_a_short_escaped_prefix(
+    api: Api, request_body: dict[str, Any]
+) -> None:
     response = await api.client.post("/graphql", json=request_body, headers={"Authorization": f"Bearer {api.key}"})
     assert response.status_code < 500
     assert response.json()["errors"]

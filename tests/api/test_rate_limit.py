@@ -75,7 +75,9 @@ async def test_checking_takes_nothing(clock: Clock) -> None:
     ("arguments", "seconds"),
     [
         pytest.param((1, 10, 10, 0, 0.0, 10, 4.0), 4.0 + 10 - 10, id="full-window-waits-for-its-end-then-one-unit"),
-        pytest.param((5, 10, 10, 0, 0.0, 10, 4.0), 4.0 + 10 - 6 * 10 / 10, id="five-units-wait-for-half-the-next-window"),
+        pytest.param(
+            (5, 10, 10, 0, 0.0, 10, 4.0), 4.0 + 10 - 6 * 10 / 10, id="five-units-wait-for-half-the-next-window"
+        ),
         pytest.param((1, 10, 10, 10, 6.0, 5, 6.0), 6.0 - (10 - 5) * 10 / 10, id="the-previous-window-fades"),
         pytest.param((1, 10, 10, 0, 0.0, 9, 4.0), 0.0, id="room-now"),
     ],
@@ -95,7 +97,9 @@ def limited(settings: Settings) -> Settings:
 
 async def post(api: Api, query: str, *, key: str | None = None) -> tuple[int, dict, str | None]:
     response = await api.client.post(
-        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {key or api.key}", "Accept": "application/json"}
+        "/graphql",
+        json={"query": query},
+        headers={"Authorization": f"Bearer {key or api.key}", "Accept": "application/json"},
     )
     return response.status_code, response.json(), response.headers.get("retry-after")
 
@@ -158,7 +162,9 @@ async def test_a_refused_operation_runs_nothing_and_other_keys_go_on(limited: Se
         assert (await post(api, mutation))[0] == 200  # 10 for the write, 1 a field: 13
         spent = REQUEST_COST + size(mutation) + 13
         pages = "phoneNumbers(first: 2) { edges { node { id } } }"
-        mutations = " ".join(f'm{i}: createAgent(input: {{name: "Late {i}"}}) {{ agent {{ {pages} }} }}' for i in range(15))
+        mutations = " ".join(
+            f'm{i}: createAgent(input: {{name: "Late {i}"}}) {{ agent {{ {pages} }} }}' for i in range(15)
+        )
         large = unique(f"mutation {{ {mutations} }}")  # 15 x (13 + 2 x 7)
         page, sent = unique(PAGE_OF_50), set()
         while spent + REQUEST_COST + size(large) + 15 * 27 <= BUDGET:

@@ -37,7 +37,10 @@ async def test_the_references_curl_body_verbatim(api: Api) -> None:
     assert response.json() == {
         "error": "Validation failed",
         "details": [
-            {"field": "number", "message": "Number may contain only digits, a leading + and spaces, dashes, dots or brackets"},
+            {
+                "field": "number",
+                "message": "Number may contain only digits, a leading + and spaces, dashes, dots or brackets",
+            },
             {"field": "twilioAccountSid", "message": "Twilio account SID is required"},
             {"field": "twilioAuthToken", "message": "Twilio auth token is required"},
         ],
@@ -49,20 +52,38 @@ async def test_the_references_curl_body_verbatim(api: Api) -> None:
     ("request_body", "provider", "sip_mode"),
     [
         pytest.param(body(), "twilio", None, id="twilio"),
-        pytest.param({"number": NUMBER, "twilioAccountSid": TWILIO_SID, "twilioAuthToken": "t"}, "twilio", None, id="provider-defaults-to-twilio"),
+        pytest.param(
+            {"number": NUMBER, "twilioAccountSid": TWILIO_SID, "twilioAuthToken": "t"},
+            "twilio",
+            None,
+            id="provider-defaults-to-twilio",
+        ),
         pytest.param(body(REGISTRATION), "sip", "registration", id="sip-registration"),
-        pytest.param(body({k: v for k, v in REGISTRATION.items() if k != "sipMode"}), "sip", "registration", id="sip-mode-defaults-to-registration"),
+        pytest.param(
+            body({k: v for k, v in REGISTRATION.items() if k != "sipMode"}),
+            "sip",
+            "registration",
+            id="sip-mode-defaults-to-registration",
+        ),
         pytest.param(body(ALLOWLIST, sipPort=5061, sipProtocol="tls"), "sip", "ip_allowlist", id="sip-ip-allowlist"),
         pytest.param(body({"provider": "voximplant"}), "voximplant", None, id="voximplant"),
         pytest.param(body({"provider": "jambonz"}), "jambonz", None, id="jambonz"),
     ],
 )
-async def test_create_answers_201_with_the_reference_body(api: Api, request_body: dict, provider: str, sip_mode: str | None) -> None:
+async def test_create_answers_201_with_the_reference_body(
+    api: Api, request_body: dict, provider: str, sip_mode: str | None
+) -> None:
     response = await post(api, {**request_body, "name": "Front desk"})
     assert response.status_code == 201
     data = response.json()["data"]
     assert set(data) == PHONE_NUMBER_KEYS
-    assert (data["number"], data["provider"], data["sipMode"], data["name"], data["agentId"]) == (NUMBER, provider, sip_mode, "Front desk", None)
+    assert (data["number"], data["provider"], data["sipMode"], data["name"], data["agentId"]) == (
+        NUMBER,
+        provider,
+        sip_mode,
+        "Front desk",
+        None,
+    )
     assert data["createdAt"].endswith("Z") and data["updatedAt"].endswith("Z")
     assert response.headers["location"] == f"/v1/phone-numbers/{data['id']}"
     assert TWILIO_TOKEN not in response.text and SIP_PASSWORD not in response.text
@@ -87,24 +108,78 @@ async def test_values_at_the_limits_are_accepted(api: Api, name: str) -> None:
 @pytest.mark.parametrize(
     ("request_body", "field", "message"),
     [
-        pytest.param(body(REGISTRATION, sipIp="10.0.0.1"), "sipIp", "sipIp does not apply to provider 'sip' in sipMode 'registration'", id="sip-ip-in-registration"),
-        pytest.param(body(ALLOWLIST, sipUsername="u"), "sipUsername", "sipUsername does not apply to provider 'sip' in sipMode 'ip_allowlist'", id="username-in-allowlist"),
-        pytest.param(body(ALLOWLIST, sipRegisterTransport="tcp"), "sipRegisterTransport", "sipRegisterTransport does not apply to provider 'sip' in sipMode 'ip_allowlist'", id="register-transport-in-allowlist"),
-        pytest.param(body(REGISTRATION, sipProtocol="tcp"), "sipProtocol", "sipProtocol does not apply to provider 'sip' in sipMode 'registration'", id="protocol-in-registration"),
-        pytest.param(body(sipUsername="u"), "sipUsername", "sipUsername does not apply to provider 'twilio'", id="sip-field-for-twilio"),
-        pytest.param(body(REGISTRATION, twilioAuthToken="t"), "twilioAuthToken", "twilioAuthToken does not apply to provider 'sip' in sipMode 'registration'", id="twilio-field-for-sip"),
-        pytest.param(body(sipMode="registration"), "sipMode", "sipMode applies only when provider is 'sip'", id="sip-mode-for-twilio"),
-        pytest.param(body(faxNumber="1"), "faxNumber", "faxNumber is not a field of a phone number", id="unknown-field"),
+        pytest.param(
+            body(REGISTRATION, sipIp="10.0.0.1"),
+            "sipIp",
+            "sipIp does not apply to provider 'sip' in sipMode 'registration'",
+            id="sip-ip-in-registration",
+        ),
+        pytest.param(
+            body(ALLOWLIST, sipUsername="u"),
+            "sipUsername",
+            "sipUsername does not apply to provider 'sip' in sipMode 'ip_allowlist'",
+            id="username-in-allowlist",
+        ),
+        pytest.param(
+            body(ALLOWLIST, sipRegisterTransport="tcp"),
+            "sipRegisterTransport",
+            "sipRegisterTransport does not apply to provider 'sip' in sipMode 'ip_allowlist'",
+            id="register-transport-in-allowlist",
+        ),
+        pytest.param(
+            body(REGISTRATION, sipProtocol="tcp"),
+            "sipProtocol",
+            "sipProtocol does not apply to provider 'sip' in sipMode 'registration'",
+            id="protocol-in-registration",
+        ),
+        pytest.param(
+            body(sipUsername="u"),
+            "sipUsername",
+            "sipUsername does not apply to provider 'twilio'",
+            id="sip-field-for-twilio",
+        ),
+        pytest.param(
+            body(REGISTRATION, twilioAuthToken="t"),
+            "twilioAuthToken",
+            "twilioAuthToken does not apply to provider 'sip' in sipMode 'registration'",
+            id="twilio-field-for-sip",
+        ),
+        pytest.param(
+            body(sipMode="registration"),
+            "sipMode",
+            "sipMode applies only when provider is 'sip'",
+            id="sip-mode-for-twilio",
+        ),
+        pytest.param(
+            body(faxNumber="1"), "faxNumber", "faxNumber is not a field of a phone number", id="unknown-field"
+        ),
         pytest.param(body(REGISTRATION, sipPort="5060"), "sipPort", "sipPort must be an integer", id="port-as-string"),
         pytest.param(body(REGISTRATION, sipPort=True), "sipPort", "sipPort must be an integer", id="port-as-boolean"),
         pytest.param(body(number=4155550123), "number", "number must be a string", id="number-as-integer"),
         pytest.param(body(twilioAuthToken=None), "twilioAuthToken", "twilioAuthToken can't be null", id="null-secret"),
-        pytest.param(body(provider="fax"), "provider", "provider must be one of: twilio, sip, voximplant, jambonz", id="unknown-provider"),
-        pytest.param(body(REGISTRATION, sipMode="trunk"), "sipMode", "sipMode must be one of: registration, ip_allowlist", id="unknown-sip-mode"),
-        pytest.param(body(REGISTRATION, sipRegisterTransport="sctp"), "sipRegisterTransport", "sipRegisterTransport must be one of: udp, tcp, tls", id="unknown-transport"),
+        pytest.param(
+            body(provider="fax"),
+            "provider",
+            "provider must be one of: twilio, sip, voximplant, jambonz",
+            id="unknown-provider",
+        ),
+        pytest.param(
+            body(REGISTRATION, sipMode="trunk"),
+            "sipMode",
+            "sipMode must be one of: registration, ip_allowlist",
+            id="unknown-sip-mode",
+        ),
+        pytest.param(
+            body(REGISTRATION, sipRegisterTransport="sctp"),
+            "sipRegisterTransport",
+            "sipRegisterTransport must be one of: udp, tcp, tls",
+            id="unknown-transport",
+        ),
     ],
 )
-async def test_fields_that_do_not_fit_are_refused_not_dropped(api: Api, request_body: dict, field: str, message: str) -> None:
+async def test_fields_that_do_not_fit_are_refused_not_dropped(
+    api: Api, request_body: dict, field: str, message: str
+) -> None:
     response = await post(api, request_body)
     assert response.status_code == 400
     assert response.json() == {"error": "Validation failed", "details": [{"field": field, "message": message}]}
@@ -120,7 +195,9 @@ async def test_defaults_are_stored_and_visible_over_graphql(api: Api) -> None:
 
 async def test_created_over_graphql_read_over_rest(api: Api) -> None:
     agent = await create_agent(api)
-    payload = (await api.gql(CREATE_PHONE_NUMBER, {"input": {"number": NUMBER, "provider": twilio(), "agentId": agent["id"], "name": "N"}}))
+    payload = await api.gql(
+        CREATE_PHONE_NUMBER, {"input": {"number": NUMBER, "provider": twilio(), "agentId": agent["id"], "name": "N"}}
+    )
     made = payload["createPhoneNumber"]["phoneNumber"]
     response = await call(api, "GET", f"/v1/phone-numbers/{made['id']}")
     assert response.status_code == 200
@@ -140,13 +217,51 @@ async def test_created_over_graphql_read_over_rest(api: Api) -> None:
 @pytest.mark.parametrize(
     ("status", "make_request"),
     [
-        pytest.param(415, lambda c, h: c.post("/v1/phone-numbers", content="number=+14155550123", headers={**h, "Content-Type": "application/x-www-form-urlencoded"}), id="form-body-415"),
-        pytest.param(415, lambda c, h: c.post("/v1/phone-numbers", content='{"number": "+1"}', headers={**h, "Content-Type": "text/plain"}), id="text-body-415"),
-        pytest.param(415, lambda c, h: c.post("/v1/phone-numbers", content='{"number": "+1"}', headers=h), id="no-content-type-415"),
-        pytest.param(400, lambda c, h: c.post("/v1/phone-numbers", content="{nope", headers={**h, "Content-Type": "application/json"}), id="malformed-json-400"),
-        pytest.param(400, lambda c, h: c.post("/v1/phone-numbers", json=[{"number": "+1"}], headers=h), id="array-body-400"),
-        pytest.param(400, lambda c, h: c.post("/v1/phone-numbers", content=LONE_SURROGATE, headers={**h, "Content-Type": "application/json"}), id="lone-surrogate-400"),
-        pytest.param(400, lambda c, h: c.post("/v1/phone-numbers", content=DEEP_JSON, headers={**h, "Content-Type": "application/json"}), id="deep-json-400"),
+        pytest.param(
+            415,
+            lambda c, h: c.post(
+                "/v1/phone-numbers",
+                content="number=+14155550123",
+                headers={**h, "Content-Type": "application/x-www-form-urlencoded"},
+            ),
+            id="form-body-415",
+        ),
+        pytest.param(
+            415,
+            lambda c, h: c.post(
+                "/v1/phone-numbers", content='{"number": "+1"}', headers={**h, "Content-Type": "text/plain"}
+            ),
+            id="text-body-415",
+        ),
+        pytest.param(
+            415,
+            lambda c, h: c.post("/v1/phone-numbers", content='{"number": "+1"}', headers=h),
+            id="no-content-type-415",
+        ),
+        pytest.param(
+            400,
+            lambda c, h: c.post(
+                "/v1/phone-numbers", content="{nope", headers={**h, "Content-Type": "application/json"}
+            ),
+            id="malformed-json-400",
+        ),
+        pytest.param(
+            400, lambda c, h: c.post("/v1/phone-numbers", json=[{"number": "+1"}], headers=h), id="array-body-400"
+        ),
+        pytest.param(
+            400,
+            lambda c, h: c.post(
+                "/v1/phone-numbers", content=LONE_SURROGATE, headers={**h, "Content-Type": "application/json"}
+            ),
+            id="lone-surrogate-400",
+        ),
+        pytest.param(
+            400,
+            lambda c, h: c.post(
+                "/v1/phone-numbers", content=DEEP_JSON, headers={**h, "Content-Type": "application/json"}
+            ),
+            id="deep-json-400",
+        ),
     ],
 )
 async def test_bodies_that_are_not_a_json_object(api: Api, status: int, make_request: Any) -> None:
@@ -165,7 +280,11 @@ DEEP_JSON = '{"metadata": ' + "[" * 5000 + "]" * 5000 + "}"
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer sb_live_unknown"}, {"Authorization": "Token x"}])
 async def test_unauthenticated_is_401(api: Api, headers: dict[str, str]) -> None:
-    for method, path in [("POST", "/v1/phone-numbers"), ("GET", "/v1/phone-numbers"), ("GET", f"/v1/phone-numbers/{'0' * 8}-0000-4000-8000-{'0' * 12}")]:
+    for method, path in [
+        ("POST", "/v1/phone-numbers"),
+        ("GET", "/v1/phone-numbers"),
+        ("GET", f"/v1/phone-numbers/{'0' * 8}-0000-4000-8000-{'0' * 12}"),
+    ]:
         response = await api.client.request(method, path, json=body(), headers=headers)
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -215,10 +334,18 @@ async def test_patch_rotates_one_secret_and_keeps_the_rest(api: Api) -> None:
     response = await call(api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"sipPassword": "rotated"})
     assert response.status_code == 200
     updated = response.json()["data"]
-    assert set(updated) == PHONE_NUMBER_KEYS and updated["createdAt"] == data["createdAt"] and updated["updatedAt"] > data["updatedAt"]
+    assert (
+        set(updated) == PHONE_NUMBER_KEYS
+        and updated["createdAt"] == data["createdAt"]
+        and updated["updatedAt"] > data["updatedAt"]
+    )
     (row,) = await stored_rows("phone_numbers")
     assert row["sip_password_encrypted"] != before["sip_password_encrypted"]
-    assert (row["sip_username"], row["sip_proxy"], row["sip_outbound_proxy"]) == ("agent-1", "pbx.example.com", "proxy.example.com")
+    assert (row["sip_username"], row["sip_proxy"], row["sip_outbound_proxy"]) == (
+        "agent-1",
+        "pbx.example.com",
+        "proxy.example.com",
+    )
 
 
 async def test_patch_switches_mode_and_erases_the_old_config(api: Api) -> None:
@@ -227,7 +354,9 @@ async def test_patch_switches_mode_and_erases_the_old_config(api: Api) -> None:
     assert incomplete.status_code == 400
     assert incomplete.json()["details"] == [{"field": "sipIp", "message": "PBX IP address is required"}]
 
-    response = await call(api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"sipMode": "ip_allowlist", "sipIp": "198.51.100.4"})
+    response = await call(
+        api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"sipMode": "ip_allowlist", "sipIp": "198.51.100.4"}
+    )
     assert response.status_code == 200 and response.json()["data"]["sipMode"] == "ip_allowlist"
     (row,) = await stored_rows("phone_numbers")
     assert row["sip_password_encrypted"] is None and row["sip_username"] is None and row["sip_ip"] == "198.51.100.4"
@@ -243,13 +372,19 @@ async def test_patch_fields_must_fit_the_numbers_provider(api: Api) -> None:
 async def test_patch_null_clears_and_rules_apply(api: Api) -> None:
     agent = await create_agent(api)
     data = await created(api, body(name="N", agentId=agent["id"], metadata={"a": 1}))
-    cleared = await call(api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"name": None, "agentId": None, "metadata": None})
+    cleared = await call(
+        api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"name": None, "agentId": None, "metadata": None}
+    )
     assert cleared.status_code == 200
     assert cleared.json()["data"]["name"] is None and cleared.json()["data"]["agentId"] is None
-    bad = await call(api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"number": None, "twilioAuthToken": "x" * 129})
+    bad = await call(
+        api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"number": None, "twilioAuthToken": "x" * 129}
+    )
     assert bad.status_code == 400
     assert bad.json()["details"] == [{"field": "number", "message": "number can't be null"}]
-    too_long = await call(api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"name": "n" * 101, "twilioAuthToken": "x" * 129})
+    too_long = await call(
+        api, "PATCH", f"/v1/phone-numbers/{data['id']}", json={"name": "n" * 101, "twilioAuthToken": "x" * 129}
+    )
     assert [(d["field"]) for d in too_long.json()["details"]] == ["name", "twilioAuthToken"]
 
 
@@ -273,7 +408,10 @@ async def test_delete_is_204_then_404(api: Api) -> None:
 
 async def test_list_pages_by_offset_with_filters(api: Api, other_key: str) -> None:
     agent = await create_agent(api)
-    ids = [(await created(api, body(number=nth_number(n), **({"agentId": agent["id"]} if n % 2 else {}))))["id"] for n in range(5)]
+    ids = [
+        (await created(api, body(number=nth_number(n), **({"agentId": agent["id"]} if n % 2 else {}))))["id"]
+        for n in range(5)
+    ]
     await created(api, body(ALLOWLIST, number=nth_number(7)))
     await created(api, body(), key=other_key)
 
@@ -321,7 +459,9 @@ async def test_idempotency_key_header(api: Api) -> None:
 
 async def test_idempotency_key_is_shared_with_graphql(api: Api) -> None:
     first = await created(api, body(), headers={"Idempotency-Key": "shared"})
-    payload = (await api.gql(CREATE_PHONE_NUMBER, {"input": {"number": NUMBER, "provider": twilio(), "idempotencyKey": "shared"}}))
+    payload = await api.gql(
+        CREATE_PHONE_NUMBER, {"input": {"number": NUMBER, "provider": twilio(), "idempotencyKey": "shared"}}
+    )
     assert payload["createPhoneNumber"]["phoneNumber"]["id"] == first["id"]
 
 

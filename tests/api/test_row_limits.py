@@ -25,14 +25,18 @@ from tests.support.rule_cases import body
 
 MAX_NUMBERS = 3
 MAX_AGENTS = 2
-NUMBERS_FULL = f"This organization has reached its limit of {MAX_NUMBERS} phone numbers: delete one before creating another"
+NUMBERS_FULL = (
+    f"This organization has reached its limit of {MAX_NUMBERS} phone numbers: delete one before creating another"
+)
 AGENTS_FULL = f"This organization has reached its limit of {MAX_AGENTS} agents: delete one before creating another"
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The same databases, with small limits."""
-    return dataclasses.replace(settings, max_phone_numbers_per_organization=MAX_NUMBERS, max_agents_per_organization=MAX_AGENTS)
+    return dataclasses.replace(
+        settings, max_phone_numbers_per_organization=MAX_NUMBERS, max_agents_per_organization=MAX_AGENTS
+    )
 
 
 async def create(api: Api, n: int, *, key: str | None = None, **fields: Any) -> dict[str, Any]:
@@ -120,7 +124,7 @@ async def test_a_refusal_at_the_limit_does_not_use_up_the_key(api: Api) -> None:
 
 async def test_numbers_at_the_limit_can_still_change(api: Api) -> None:
     numbers = await fill(api)
-    payload = (await api.gql(UPDATE_PHONE_NUMBER, {"input": {"id": numbers[0]["id"], "number": nth_number(10)}}))
+    payload = await api.gql(UPDATE_PHONE_NUMBER, {"input": {"id": numbers[0]["id"], "number": nth_number(10)}})
     assert payload["updatePhoneNumber"]["userErrors"] == []
 
 
@@ -153,7 +157,9 @@ def test_the_limits_are_read_from_the_environment() -> None:
     assert (defaults.max_phone_numbers, defaults.max_agents) == (10_000, 1_000)
 
 
-@pytest.mark.parametrize("name", ["SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION", "SWITCHBOARD_MAX_AGENTS_PER_ORGANIZATION"])
+@pytest.mark.parametrize(
+    "name", ["SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION", "SWITCHBOARD_MAX_AGENTS_PER_ORGANIZATION"]
+)
 @pytest.mark.parametrize("value", ["0", "-1", "ten", "10000001", "1.5"])
 def test_a_limit_that_is_not_a_whole_number_in_range_stops_start_up(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):

@@ -66,7 +66,9 @@ GRAPHQL_CASES: dict[str, GraphQLCase] = {
     "Query.nodes": GraphQLCase(READ, NODES, {"ids": [MISSING]}),
     "Query.apiKeys": GraphQLCase(ADMIN, LIST_API_KEYS, {}),
     "Query.auditEvents": GraphQLCase(ADMIN, AUDIT_EVENTS, {}),
-    "Mutation.createPhoneNumber": GraphQLCase(WRITE, CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": twilio()}}),
+    "Mutation.createPhoneNumber": GraphQLCase(
+        WRITE, CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": twilio()}}
+    ),
     "Mutation.updatePhoneNumber": GraphQLCase(WRITE, UPDATE_PHONE_NUMBER, {"input": {"id": MISSING, "name": "x"}}),
     "Mutation.deletePhoneNumber": GraphQLCase(WRITE, DELETE_PHONE_NUMBER, {"input": {"id": MISSING}}),
     "Mutation.verifyPhoneNumber": GraphQLCase(WRITE, VERIFY_PHONE_NUMBER, {"input": {"id": MISSING}}),
@@ -89,7 +91,9 @@ class RestCase:
 REST_CASES: dict[str, RestCase] = {
     "listPhoneNumbers": RestCase(READ, "GET", "/v1/phone-numbers"),
     "getPhoneNumber": RestCase(READ, "GET", f"/v1/phone-numbers/{MISSING}"),
-    "createPhoneNumber": RestCase(WRITE, "POST", "/v1/phone-numbers", {"number": "+14155550123", "provider": "voximplant"}),
+    "createPhoneNumber": RestCase(
+        WRITE, "POST", "/v1/phone-numbers", {"number": "+14155550123", "provider": "voximplant"}
+    ),
     "updatePhoneNumber": RestCase(WRITE, "PATCH", f"/v1/phone-numbers/{MISSING}", {"name": "x"}),
     "deletePhoneNumber": RestCase(WRITE, "DELETE", f"/v1/phone-numbers/{MISSING}"),
     "verifyPhoneNumber": RestCase(WRITE, "POST", f"/v1/phone-numbers/{MISSING}/verify"),
@@ -151,7 +155,9 @@ async def test_each_scope_against_each_subscription(app: Any, api: Api, operatio
 
 
 def test_every_rest_operation_declares_a_scope_and_has_a_case() -> None:
-    assert set(REST_OPERATIONS) == openapi_operations(), "map each REST operation to its GraphQL field in switchboard/rest/scopes.py"
+    assert set(REST_OPERATIONS) == openapi_operations(), (
+        "map each REST operation to its GraphQL field in switchboard/rest/scopes.py"
+    )
     assert set(REST_CASES) == openapi_operations(), "add a case for each new REST operation"
     assert set(REST_OPERATIONS.values()) <= set(ROOT_FIELD_SCOPES)
 
@@ -165,7 +171,9 @@ def test_a_field_nobody_declared_needs_admin() -> None:
 
 async def keys_by_scope() -> dict[ApiKeyScope, str]:
     """A key of each scope, all of Acme (the `api` fixture's organization)."""
-    return {scope: (await issue_key("Acme", CreateApiKeyInput(scope.name.lower(), [scope]))).key for scope in ApiKeyScope}
+    return {
+        scope: (await issue_key("Acme", CreateApiKeyInput(scope.name.lower(), [scope]))).key for scope in ApiKeyScope
+    }
 
 
 async def snapshot() -> dict[str, int]:
@@ -199,7 +207,9 @@ async def test_each_scope_against_each_rest_operation(api: Api, operation: str) 
     keys = await keys_by_scope()
     for scope, key in keys.items():
         before = await snapshot()
-        response = await api.client.request(case.method, case.path, json=case.body, headers={"Authorization": f"Bearer {key}"})
+        response = await api.client.request(
+            case.method, case.path, json=case.body, headers={"Authorization": f"Bearer {key}"}
+        )
         if case.needs in GRANTS[scope]:
             assert response.status_code not in (401, 403), (scope, response.text)
         else:

@@ -40,12 +40,17 @@ async def test_the_hooks_collect_requests_secrets_responses_and_log_records(app:
     handler = SweepHandler(sweep)
     logging.getLogger().addHandler(handler)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test", event_hooks=hooks) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://switchboard.test", event_hooks=hooks
+        ) as client:
             from resolvers.api_keys import issue_key
 
             api = Api(client)
             api.key = (await issue_key("Acme")).key
-            created = await api.gql(CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": sip_registration(password=SECRET)}})
+            created = await api.gql(
+                CREATE_PHONE_NUMBER,
+                {"input": {"number": "+14155550123", "provider": sip_registration(password=SECRET)}},
+            )
             await api.gql(PHONE_NUMBER, {"id": created["createPhoneNumber"]["phoneNumber"]["id"]})
             assert {SECRET, api.key} <= sweep.secrets
             assert sweep.counts["response"] == 2 and sweep.leaks() == []
@@ -68,11 +73,15 @@ async def test_an_issued_key_is_allowed_only_in_the_answer_that_issues_it(app: o
         api.key = (await issue_key("Acme")).key
         created = await api.gql(CREATE_API_KEY, {"input": {"name": "ci", "scopes": ["READ"]}})
         issued = created["createApiKey"]["secret"]
-        rest = await client.post("/v1/api-keys", json={"name": "ci", "scopes": ["read"]}, headers={"Authorization": f"Bearer {api.key}"})
+        rest = await client.post(
+            "/v1/api-keys", json={"name": "ci", "scopes": ["read"]}, headers={"Authorization": f"Bearer {api.key}"}
+        )
         assert {issued, rest.json()["data"]["secret"]} <= sweep.secrets, "learnt from the answers themselves"
         assert sweep.leaks() == []
 
     # The same key anywhere else, even beside its own rightful place, is a leak.
     careless = {"data": {"createApiKey": {"secret": issued, "apiKey": {"name": f"copy of {issued}"}}}}
-    await sweep.on_response(httpx.Response(200, json=careless, request=httpx.Request("POST", "http://switchboard.test/graphql")))
+    await sweep.on_response(
+        httpx.Response(200, json=careless, request=httpx.Request("POST", "http://switchboard.test/graphql"))
+    )
     assert sweep.leaks() == [f"{issued!r} in response to POST /graphql"]

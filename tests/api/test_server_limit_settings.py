@@ -64,7 +64,11 @@ def test_server_limit_defaults() -> None:
     settings = Settings.from_env({})
     assert (settings.max_header_bytes, settings.client_timeout, settings.max_connections) == (65536, 10.0, 1000)
     chosen = Settings.from_env(
-        {"SWITCHBOARD_MAX_HEADER_BYTES": "8192", "SWITCHBOARD_CLIENT_TIMEOUT": "2.5", "SWITCHBOARD_MAX_CONNECTIONS": "50"}
+        {
+            "SWITCHBOARD_MAX_HEADER_BYTES": "8192",
+            "SWITCHBOARD_CLIENT_TIMEOUT": "2.5",
+            "SWITCHBOARD_MAX_CONNECTIONS": "50",
+        }
     )
     assert (chosen.max_header_bytes, chosen.client_timeout, chosen.max_connections) == (8192, 2.5, 50)
 

@@ -15,9 +15,21 @@ from switchboard.settings import Settings, SettingsError
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        pytest.param({"SWITCHBOARD_WORKERS": "0"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '0'", id="workers-zero"),
-        pytest.param({"SWITCHBOARD_WORKERS": "two"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got 'two'", id="workers-word"),
-        pytest.param({"SWITCHBOARD_WORKERS": "²"}, "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '²'", id="workers-superscript-digit"),
+        pytest.param(
+            {"SWITCHBOARD_WORKERS": "0"},
+            "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '0'",
+            id="workers-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_WORKERS": "two"},
+            "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got 'two'",
+            id="workers-word",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_WORKERS": "²"},
+            "SWITCHBOARD_WORKERS must be a whole number from 1 to 64, got '²'",
+            id="workers-superscript-digit",
+        ),
         pytest.param(
             {"SWITCHBOARD_SHUTDOWN_TIMEOUT": "-1"},
             "SWITCHBOARD_SHUTDOWN_TIMEOUT must be a number of seconds greater than 0, got '-1'",
@@ -69,9 +81,21 @@ from switchboard.settings import Settings, SettingsError
             "e.g. https://api.twilio.com; got 'ftp://api.twilio.com'",
             id="twilio-api-url-scheme",
         ),
-        pytest.param({"SWITCHBOARD_LOG_FORMAT": "xml"}, "SWITCHBOARD_LOG_FORMAT must be 'json' or 'text', got 'xml'", id="log-format"),
-        pytest.param({"SWITCHBOARD_ENV": "staging"}, "SWITCHBOARD_ENV must be 'development' or 'production', got 'staging'", id="env"),
-        pytest.param({"SWITCHBOARD_INTROSPECTION": "no"}, "SWITCHBOARD_INTROSPECTION must be 'true' or 'false', got 'no'", id="introspection"),
+        pytest.param(
+            {"SWITCHBOARD_LOG_FORMAT": "xml"},
+            "SWITCHBOARD_LOG_FORMAT must be 'json' or 'text', got 'xml'",
+            id="log-format",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_ENV": "staging"},
+            "SWITCHBOARD_ENV must be 'development' or 'production', got 'staging'",
+            id="env",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_INTROSPECTION": "no"},
+            "SWITCHBOARD_INTROSPECTION must be 'true' or 'false', got 'no'",
+            id="introspection",
+        ),
         pytest.param(
             {"SWITCHBOARD_CORS_ORIGINS": "https://app.example.com/"},
             "SWITCHBOARD_CORS_ORIGINS must list origins such as https://app.example.com (scheme and host, no path), "
@@ -149,7 +173,12 @@ def test_defaults_and_accepted_values() -> None:
             "SWITCHBOARD_TRUSTED_PROXIES": "10.1.2.3, 192.168.0.0/16, 2001:DB8::/32",
         }
     )
-    assert (settings.database, settings.workers, settings.shutdown_timeout, settings.log_format) == ("postgres", 4, 7.5, "text")
+    assert (settings.database, settings.workers, settings.shutdown_timeout, settings.log_format) == (
+        "postgres",
+        4,
+        7.5,
+        "text",
+    )
     assert (settings.is_production, settings.introspection) == (True, False)
     assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")
     assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (2.5, 1570, 20)
@@ -209,7 +238,9 @@ def test_api_key_cache_seconds(value: str | None, seconds: float) -> None:
 
 @pytest.mark.parametrize("value", ["-1", "soon", "inf"])
 def test_api_key_cache_seconds_refuses_what_is_not_a_duration(value: str) -> None:
-    with pytest.raises(SettingsError, match=f"SWITCHBOARD_API_KEY_CACHE_SECONDS must be a number of seconds 0 or more, got '{value}'"):
+    with pytest.raises(
+        SettingsError, match=f"SWITCHBOARD_API_KEY_CACHE_SECONDS must be a number of seconds 0 or more, got '{value}'"
+    ):
         Settings.from_env({"SWITCHBOARD_API_KEY_CACHE_SECONDS": value})
 
 
@@ -223,7 +254,9 @@ def test_audit_retention_days(value: str | None, days: int) -> None:
 def test_audit_retention_days_refuses_what_is_not_a_number_of_days(value: str) -> None:
     with pytest.raises(SettingsError) as raised:
         Settings.from_env({"SWITCHBOARD_AUDIT_RETENTION_DAYS": value})
-    assert str(raised.value) == f"SWITCHBOARD_AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500, got {value!r}"
+    assert (
+        str(raised.value) == f"SWITCHBOARD_AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500, got {value!r}"
+    )
 
 
 # --- provider checks ----------------------------------------------------------------------
@@ -248,7 +281,14 @@ def test_verify_timeout_refuses_what_is_not_a_duration_up_to_a_minute(value: str
 
 
 @pytest.mark.parametrize(
-    "value", ["api.twilio.com", "ftp://api.twilio.com", "https://api.twilio.com/2010-04-01", "https://user@api.twilio.com", "https://x:99999"]
+    "value",
+    [
+        "api.twilio.com",
+        "ftp://api.twilio.com",
+        "https://api.twilio.com/2010-04-01",
+        "https://user@api.twilio.com",
+        "https://x:99999",
+    ],
 )
 def test_twilio_api_url_refuses_what_is_not_the_base_url_of_a_host(value: str) -> None:
     with pytest.raises(SettingsError) as raised:
@@ -262,4 +302,6 @@ def test_verify_ca_file_must_be_pem_certificates(tmp_path: Path) -> None:
     for path in (str(tmp_path / "missing.pem"), str(not_pem)):
         with pytest.raises(SettingsError) as raised:
             Settings.from_env({"SWITCHBOARD_VERIFY_CA_FILE": path})
-        assert str(raised.value).startswith("SWITCHBOARD_VERIFY_CA_FILE must name a readable file of PEM CA certificates")
+        assert str(raised.value).startswith(
+            "SWITCHBOARD_VERIFY_CA_FILE must name a readable file of PEM CA certificates"
+        )

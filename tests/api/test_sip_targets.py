@@ -87,7 +87,9 @@ async def test_targets_are_stored_in_one_canonical_form(api: Api, field: str, gi
 
 @pytest.mark.parametrize(("field", "given", "canonical"), CANONICAL, ids=lambda v: repr(v) if isinstance(v, str) else v)
 async def test_rest_stores_the_same_canonical_form(api: Api, field: str, given: str, canonical: str) -> None:
-    response = await api.client.post("/v1/phone-numbers", json=rest_body(field, given), headers={"Authorization": f"Bearer {api.key}"})
+    response = await api.client.post(
+        "/v1/phone-numbers", json=rest_body(field, given), headers={"Authorization": f"Bearer {api.key}"}
+    )
     assert response.status_code == 201, response.text
     assert await stored(field) == [canonical]
 
@@ -97,7 +99,11 @@ async def test_spellings_of_one_name_are_the_same_target_on_update(api: Api) -> 
     update = {"id": created["id"], "provider": {"sip": {"registration": {"outboundProxy": "XN--BCHER-KVA.example."}}}}
     payload = (await api.gql(UPDATE_PHONE_NUMBER, {"input": update}))["updatePhoneNumber"]
     assert payload["userErrors"] == []
-    assert payload["phoneNumber"]["config"]["proxy"] == payload["phoneNumber"]["config"]["outboundProxy"] == "xn--bcher-kva.example"
+    assert (
+        payload["phoneNumber"]["config"]["proxy"]
+        == payload["phoneNumber"]["config"]["outboundProxy"]
+        == "xn--bcher-kva.example"
+    )
 
 
 @pytest.mark.parametrize("given", ["xn--zz.example", "xn--.example", "b\u00fccher-.example", "\u0661\u0662.example"])
@@ -117,7 +123,9 @@ async def test_updates_refuse_local_targets_too(api: Api, field: str) -> None:
     assert "loopback" in payload["userErrors"][0]["message"]
     assert await stored(field) == ["203.0.113.10"]
     patched = await api.client.patch(
-        f"/v1/phone-numbers/{created['id']}", json={REST_NAMES[field]: "169.254.169.254"}, headers={"Authorization": f"Bearer {api.key}"}
+        f"/v1/phone-numbers/{created['id']}",
+        json={REST_NAMES[field]: "169.254.169.254"},
+        headers={"Authorization": f"Bearer {api.key}"},
     )
     assert patched.status_code == 400
     assert [d["field"] for d in patched.json()["details"]] == [REST_NAMES[field]]
@@ -156,7 +164,10 @@ async def test_local_targets_are_accepted_when_allowed(local_api: Api, field: st
 async def test_allowed_local_targets_are_canonical(local_api: Api) -> None:
     payload = await create(local_api, "proxy", "LocalHost.")
     assert payload["phoneNumber"]["config"]["proxy"] == "localhost"
-    update = {"id": payload["phoneNumber"]["id"], "provider": {"sip": {"registration": {"proxy": "[::FFFF:127.0.0.1]"}}}}
+    update = {
+        "id": payload["phoneNumber"]["id"],
+        "provider": {"sip": {"registration": {"proxy": "[::FFFF:127.0.0.1]"}}},
+    }
     updated = (await local_api.gql(UPDATE_PHONE_NUMBER, {"input": update}))["updatePhoneNumber"]
     assert updated["phoneNumber"]["config"]["proxy"] == "127.0.0.1"
 

@@ -83,8 +83,14 @@ TWO_OPERATIONS = "query A { viewer { organization { name } } } query B { __typen
 # (body, headers): each kind of request the direct path answers, or hands to Strawberry.
 CASES: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "a page with configurations and agents": ({"query": PAGE, "variables": {"first": 10}}, {}),
-    "the same under graphql-response+json": ({"query": PAGE, "variables": {"first": 10}}, {"Accept": "application/graphql-response+json"}),
-    "a variable that does not coerce": ({"query": PAGE, "variables": {"first": "ten"}}, {"Accept": "application/graphql-response+json"}),
+    "the same under graphql-response+json": (
+        {"query": PAGE, "variables": {"first": 10}},
+        {"Accept": "application/graphql-response+json"},
+    ),
+    "a variable that does not coerce": (
+        {"query": PAGE, "variables": {"first": "ten"}},
+        {"Accept": "application/graphql-response+json"},
+    ),
     "a variable left out, legacy JSON": ({"query": PAGE}, {"Accept": "application/json"}),
     "a document over the cost limit": ({"query": TOO_COSTLY}, {"Accept": "application/graphql-response+json"}),
     "one of two operations, by name": ({"query": TWO_OPERATIONS, "operationName": "A"}, {}),
@@ -126,7 +132,9 @@ async def seed(api: Api) -> None:
     agent = await api.gql('mutation { createAgent(input: {name: "Ada"}) { agent { id } } }')
     agent_id = agent["createAgent"]["agent"]["id"]
     for n, agent_of in enumerate([agent_id, None, agent_id]):
-        variables = {"input": {"number": f"+1415555010{n}", "provider": TWILIO, **({"agentId": agent_of} if agent_of else {})}}
+        variables = {
+            "input": {"number": f"+1415555010{n}", "provider": TWILIO, **({"agentId": agent_of} if agent_of else {})}
+        }
         data = await api.gql(CREATE, variables)
         assert data["createPhoneNumber"]["userErrors"] == []
 
@@ -137,7 +145,9 @@ async def test_a_known_document_answers_the_same_run_directly_as_through_strawbe
 ) -> None:
     await seed(api)
     body, headers = CASES[case]
-    first = await answers(api, monkeypatch, body, headers, direct=True, key=api.key)  # made the plan, through Strawberry
+    first = await answers(
+        api, monkeypatch, body, headers, direct=True, key=api.key
+    )  # made the plan, through Strawberry
     strawberrys = await answers(api, monkeypatch, body, headers, direct=False, key=api.key)
     direct = await answers(api, monkeypatch, body, headers, direct=True, key=api.key)
     same(strawberrys, direct)
@@ -147,7 +157,7 @@ async def test_a_known_document_answers_the_same_run_directly_as_through_strawbe
 async def test_a_scope_refusal_answers_the_same_run_directly(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     reader = (await issue_key("Acme", CreateApiKeyInput("reader", [ApiKeyScope.READ]))).key
     SWEEP.add_secret(reader)
-    body = {"query": "mutation { createAgent(input: {name: \"Bo\"}) { agent { name } } }"}
+    body = {"query": 'mutation { createAgent(input: {name: "Bo"}) { agent { name } } }'}
     await answers(api, monkeypatch, body, {}, direct=True, key=reader)
     strawberrys = await answers(api, monkeypatch, body, {}, direct=False, key=reader)
     direct = await answers(api, monkeypatch, body, {}, direct=True, key=reader)

@@ -48,7 +48,9 @@ MISSING = "00000000-0000-4000-8000-00000000dead"
 class Org:
     """Organization A's data, and ways to call as organization B."""
 
-    def __init__(self, api: Api, other_key: str, number: dict[str, Any], agent: dict[str, Any], app: Any = None) -> None:
+    def __init__(
+        self, api: Api, other_key: str, number: dict[str, Any], agent: dict[str, Any], app: Any = None
+    ) -> None:
         self.api, self.other_key, self.number, self.agent, self.app = api, other_key, number, agent, app
 
     async def as_other(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +58,9 @@ class Org:
         assert response.status_code == 200
         return response.json()
 
-    async def same_as_missing(self, query: str, make_variables: Callable[[str], dict[str, Any]], foreign_id: str) -> None:
+    async def same_as_missing(
+        self, query: str, make_variables: Callable[[str], dict[str, Any]], foreign_id: str
+    ) -> None:
         foreign = await self.as_other(query, make_variables(foreign_id))
         missing = await self.as_other(query, make_variables(MISSING))
         assert _masked(foreign, foreign_id) == _masked(missing, MISSING)
@@ -170,7 +174,9 @@ async def case_audit_events(org: Org) -> None:
     assert a_ids.isdisjoint(e["node"]["id"] for e in theirs), "B sees none of A's events"
     await org.same_as_missing(AUDIT_EVENTS, lambda i: {"filter": {"targetId": i}}, org.number["id"])
     await org.same_as_missing(AUDIT_EVENTS, lambda i: {"filter": {"actorKeyId": i}}, await a_key_id(org))
-    assert (await org.as_other(AUDIT_EVENTS, {"filter": {"targetId": org.number["id"]}}))["data"]["auditEvents"]["edges"] == []
+    assert (await org.as_other(AUDIT_EVENTS, {"filter": {"targetId": org.number["id"]}}))["data"]["auditEvents"][
+        "edges"
+    ] == []
     # A cursor of A's list is refused to B, as every list's is.
     cursor = mine[0]["cursor"]
     refused = await org.as_other(AUDIT_EVENTS, {"after": cursor})
@@ -268,4 +274,8 @@ async def test_other_organizations_ids_behave_as_missing(app: Any, api: Api, oth
 
 async def a_keys(organization_id: Any) -> list[dict[str, Any]]:
     # Their last use is written in the background, whenever A's requests happen to land.
-    return [{k: v for k, v in r.items() if k != "last_used_at"} for r in await stored_rows("api_keys") if r["organization_id"] == organization_id]
+    return [
+        {k: v for k, v in r.items() if k != "last_used_at"}
+        for r in await stored_rows("api_keys")
+        if r["organization_id"] == organization_id
+    ]

@@ -68,8 +68,12 @@ async def test_null_clears_a_nullable_field(api: Api, field: str) -> None:
 
 
 async def test_null_clears_outbound_proxy_and_auth_user(api: Api) -> None:
-    created = await create_number(api, 1, provider=sip_registration(outboundProxy="proxy.example.com", authUser="auth-1"))
-    payload = await update(api, created["id"], provider={"sip": {"registration": {"outboundProxy": None, "authUser": None}}})
+    created = await create_number(
+        api, 1, provider=sip_registration(outboundProxy="proxy.example.com", authUser="auth-1")
+    )
+    payload = await update(
+        api, created["id"], provider={"sip": {"registration": {"outboundProxy": None, "authUser": None}}}
+    )
     assert payload["userErrors"] == []
     config = payload["phoneNumber"]["config"]
     assert config["outboundProxy"] is None and config["authUser"] is None
@@ -108,7 +112,11 @@ async def test_number_stays_unique(api: Api) -> None:
     second = await create_number(api, 2)
     payload = await update(api, second["id"], number=first["number"])
     assert payload["userErrors"] == [
-        {"field": ["input", "number"], "code": "TAKEN", "message": f"Number {first['number']} already exists in this organization"}
+        {
+            "field": ["input", "number"],
+            "code": "TAKEN",
+            "message": f"Number {first['number']} already exists in this organization",
+        }
     ]
     same = await update(api, first["id"], number="+1 (415) 555-0001")
     assert same["userErrors"] == [] and same["phoneNumber"]["number"] == first["number"]
@@ -124,7 +132,11 @@ async def test_twilio_auth_token_rotated_alone(api: Api) -> None:
     payload = await update(api, created["id"], provider={"twilio": {"authToken": "rotated-token-42"}})
 
     assert payload["userErrors"] == []
-    assert payload["phoneNumber"]["config"] == {"__typename": "TwilioConfig", "accountSid": TWILIO_SID, "authTokenSet": True}
+    assert payload["phoneNumber"]["config"] == {
+        "__typename": "TwilioConfig",
+        "accountSid": TWILIO_SID,
+        "authTokenSet": True,
+    }
     row = await row_of(created["id"])
     assert decrypt(row, "twilio_auth_token_encrypted") == "rotated-token-42"
     assert row["twilio_account_sid"] == TWILIO_SID
@@ -160,7 +172,12 @@ async def test_mode_switch_needs_a_complete_config_and_erases_the_old_one(api: A
     payload = await update(api, created["id"], provider={"sip": {"ipAllowlist": {"ip": "198.51.100.4"}}})
     assert payload["userErrors"] == []
     assert payload["phoneNumber"]["sipMode"] == "IP_ALLOWLIST"
-    assert payload["phoneNumber"]["config"] == {"__typename": "SipIpAllowlistConfig", "ip": "198.51.100.4", "port": 5060, "protocol": "UDP"}
+    assert payload["phoneNumber"]["config"] == {
+        "__typename": "SipIpAllowlistConfig",
+        "ip": "198.51.100.4",
+        "port": 5060,
+        "protocol": "UDP",
+    }
     row = await row_of(created["id"])
     assert row["sip_password_encrypted"] is None
     assert row["sip_username"] is None and row["sip_proxy"] is None and row["sip_auth_user"] is None
@@ -170,7 +187,9 @@ async def test_mode_switch_needs_a_complete_config_and_erases_the_old_one(api: A
 async def test_provider_switch_to_twilio_erases_sip_secrets(api: Api) -> None:
     created = await create_number(api, 1, provider=sip_registration())
     missing = await update(api, created["id"], provider={"twilio": {"authToken": "only-token"}})
-    assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [(["input", "provider", "twilio", "accountSid"], "BLANK")]
+    assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [
+        (["input", "provider", "twilio", "accountSid"], "BLANK")
+    ]
 
     payload = await update(api, created["id"], provider={"twilio": {"accountSid": TWILIO_SID, "authToken": "t"}})
     assert payload["phoneNumber"]["provider"] == "TWILIO" and payload["phoneNumber"]["sipMode"] is None
@@ -190,7 +209,12 @@ async def test_switch_away_from_twilio_erases_the_token(api: Api) -> None:
 async def test_port_null_restores_the_default(api: Api) -> None:
     created = await create_number(api, 1, provider=sip_ip_allowlist(port=5080, protocol="TLS"))
     payload = await update(api, created["id"], provider={"sip": {"ipAllowlist": {"port": None}}})
-    assert payload["phoneNumber"]["config"] == {"__typename": "SipIpAllowlistConfig", "ip": "203.0.113.10", "port": 5060, "protocol": "TLS"}
+    assert payload["phoneNumber"]["config"] == {
+        "__typename": "SipIpAllowlistConfig",
+        "ip": "203.0.113.10",
+        "port": 5060,
+        "protocol": "TLS",
+    }
 
 
 async def test_required_fields_cannot_be_nulled(api: Api) -> None:

@@ -161,9 +161,15 @@ async def test_another_organizations_number_is_not_found_whatever_the_version(ap
     for expected in (1, 2):
         input = {"id": created["id"], "name": "x", "expectedVersion": expected}
         foreign = await api.gql(UPDATE_PHONE_NUMBER, {"input": input}, key=other_key)
-        assert [(e["field"], e["code"]) for e in foreign["updatePhoneNumber"]["userErrors"]] == [(["input", "id"], "NOT_FOUND")]
-        gone = await api.gql(DELETE_PHONE_NUMBER, {"input": {"id": created["id"], "expectedVersion": expected}}, key=other_key)
-        assert [(e["field"], e["code"]) for e in gone["deletePhoneNumber"]["userErrors"]] == [(["input", "id"], "NOT_FOUND")]
+        assert [(e["field"], e["code"]) for e in foreign["updatePhoneNumber"]["userErrors"]] == [
+            (["input", "id"], "NOT_FOUND")
+        ]
+        gone = await api.gql(
+            DELETE_PHONE_NUMBER, {"input": {"id": created["id"], "expectedVersion": expected}}, key=other_key
+        )
+        assert [(e["field"], e["code"]) for e in gone["deletePhoneNumber"]["userErrors"]] == [
+            (["input", "id"], "NOT_FOUND")
+        ]
         for method in ("GET", "PATCH", "DELETE"):
             response = await api.client.request(
                 method,
@@ -264,7 +270,10 @@ async def test_if_match(api: Api, method: str, if_match: list[str], status: int)
         assert response.json() == {
             "error": "Validation failed",
             "details": [
-                {"field": "If-Match", "message": 'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)'}
+                {
+                    "field": "If-Match",
+                    "message": 'If-Match must be * or a comma-separated list of entity tags, such as "3" (an ETag this API sent)',
+                }
             ],
         }
     if status != 200 or method == "GET":
@@ -285,7 +294,9 @@ async def test_a_stale_if_match_is_answered_before_the_body_is_checked(api: Api)
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 @pytest.mark.parametrize("if_match", ['"1"', "nonsense"])
 async def test_unknown_numbers_are_404_whatever_if_match_says(api: Api, method: str, if_match: str) -> None:
-    response = await rest(api, method, UNKNOWN, headers={"If-Match": if_match}, json={"name": "x"} if method == "PATCH" else None)
+    response = await rest(
+        api, method, UNKNOWN, headers={"If-Match": if_match}, json={"name": "x"} if method == "PATCH" else None
+    )
     assert response.status_code == 404
 
 
@@ -318,7 +329,9 @@ async def test_rows_from_before_versions_get_version_1(settings: Settings, unmig
     organization_id, phone_id = str(uuid.uuid4()), str(uuid.uuid4())
     p1, p2, p3, p4 = ("?",) * 4 if settings.is_sqlite else ("$1", "$2", "$3", "$4")
     db = connections.get("default")
-    await db.execute_query(f"INSERT INTO organizations (id, name, created_at) VALUES ({p1}, 'Old', CURRENT_TIMESTAMP)", [organization_id])
+    await db.execute_query(
+        f"INSERT INTO organizations (id, name, created_at) VALUES ({p1}, 'Old', CURRENT_TIMESTAMP)", [organization_id]
+    )
     await db.execute_query(
         "INSERT INTO phone_numbers (id, organization_id, number, provider, created_at, updated_at) "
         f"VALUES ({p1}, {p2}, {p3}, {p4}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",

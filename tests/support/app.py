@@ -38,12 +38,16 @@ class Api:
         self.client = client
         self.key: str | None = None
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *, key: str | None = None) -> httpx.Response:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, key: str | None = None
+    ) -> httpx.Response:
         token = key or self.key
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, *, key: str | None = None) -> dict[str, Any]:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, *, key: str | None = None
+    ) -> dict[str, Any]:
         """Run an operation expected to succeed at the GraphQL level; return `data`."""
         response = await self.post(query, variables, key=key)
         assert response.status_code == 200, response.text

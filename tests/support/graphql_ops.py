@@ -44,11 +44,16 @@ def twilio(**overrides: object) -> dict:
 
 
 def sip_registration(**overrides: object) -> dict:
-    return {"sip": {"registration": {"username": "agent-1", "password": SIP_PASSWORD, "proxy": "pbx.example.com", **overrides}}}
+    return {
+        "sip": {
+            "registration": {"username": "agent-1", "password": SIP_PASSWORD, "proxy": "pbx.example.com", **overrides}
+        }
+    }
 
 
 def sip_ip_allowlist(**overrides: object) -> dict:
     return {"sip": {"ipAllowlist": {"ip": "203.0.113.10", **overrides}}}
+
 
 LIST_PHONE_NUMBERS = """
 query List($first: Int, $after: String, $filter: PhoneNumberFilter) {

@@ -116,9 +116,7 @@ class TlsCertificates:
             .add_extension(x509.SubjectAlternativeName(alternative_names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
         self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
@@ -135,7 +133,7 @@ def _free_port_pair() -> int:
     for _ in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
+            port: int = tcp.getsockname()[1]
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
                 try:
                     udp.bind(("127.0.0.1", port))
@@ -148,7 +146,8 @@ def _free_port_pair() -> int:
 def _free_tcp_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _literal(text: str) -> str:
@@ -203,8 +202,19 @@ class Kamailio:
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     [
-                        KAMAILIO, "-f", str(self.directory / "kamailio.cfg"), "-DD", "-E",
-                        "-m", "32", "-M", "4", "-w", str(self.directory), "-Y", str(self.directory),
+                        KAMAILIO,
+                        "-f",
+                        str(self.directory / "kamailio.cfg"),
+                        "-DD",
+                        "-E",
+                        "-m",
+                        "32",
+                        "-M",
+                        "4",
+                        "-w",
+                        str(self.directory),
+                        "-Y",
+                        str(self.directory),
                     ],
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -251,9 +261,7 @@ class Kamailio:
     # --- what it saw ---------------------------------------------------------------
 
     def _kamcmd(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [KAMCMD, "-s", f"unix:{self.control}", *args], capture_output=True, text=True, timeout=10
-        )
+        return subprocess.run([KAMCMD, "-s", f"unix:{self.control}", *args], capture_output=True, text=True, timeout=10)
 
     def contacts(self, aor: str) -> list[str]:
         """The Contact URIs bound to `aor` in the location table."""
@@ -307,7 +315,21 @@ class Kamailio:
         directory = module_directory()
         assert directory is not None
         listen = [f"listen=udp:127.0.0.1:{self.port}", f"listen=tcp:127.0.0.1:{self.port}"]
-        modules = ["kex", "corex", "tm", "sl", "rr", "pv", "xlog", "textops", "ctl", "usrloc", "registrar", "auth", "sipdump"]
+        modules = [
+            "kex",
+            "corex",
+            "tm",
+            "sl",
+            "rr",
+            "pv",
+            "xlog",
+            "textops",
+            "ctl",
+            "usrloc",
+            "registrar",
+            "auth",
+            "sipdump",
+        ]
         parameters = [
             f'modparam("ctl", "binrpc", "unix:{self.control}")',
             'modparam("usrloc", "db_mode", 0)',
@@ -360,13 +382,16 @@ class Kamailio:
 
     def _registrar_routes(self) -> list[str]:
         rejects = [
-            f"    if ($tU == {_literal(user)}) {{ sl_send_reply(\"{code}\", {_literal(reason)}); exit; }}"
+            f'    if ($tU == {_literal(user)}) {{ sl_send_reply("{code}", {_literal(reason)}); exit; }}'
             for user, (code, reason) in self.rejects.items()
         ]
-        owns = " || ".join(
-            f"($au == {_literal(u.auth_user)} && ({' || '.join(f'$tU == {_literal(a)}' for a in u.may_register())}))"
-            for u in self.users
-        ) or "0"
+        owns = (
+            " || ".join(
+                f"($au == {_literal(u.auth_user)} && ({' || '.join(f'$tU == {_literal(a)}' for a in u.may_register())}))"
+                for u in self.users
+            )
+            or "0"
+        )
         return [
             "request_route {",
             '    xlog("L_NOTICE", "SB method=$rm to=$tU au=$au expires=$hdr(Expires) proto=$pr src=$si\\n");',
@@ -381,7 +406,7 @@ class Kamailio:
             f'    if (!({owns})) {{ sl_send_reply("403", "Forbidden auth ID"); exit; }}',
             # Logged before save() replies, so the line is there once the client has its answer.
             '    xlog("L_NOTICE", "SB store=$tU au=$au expires=$hdr(Expires)\\n");',
-            "    if (!save(\"location\")) { sl_reply_error(); exit; }",
+            '    if (!save("location")) { sl_reply_error(); exit; }',
             "    exit;",
             "}",
         ]
@@ -391,7 +416,7 @@ class Kamailio:
             "request_route {",
             '    xlog("L_NOTICE", "SB method=$rm to=$tU au=$au ruri=$ru proto=$pr src=$si\\n");',
             '    if (is_method("OPTIONS") && $rU == $null) { sl_send_reply("200", "OK"); exit; }',
-            "    if (is_method(\"REGISTER\")) {",
+            '    if (is_method("REGISTER")) {',
             *self._passwords(),
             f'        if ($var(pw) == "" || !pv_proxy_authenticate("{PROXY_REALM}", "$var(pw)", "0")) {{',
             f'            proxy_challenge("{PROXY_REALM}", "1");',
@@ -400,9 +425,11 @@ class Kamailio:
             "        consume_credentials();",
             "    }",
             "    loose_route();",
-            *(f'    if ($rd == {_literal(domain)}) {{ $du = "sip:127.0.0.1:{port}"; }}' for domain, port in self.forward.items()),
+            *(
+                f'    if ($rd == {_literal(domain)}) {{ $du = "sip:127.0.0.1:{port}"; }}'
+                for domain, port in self.forward.items()
+            ),
             "    if (!t_relay()) { sl_reply_error(); }",
             "    exit;",
             "}",
         ]
-

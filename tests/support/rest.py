@@ -9,7 +9,9 @@ import httpx
 from tests.support.app import Api
 
 
-async def call(api: Api, method: str, path: str, *, json: Any = None, key: str | None = None, **kwargs: Any) -> httpx.Response:
+async def call(
+    api: Api, method: str, path: str, *, json: Any = None, key: str | None = None, **kwargs: Any
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key or api.key}", **kwargs.pop("headers", {})}
     response = await api.client.request(method, path, json=json, headers=headers, **kwargs)
     assert response.status_code != 422, "the reference answers validation failures with 400"

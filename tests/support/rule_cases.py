@@ -242,14 +242,21 @@ ACCEPTED_NAMES = {
 
 
 def _host_cases() -> list[RuleCase]:
-    fields = [("sipProxy", REGISTRATION, (*REG, "proxy")), ("sipOutboundProxy", REGISTRATION, (*REG, "outboundProxy")), ("sipIp", ALLOWLIST, (*IPL, "ip"))]
+    fields = [
+        ("sipProxy", REGISTRATION, (*REG, "proxy")),
+        ("sipOutboundProxy", REGISTRATION, (*REG, "outboundProxy")),
+        ("sipIp", ALLOWLIST, (*IPL, "ip")),
+    ]
     cases = []
     for rest_field, config, path in fields:
         values = {**LOCAL_ADDRESSES, **{f"zone-{k}": v for k, v in ZONE_IDS.items()}}
         if rest_field != "sipIp":
             values |= {f"bracketed-{k}": f"[{v}]" for k, v in LOCAL_ADDRESSES.items() if ":" in v}
             values |= LOCAL_NAMES | {f"numeric-{k}": v for k, v in NUMERIC_HOSTS.items()}
-        cases += [RuleCase(f"{rest_field}-{kind}", body(config, **{rest_field: value}), rest_field, path, "INVALID") for kind, value in values.items()]
+        cases += [
+            RuleCase(f"{rest_field}-{kind}", body(config, **{rest_field: value}), rest_field, path, "INVALID")
+            for kind, value in values.items()
+        ]
     return cases
 
 
@@ -278,22 +285,80 @@ RULE_CASES = [
     RuleCase("metadata-scalar", body(metadata="text"), "metadata", ("metadata",), "INVALID"),
     RuleCase("metadata-51-keys", body(metadata={f"k{i}": i for i in range(51)}), "metadata", ("metadata",), "TOO_LONG"),
     # Paths never echo long input: a key over the limit is named by an excerpt.
-    RuleCase("metadata-key-41", body(metadata={"k" * 41: 1}), "metadata." + LONG_KEY_EXCERPT, ("metadata", LONG_KEY_EXCERPT), "TOO_LONG"),
-    RuleCase("metadata-value-501", body(metadata={"note": "v" * 501}), "metadata.note", ("metadata", "note"), "TOO_LONG"),
-    RuleCase("metadata-nested-value-501", body(metadata={"a": {"b": "v" * 501}}), "metadata.a.b", ("metadata", "a", "b"), "TOO_LONG"),
-    RuleCase("metadata-over-8kib", body(metadata={f"k{i}": "v" * 450 for i in range(20)}), "metadata", ("metadata",), "TOO_LONG"),
+    RuleCase(
+        "metadata-key-41",
+        body(metadata={"k" * 41: 1}),
+        "metadata." + LONG_KEY_EXCERPT,
+        ("metadata", LONG_KEY_EXCERPT),
+        "TOO_LONG",
+    ),
+    RuleCase(
+        "metadata-value-501", body(metadata={"note": "v" * 501}), "metadata.note", ("metadata", "note"), "TOO_LONG"
+    ),
+    RuleCase(
+        "metadata-nested-value-501",
+        body(metadata={"a": {"b": "v" * 501}}),
+        "metadata.a.b",
+        ("metadata", "a", "b"),
+        "TOO_LONG",
+    ),
+    RuleCase(
+        "metadata-over-8kib",
+        body(metadata={f"k{i}": "v" * 450 for i in range(20)}),
+        "metadata",
+        ("metadata",),
+        "TOO_LONG",
+    ),
     RuleCase("metadata-value-nul", body(metadata={"note": "a\x00b"}), "metadata.note", ("metadata", "note"), "INVALID"),
     RuleCase("metadata-key-nul", body(metadata={"a\x00": 1}), "metadata.a\x00", ("metadata", "a\x00"), "INVALID"),
-    RuleCase("metadata-too-deep", body(metadata={"a": nested(11)}), "metadata.a" + ".0" * 10, ("metadata", "a", *["0"] * 10), "INVALID"),
-    RuleCase("metadata-integer-over-2^53", body(metadata={"a": MAX_SAFE_INTEGER + 1}), "metadata.a", ("metadata", "a"), "INVALID"),
-    RuleCase("metadata-integer-under-minus-2^53", body(metadata={"a": -MAX_SAFE_INTEGER - 1}), "metadata.a", ("metadata", "a"), "INVALID"),
+    RuleCase(
+        "metadata-too-deep",
+        body(metadata={"a": nested(11)}),
+        "metadata.a" + ".0" * 10,
+        ("metadata", "a", *["0"] * 10),
+        "INVALID",
+    ),
+    RuleCase(
+        "metadata-integer-over-2^53",
+        body(metadata={"a": MAX_SAFE_INTEGER + 1}),
+        "metadata.a",
+        ("metadata", "a"),
+        "INVALID",
+    ),
+    RuleCase(
+        "metadata-integer-under-minus-2^53",
+        body(metadata={"a": -MAX_SAFE_INTEGER - 1}),
+        "metadata.a",
+        ("metadata", "a"),
+        "INVALID",
+    ),
     RuleCase("metadata-integer-64-bit", body(metadata={"a": 2**63 - 1}), "metadata.a", ("metadata", "a"), "INVALID"),
     # orjson reads integers beyond 64 bits as floats: refused all the same.
-    RuleCase("metadata-integer-beyond-64-bits", body(metadata={"a": 2**64}), "metadata.a", ("metadata", "a"), "INVALID"),
-    RuleCase("metadata-integer-of-30-digits", body(metadata={"a": -123456789012345678901234567890}), "metadata.a", ("metadata", "a"), "INVALID"),
+    RuleCase(
+        "metadata-integer-beyond-64-bits", body(metadata={"a": 2**64}), "metadata.a", ("metadata", "a"), "INVALID"
+    ),
+    RuleCase(
+        "metadata-integer-of-30-digits",
+        body(metadata={"a": -123456789012345678901234567890}),
+        "metadata.a",
+        ("metadata", "a"),
+        "INVALID",
+    ),
     RuleCase("metadata-float-over-2^53", body(metadata={"a": 1.5e308}), "metadata.a", ("metadata", "a"), "INVALID"),
-    RuleCase("metadata-nested-integer", body(metadata={"a": {"b": [1, 2**60]}}), "metadata.a.b.1", ("metadata", "a", "b", "1"), "INVALID"),
-    RuleCase("metadata-nested-51-keys", body(metadata={"a": {f"k{i}": i for i in range(51)}}), "metadata.a", ("metadata", "a"), "TOO_LONG"),
+    RuleCase(
+        "metadata-nested-integer",
+        body(metadata={"a": {"b": [1, 2**60]}}),
+        "metadata.a.b.1",
+        ("metadata", "a", "b", "1"),
+        "INVALID",
+    ),
+    RuleCase(
+        "metadata-nested-51-keys",
+        body(metadata={"a": {f"k{i}": i for i in range(51)}}),
+        "metadata.a",
+        ("metadata", "a"),
+        "TOO_LONG",
+    ),
     RuleCase(
         "metadata-51-keys-in-a-list",
         body(metadata={"a": [{"b": {f"k{i}": i for i in range(51)}}]}),
@@ -301,7 +366,13 @@ RULE_CASES = [
         ("metadata", "a", "0", "b"),
         "TOO_LONG",
     ),
-    RuleCase("metadata-nested-key-41", body(metadata={"a": {"k" * 41: 1}}), "metadata.a." + LONG_KEY_EXCERPT, ("metadata", "a", LONG_KEY_EXCERPT), "TOO_LONG"),
+    RuleCase(
+        "metadata-nested-key-41",
+        body(metadata={"a": {"k" * 41: 1}}),
+        "metadata.a." + LONG_KEY_EXCERPT,
+        ("metadata", "a", LONG_KEY_EXCERPT),
+        "TOO_LONG",
+    ),
     RuleCase(
         "metadata-key-41-in-a-list",
         body(metadata={"a": [1, {"k" * 41: 1}]}),
@@ -309,25 +380,96 @@ RULE_CASES = [
         ("metadata", "a", "1", LONG_KEY_EXCERPT),
         "TOO_LONG",
     ),
-    RuleCase("twilio-account-sid-blank", body(twilioAccountSid=""), "twilioAccountSid", ("provider", "twilio", "accountSid"), "BLANK"),
-    RuleCase("twilio-account-sid-required", {"number": NUMBER, "twilioAuthToken": "t"}, "twilioAccountSid", ("provider", "twilio", "accountSid"), "BLANK", graphql=False),
-    RuleCase("twilio-account-sid-format", body(twilioAccountSid="AC123"), "twilioAccountSid", ("provider", "twilio", "accountSid"), "INVALID"),
-    RuleCase("twilio-account-sid-prefix", body(twilioAccountSid="SK" + "0" * 32), "twilioAccountSid", ("provider", "twilio", "accountSid"), "INVALID"),
-    RuleCase("twilio-account-sid-not-hex", body(twilioAccountSid="AC" + "g" * 32), "twilioAccountSid", ("provider", "twilio", "accountSid"), "INVALID"),
-    RuleCase("twilio-auth-token-blank", body(twilioAuthToken=" "), "twilioAuthToken", ("provider", "twilio", "authToken"), "BLANK"),
-    RuleCase("twilio-auth-token-nul", body(twilioAuthToken="tok\x00en"), "twilioAuthToken", ("provider", "twilio", "authToken"), "INVALID"),
-    RuleCase("twilio-auth-token-129", body(twilioAuthToken="t" * 129), "twilioAuthToken", ("provider", "twilio", "authToken"), "TOO_LONG"),
+    RuleCase(
+        "twilio-account-sid-blank",
+        body(twilioAccountSid=""),
+        "twilioAccountSid",
+        ("provider", "twilio", "accountSid"),
+        "BLANK",
+    ),
+    RuleCase(
+        "twilio-account-sid-required",
+        {"number": NUMBER, "twilioAuthToken": "t"},
+        "twilioAccountSid",
+        ("provider", "twilio", "accountSid"),
+        "BLANK",
+        graphql=False,
+    ),
+    RuleCase(
+        "twilio-account-sid-format",
+        body(twilioAccountSid="AC123"),
+        "twilioAccountSid",
+        ("provider", "twilio", "accountSid"),
+        "INVALID",
+    ),
+    RuleCase(
+        "twilio-account-sid-prefix",
+        body(twilioAccountSid="SK" + "0" * 32),
+        "twilioAccountSid",
+        ("provider", "twilio", "accountSid"),
+        "INVALID",
+    ),
+    RuleCase(
+        "twilio-account-sid-not-hex",
+        body(twilioAccountSid="AC" + "g" * 32),
+        "twilioAccountSid",
+        ("provider", "twilio", "accountSid"),
+        "INVALID",
+    ),
+    RuleCase(
+        "twilio-auth-token-blank",
+        body(twilioAuthToken=" "),
+        "twilioAuthToken",
+        ("provider", "twilio", "authToken"),
+        "BLANK",
+    ),
+    RuleCase(
+        "twilio-auth-token-nul",
+        body(twilioAuthToken="tok\x00en"),
+        "twilioAuthToken",
+        ("provider", "twilio", "authToken"),
+        "INVALID",
+    ),
+    RuleCase(
+        "twilio-auth-token-129",
+        body(twilioAuthToken="t" * 129),
+        "twilioAuthToken",
+        ("provider", "twilio", "authToken"),
+        "TOO_LONG",
+    ),
     RuleCase("sip-username-blank", body(REGISTRATION, sipUsername=""), "sipUsername", (*REG, "username"), "BLANK"),
-    RuleCase("sip-username-control", body(REGISTRATION, sipUsername="agent\x7f"), "sipUsername", (*REG, "username"), "INVALID"),
-    RuleCase("sip-username-61", body(REGISTRATION, sipUsername="u" * 61), "sipUsername", (*REG, "username"), "TOO_LONG"),
+    RuleCase(
+        "sip-username-control",
+        body(REGISTRATION, sipUsername="agent\x7f"),
+        "sipUsername",
+        (*REG, "username"),
+        "INVALID",
+    ),
+    RuleCase(
+        "sip-username-61", body(REGISTRATION, sipUsername="u" * 61), "sipUsername", (*REG, "username"), "TOO_LONG"
+    ),
     RuleCase("sip-password-blank", body(REGISTRATION, sipPassword=""), "sipPassword", (*REG, "password"), "BLANK"),
-    RuleCase("sip-password-129", body(REGISTRATION, sipPassword="p" * 129), "sipPassword", (*REG, "password"), "TOO_LONG"),
+    RuleCase(
+        "sip-password-129", body(REGISTRATION, sipPassword="p" * 129), "sipPassword", (*REG, "password"), "TOO_LONG"
+    ),
     RuleCase("sip-proxy-blank", body(REGISTRATION, sipProxy=""), "sipProxy", (*REG, "proxy"), "BLANK"),
     RuleCase("sip-proxy-101", body(REGISTRATION, sipProxy=LONG_HOST), "sipProxy", (*REG, "proxy"), "TOO_LONG"),
-    RuleCase("sip-proxy-scheme", body(REGISTRATION, sipProxy="sip:pbx.example.com"), "sipProxy", (*REG, "proxy"), "INVALID"),
-    RuleCase("sip-proxy-port", body(REGISTRATION, sipProxy="pbx.example.com:5060"), "sipProxy", (*REG, "proxy"), "INVALID"),
-    RuleCase("sip-proxy-not-a-host", body(REGISTRATION, sipProxy="pbx example!com"), "sipProxy", (*REG, "proxy"), "INVALID"),
-    RuleCase("sip-outbound-proxy-101", body(REGISTRATION, sipOutboundProxy=LONG_HOST), "sipOutboundProxy", (*REG, "outboundProxy"), "TOO_LONG"),
+    RuleCase(
+        "sip-proxy-scheme", body(REGISTRATION, sipProxy="sip:pbx.example.com"), "sipProxy", (*REG, "proxy"), "INVALID"
+    ),
+    RuleCase(
+        "sip-proxy-port", body(REGISTRATION, sipProxy="pbx.example.com:5060"), "sipProxy", (*REG, "proxy"), "INVALID"
+    ),
+    RuleCase(
+        "sip-proxy-not-a-host", body(REGISTRATION, sipProxy="pbx example!com"), "sipProxy", (*REG, "proxy"), "INVALID"
+    ),
+    RuleCase(
+        "sip-outbound-proxy-101",
+        body(REGISTRATION, sipOutboundProxy=LONG_HOST),
+        "sipOutboundProxy",
+        (*REG, "outboundProxy"),
+        "TOO_LONG",
+    ),
     RuleCase(
         "sip-outbound-proxy-scheme",
         body(REGISTRATION, sipOutboundProxy="sips:proxy.example.com"),
@@ -335,10 +477,20 @@ RULE_CASES = [
         (*REG, "outboundProxy"),
         "INVALID",
     ),
-    RuleCase("sip-outbound-proxy-blank", body(REGISTRATION, sipOutboundProxy=""), "sipOutboundProxy", (*REG, "outboundProxy"), "BLANK"),
-    RuleCase("sip-auth-user-61", body(REGISTRATION, sipAuthUser="a" * 61), "sipAuthUser", (*REG, "authUser"), "TOO_LONG"),
+    RuleCase(
+        "sip-outbound-proxy-blank",
+        body(REGISTRATION, sipOutboundProxy=""),
+        "sipOutboundProxy",
+        (*REG, "outboundProxy"),
+        "BLANK",
+    ),
+    RuleCase(
+        "sip-auth-user-61", body(REGISTRATION, sipAuthUser="a" * 61), "sipAuthUser", (*REG, "authUser"), "TOO_LONG"
+    ),
     RuleCase("sip-registration-port-0", body(REGISTRATION, sipPort=0), "sipPort", (*REG, "port"), "OUT_OF_RANGE"),
-    RuleCase("sip-registration-port-65536", body(REGISTRATION, sipPort=65536), "sipPort", (*REG, "port"), "OUT_OF_RANGE"),
+    RuleCase(
+        "sip-registration-port-65536", body(REGISTRATION, sipPort=65536), "sipPort", (*REG, "port"), "OUT_OF_RANGE"
+    ),
     RuleCase("sip-ip-blank", body(ALLOWLIST, sipIp=""), "sipIp", (*IPL, "ip"), "BLANK"),
     RuleCase("sip-ip-256", body(ALLOWLIST, sipIp="1" * 256), "sipIp", (*IPL, "ip"), "TOO_LONG"),
     RuleCase("sip-ip-octet", body(ALLOWLIST, sipIp="203.0.113.256"), "sipIp", (*IPL, "ip"), "INVALID"),
@@ -376,12 +528,21 @@ BOUNDARY_CASES = {
     "sip-proxy-ip-port-1": body(REGISTRATION, sipProxy="198.51.100.7", sipPort=1),
     "sip-port-65535": body(REGISTRATION, sipPort=65535),
     "sip-ip-v6-port-65535": body(ALLOWLIST, sipIp="2001:db8::1", sipPort=65535),
-    "metadata-safe-numbers": body(metadata={"a": MAX_SAFE_INTEGER, "b": -MAX_SAFE_INTEGER, "c": 9.0e15, "d": -0.0, "e": 0.1}),
-    "metadata-nested-50-keys-of-40": body(metadata={"a": {f"k{i}": i for i in range(50)}, "b": [{"k" * 40: {"k" * 40: 1}}]}),
-    "credentials-with-spaces-and-letters": body(REGISTRATION, sipUsername="agent ü-1", sipAuthUser="auth ñ", sipPassword=" pass wörd 🔒 "),
+    "metadata-safe-numbers": body(
+        metadata={"a": MAX_SAFE_INTEGER, "b": -MAX_SAFE_INTEGER, "c": 9.0e15, "d": -0.0, "e": 0.1}
+    ),
+    "metadata-nested-50-keys-of-40": body(
+        metadata={"a": {f"k{i}": i for i in range(50)}, "b": [{"k" * 40: {"k" * 40: 1}}]}
+    ),
+    "credentials-with-spaces-and-letters": body(
+        REGISTRATION, sipUsername="agent ü-1", sipAuthUser="auth ñ", sipPassword=" pass wörd 🔒 "
+    ),
     "twilio-auth-token-with-spaces": body(twilioAuthToken="token with spaces 0123"),
     **{f"sip-ip-{kind}": body(ALLOWLIST, sipIp=address) for kind, address in PRIVATE_ADDRESSES.items()},
     **{f"sip-proxy-{kind}": body(REGISTRATION, sipProxy=address) for kind, address in PRIVATE_ADDRESSES.items()},
-    **{f"sip-outbound-proxy-{kind}": body(REGISTRATION, sipOutboundProxy=address) for kind, address in PRIVATE_ADDRESSES.items()},
+    **{
+        f"sip-outbound-proxy-{kind}": body(REGISTRATION, sipOutboundProxy=address)
+        for kind, address in PRIVATE_ADDRESSES.items()
+    },
     **{f"sip-proxy-{kind}": body(REGISTRATION, sipProxy=name) for kind, name in ACCEPTED_NAMES.items()},
 }

@@ -104,7 +104,11 @@ ISSUED_KEY_PREFIX = "sb_live_"
 
 def _issued_keys(value: Any) -> list[str]:
     if isinstance(value, dict):
-        found = [v for k, v in value.items() if k == ISSUED_KEY_FIELD and isinstance(v, str) and v.startswith(ISSUED_KEY_PREFIX)]
+        found = [
+            v
+            for k, v in value.items()
+            if k == ISSUED_KEY_FIELD and isinstance(v, str) and v.startswith(ISSUED_KEY_PREFIX)
+        ]
         return found + [s for v in value.values() for s in _issued_keys(v)]
     if isinstance(value, list):
         return [s for v in value for s in _issued_keys(v)]
@@ -114,7 +118,9 @@ def _issued_keys(value: Any) -> list[str]:
 def _without_issued_keys(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: "<issued key>" if k == ISSUED_KEY_FIELD and isinstance(v, str) and v.startswith(ISSUED_KEY_PREFIX) else _without_issued_keys(v)
+            k: "<issued key>"
+            if k == ISSUED_KEY_FIELD and isinstance(v, str) and v.startswith(ISSUED_KEY_PREFIX)
+            else _without_issued_keys(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -124,7 +130,9 @@ def _without_issued_keys(value: Any) -> Any:
 
 def _secret_values(value: Any) -> list[Any]:
     if isinstance(value, dict):
-        return [v for k, v in value.items() if k in SECRET_FIELDS] + [s for v in value.values() for s in _secret_values(v)]
+        return [v for k, v in value.items() if k in SECRET_FIELDS] + [
+            s for v in value.values() for s in _secret_values(v)
+        ]
     if isinstance(value, list):
         return [s for v in value for s in _secret_values(v)]
     return []
@@ -139,7 +147,9 @@ class SweepHandler(logging.Handler):
         self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.sweep.add_text("log record", f"of {record.name}", self.format(record) + " " + json.dumps(record.__dict__, default=str))
+        self.sweep.add_text(
+            "log record", f"of {record.name}", self.format(record) + " " + json.dumps(record.__dict__, default=str)
+        )
 
 
 # One for the whole run: conftest.py's session fixture installs its log

@@ -77,7 +77,9 @@ def switchboard(*args: str, env: dict[str, str], timeout: float = 60) -> subproc
 
 def start_switchboard(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     """Start a `switchboard` command beside the test, its output piped."""
-    return subprocess.Popen([*SWITCHBOARD, *args], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*SWITCHBOARD, *args], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def create_api_key(env: dict[str, str], organization: str = "Acme") -> str:
@@ -152,7 +154,9 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def start_server(env: dict[str, str], log_path: Path, *, port: int | None = None, preexec_fn: Callable[[], None] | None = None) -> Server:
+def start_server(
+    env: dict[str, str], log_path: Path, *, port: int | None = None, preexec_fn: Callable[[], None] | None = None
+) -> Server:
     """Start `switchboard serve` with `env` on `port` (a free one by default); `preexec_fn` runs in the child first.
 
     The caller takes charge of the process before waiting for it to be ready

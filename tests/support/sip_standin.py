@@ -39,9 +39,16 @@ class Request:
         return values[0] if values else None
 
 
-def reply(request: Request, status: int, reason: str, *headers: str, body: bytes = b"", length: int | None = None) -> bytes:
+def reply(
+    request: Request, status: int, reason: str, *headers: str, body: bytes = b"", length: int | None = None
+) -> bytes:
     echoed = [f"{name}: {value}" for name in ("Via", "From", "To", "Call-ID", "CSeq") for value in request.header(name)]
-    lines = [f"SIP/2.0 {status} {reason}", *echoed, *headers, f"Content-Length: {len(body) if length is None else length}"]
+    lines = [
+        f"SIP/2.0 {status} {reason}",
+        *echoed,
+        *headers,
+        f"Content-Length: {len(body) if length is None else length}",
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 

@@ -11,10 +11,35 @@ from typing import Any
 from hypothesis import strategies as st
 
 HOSTILE_STRINGS = [
-    "", " ", "\x00", "a\x00b", "\t\r\n", "\x1b[31m", "\u202e", "\ufeff", "\u200b", "\ud800", "a\udfffb", "\U0010ffff",
-    "null", "None", "undefined", "NaN", "' OR '1'='1", '"; DROP TABLE phone_numbers; --', "${jndi:ldap://x/a}",
-    "{{7*7}}", "<script>alert(1)</script>", "../../etc/passwd", "%s%s%n", "+1 415 555 0123\x00", "+١٤١٥٥٥٥٠١٢٣",
-    "sip:pbx.example.com:5060", "256.256.256.256", "::ffff:1.2.3.4%eth0", "AC" + "g" * 32,
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\t\r\n",
+    "\x1b[31m",
+    "\u202e",
+    "\ufeff",
+    "\u200b",
+    "\ud800",
+    "a\udfffb",
+    "\U0010ffff",
+    "null",
+    "None",
+    "undefined",
+    "NaN",
+    "' OR '1'='1",
+    '"; DROP TABLE phone_numbers; --',
+    "${jndi:ldap://x/a}",
+    "{{7*7}}",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "%s%s%n",
+    "+1 415 555 0123\x00",
+    "+١٤١٥٥٥٥٠١٢٣",
+    "sip:pbx.example.com:5060",
+    "256.256.256.256",
+    "::ffff:1.2.3.4%eth0",
+    "AC" + "g" * 32,
 ]
 odd_characters = st.characters(categories=["Cc", "Cs", "Cf", "Co", "Zl", "Zp", "Mn", "So"])
 hostile_text = st.one_of(
@@ -47,6 +72,10 @@ def to_json(value: Any) -> str:
 
 deep_json = st.builds(Deep, st.integers(5, 5000), st.booleans())
 any_json = st.one_of(
-    st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4), max_leaves=12),
+    st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4),
+        max_leaves=12,
+    ),
     deep_json,
 )

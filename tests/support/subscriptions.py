@@ -64,7 +64,9 @@ class Subscriber:
 
 
 @asynccontextmanager
-async def connected(client: httpx.AsyncClient, url: str = "/graphql", protocol: str = PROTOCOL) -> AsyncIterator[Subscriber]:
+async def connected(
+    client: httpx.AsyncClient, url: str = "/graphql", protocol: str = PROTOCOL
+) -> AsyncIterator[Subscriber]:
     async with aconnect_ws(url, client, subprotocols=[protocol], keepalive_ping_interval_seconds=None) as ws:
         yield Subscriber(ws)
 

@@ -49,19 +49,30 @@ def z(value: str | None) -> str | None:
 
 
 async def test_keys_created_and_revoked_at_the_command_line_name_the_command(settings: Settings, api: Api) -> None:
-    env = first_run_environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
+    env = first_run_environment(
+        settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY
+    )
     issued = switchboard("create-api-key", "--org", "Acme", "--name", "ops", "--scope", "read", env=env)
     assert issued.returncode == 0, issued.stderr
     SWEEP.add_secret(issued.stdout.strip().splitlines()[-1])
-    (key,) = [edge["node"] for edge in (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"] if edge["node"]["name"] == "ops"]
+    (key,) = [
+        edge["node"] for edge in (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"] if edge["node"]["name"] == "ops"
+    ]
     assert switchboard("revoke-api-key", key["id"], env=env).returncode == 0
-    (revoked,) = [edge["node"] for edge in (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"] if edge["node"]["name"] == "ops"]
+    (revoked,) = [
+        edge["node"] for edge in (await api.gql(LIST_API_KEYS, {}))["apiKeys"]["edges"] if edge["node"]["name"] == "ops"
+    ]
 
     events = await all_events(api, filter={"targetId": key["id"]})
 
     command_line = {"type": "COMMAND_LINE", "apiKeyId": None, "prefix": None}
     assert [(e["action"], e["actor"], e["requestId"], e["changes"]) for e in events] == [
-        ("API_KEY_REVOKED", {**command_line, "name": "switchboard revoke-api-key"}, None, [change("revokedAt", None, z(revoked["revokedAt"]))]),
+        (
+            "API_KEY_REVOKED",
+            {**command_line, "name": "switchboard revoke-api-key"},
+            None,
+            [change("revokedAt", None, z(revoked["revokedAt"]))],
+        ),
         (
             "API_KEY_CREATED",
             {**command_line, "name": "switchboard create-api-key"},

@@ -54,7 +54,12 @@ async def prepare(api: Api, round: int) -> dict[str, Any]:
     doomed_agent = await create_agent(api, f"doomed-{round}")
     agent = await create_agent(api, f"kept-{round}")
     numbers = [await create_number(api, base + n, agentId=doomed_agent["id"] if n < 4 else None) for n in range(10)]
-    keys = [(await api.gql(CREATE_API_KEY, {"input": {"name": f"r{round}-{n}", "scopes": ["READ"]}}))["createApiKey"]["apiKey"] for n in range(3)]
+    keys = [
+        (await api.gql(CREATE_API_KEY, {"input": {"name": f"r{round}-{n}", "scopes": ["READ"]}}))["createApiKey"][
+            "apiKey"
+        ]
+        for n in range(3)
+    ]
     return {"base": base, "doomed": doomed_agent, "agent": agent, "numbers": numbers, "keys": keys}
 
 
@@ -62,7 +67,10 @@ def burst_requests(p: dict[str, Any]) -> list[Request]:
     numbers, base = p["numbers"], p["base"]
     requests: list[Request] = []
     for n in range(20):
-        input: dict[str, Any] = {"number": nth_number(base + 50 + n), "provider": twilio() if n % 2 else sip_ip_allowlist()}
+        input: dict[str, Any] = {
+            "number": nth_number(base + 50 + n),
+            "provider": twilio() if n % 2 else sip_ip_allowlist(),
+        }
         if n % 3 == 0:
             input["idempotencyKey"] = f"burst-{base}-{n}"
         if n % 4 == 0:
@@ -72,7 +80,12 @@ def burst_requests(p: dict[str, Any]) -> list[Request]:
         # Several changes of one number at once: most lose the compare-and-set race at least once.
         for k in range(4):
             requests.append(graphql(UPDATE_PHONE_NUMBER, {"id": number["id"], "name": f"n{n}-{k}"}))
-        requests.append(graphql(UPDATE_PHONE_NUMBER, {"id": number["id"], "provider": {"twilio": {"authToken": f"burst-token-{base}-{n}"}}}))
+        requests.append(
+            graphql(
+                UPDATE_PHONE_NUMBER,
+                {"id": number["id"], "provider": {"twilio": {"authToken": f"burst-token-{base}-{n}"}}},
+            )
+        )
         requests.append(("PATCH", f"/v1/phone-numbers/{number['id']}", {"metadata": {"k": n}}))
     for number in numbers[7:]:
         requests.append(graphql(DELETE_PHONE_NUMBER, {"id": number["id"]}))
@@ -205,7 +218,6 @@ def assert_numbers_match_their_events(rows: list[dict[str, Any]], events: list[d
     assert set(stored) <= set(grouped), "a stored number without its events"
 
 
-
 def assert_agents_match_their_events(rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
     grouped = by_target([e for e in events if e["target_type"] == "agent"], made_at)
     stored = {str(row["id"]): row for row in rows}
@@ -223,11 +235,15 @@ def assert_keys_match_their_events(rows: list[dict[str, Any]], events: list[dict
     grouped = by_target([e for e in events if e["target_type"] == "api_key"], made_at)
     for row in rows:
         actions = [e["action"] for e in grouped.pop(str(row["id"]))]
-        assert actions == (["api_key_created", "api_key_revoked"] if row["revoked_at"] else ["api_key_created"]), actions
+        assert actions == (["api_key_created", "api_key_revoked"] if row["revoked_at"] else ["api_key_created"]), (
+            actions
+        )
     assert grouped == {}, "events of keys that were never committed"
 
 
-async def test_every_committed_change_has_exactly_one_event_through_kill_9(api: Api, settings: Settings, servers: Servers) -> None:
+async def test_every_committed_change_has_exactly_one_event_through_kill_9(
+    api: Api, settings: Settings, servers: Servers
+) -> None:
     server = servers.start(settings)
     for round in range(ROUNDS):
         requests = burst_requests(await prepare(api, round))

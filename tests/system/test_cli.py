@@ -72,7 +72,11 @@ def test_malformed_encryption_key_is_refused_at_start(tmp_path: Path) -> None:
     env = first_run_environment(tmp_path, SWITCHBOARD_ENCRYPTION_KEYS="not-a-key")
     result = subprocess.run(
         [sys.executable, "-c", "from switchboard.app import create_app; create_app()"],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "each encryption key must be 32 bytes in URL-safe base64" in result.stderr
@@ -81,11 +85,15 @@ def test_malformed_encryption_key_is_refused_at_start(tmp_path: Path) -> None:
 
 async def test_create_api_key_on_each_database(settings: Settings, app: Any) -> None:
     """DATABASE_URL=postgres://... serves the CLI as SQLite does; the key works at once."""
-    env = first_run_environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
+    env = first_run_environment(
+        settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY
+    )
     key = create_api_key(env, "Initech")
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test") as client:
-        response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {key}"})
+        response = await client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": f"Bearer {key}"}
+        )
     assert (response.status_code, response.json()) == (200, {"data": {"__typename": "Query"}})
 
 
@@ -93,7 +101,9 @@ async def test_create_api_key_on_each_database(settings: Settings, app: Any) -> 
 
 
 def key_env(settings: Settings) -> dict[str, str]:
-    return first_run_environment(settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY)
+    return first_run_environment(
+        settings.data_dir, DATABASE_URL=settings.database_url, SWITCHBOARD_ENCRYPTION_KEYS=ENCRYPTION_KEY
+    )
 
 
 def issued_by_cli(env: dict[str, str], *args: str) -> str:
@@ -125,12 +135,24 @@ async def test_create_list_and_revoke_keys_from_the_command_line(settings: Setti
     expires_in = datetime.fromisoformat(keys[0]["expiresAt"]) - datetime.now(UTC)
     assert timedelta(days=89, hours=23) < expires_in <= timedelta(days=90)
     table = switchboard("list-api-keys", "--org", "Initech", env=env).stdout
-    assert table.splitlines()[0].split() == ["ID", "NAME", "PREFIX", "SCOPES", "STATUS", "CREATED", "EXPIRES", "LAST", "USED"]
+    assert table.splitlines()[0].split() == [
+        "ID",
+        "NAME",
+        "PREFIX",
+        "SCOPES",
+        "STATUS",
+        "CREATED",
+        "EXPIRES",
+        "LAST",
+        "USED",
+    ]
     assert keys[0]["id"] in table.splitlines()[1] and "dashboard" in table and reader not in table
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://switchboard.test") as client:
         as_reader = {"Authorization": f"Bearer {reader}"}
-        assert (await client.post("/graphql", json={"query": "{ agents { totalCount } }"}, headers=as_reader)).status_code == 200
+        assert (
+            await client.post("/graphql", json={"query": "{ agents { totalCount } }"}, headers=as_reader)
+        ).status_code == 200
         forbidden = await client.post("/graphql", json={"query": "{ apiKeys { totalCount } }"}, headers=as_reader)
         assert forbidden.status_code == 403
 
@@ -145,17 +167,48 @@ async def test_create_list_and_revoke_keys_from_the_command_line(settings: Setti
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
-        pytest.param(["create-api-key", "--org", "Initech", "--expires-in", "4x"], 2, "expected a duration such as 90d, 12h or 30m", id="bad-duration"),
-        pytest.param(["create-api-key", "--org", "Initech", "--expires-in", "0d"], 2, "expected a duration", id="zero-duration"),
-        pytest.param(["create-api-key", "--org", "Initech", "--expires-in", "367d"], 2, "--expires-in: Expiry can be at most 366 days ahead", id="too-long"),
-        pytest.param(["create-api-key", "--org", "Initech", "--name", "  "], 2, "--name: Key name can't be blank", id="blank-name"),
-        pytest.param(["create-api-key", "--org", "Initech", "--scope", "root"], 2, "invalid choice: 'root'", id="unknown-scope"),
-        pytest.param(["list-api-keys", "--org", "Nobody"], 1, "there is no organization named 'Nobody'", id="unknown-organization"),
-        pytest.param(["revoke-api-key", "00000000-0000-4000-8000-00000000dead"], 1, "there is no API key 00000000-0000-4000-8000-00000000dead", id="unknown-key"),
+        pytest.param(
+            ["create-api-key", "--org", "Initech", "--expires-in", "4x"],
+            2,
+            "expected a duration such as 90d, 12h or 30m",
+            id="bad-duration",
+        ),
+        pytest.param(
+            ["create-api-key", "--org", "Initech", "--expires-in", "0d"], 2, "expected a duration", id="zero-duration"
+        ),
+        pytest.param(
+            ["create-api-key", "--org", "Initech", "--expires-in", "367d"],
+            2,
+            "--expires-in: Expiry can be at most 366 days ahead",
+            id="too-long",
+        ),
+        pytest.param(
+            ["create-api-key", "--org", "Initech", "--name", "  "],
+            2,
+            "--name: Key name can't be blank",
+            id="blank-name",
+        ),
+        pytest.param(
+            ["create-api-key", "--org", "Initech", "--scope", "root"], 2, "invalid choice: 'root'", id="unknown-scope"
+        ),
+        pytest.param(
+            ["list-api-keys", "--org", "Nobody"],
+            1,
+            "there is no organization named 'Nobody'",
+            id="unknown-organization",
+        ),
+        pytest.param(
+            ["revoke-api-key", "00000000-0000-4000-8000-00000000dead"],
+            1,
+            "there is no API key 00000000-0000-4000-8000-00000000dead",
+            id="unknown-key",
+        ),
         pytest.param(["revoke-api-key", "not-an-id"], 2, "an API key id is a UUID", id="not-a-uuid"),
     ],
 )
-async def test_key_commands_refuse_clearly(settings: Settings, app: Any, args: list[str], status: int, message: str) -> None:
+async def test_key_commands_refuse_clearly(
+    settings: Settings, app: Any, args: list[str], status: int, message: str
+) -> None:
     before = await stored_rows("api_keys")
     result = switchboard(*args, env=key_env(settings))
     assert (result.returncode, result.stdout) == (status, "")

@@ -68,7 +68,9 @@ _ids = itertools.count()
 def redis_url() -> str:
     """The machine's Redis; outside CI, tests needing it are skipped when TEST_REDIS_URL is unset, never when it fails."""
     if not TEST_REDIS_URL:
-        pytest.skip("Redis: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0), so tests of shared rate limits are skipped")
+        pytest.skip(
+            "Redis: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0), so tests of shared rate limits are skipped"
+        )
     client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
     try:
         client.ping()
@@ -180,7 +182,9 @@ def fresh_connections(server: Server) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30, event_hooks=hooks)
 
 
-async def ask(client: httpx.AsyncClient, key: str | None, label: str, *, graphql: bool = False, **headers: str) -> tuple[str, int]:
+async def ask(
+    client: httpx.AsyncClient, key: str | None, label: str, *, graphql: bool = False, **headers: str
+) -> tuple[str, int]:
     request_id = f"{label}-{next(_ids)}"
     headers = {"X-Request-ID": request_id, **headers}
     if key is not None:
@@ -269,7 +273,9 @@ async def test_a_keys_budget_is_one_for_every_worker_of_every_server(
     graphql = transport == "graphql"
     # GraphQL's first request on each worker also pays for parsing the page: room for four such.
     burst = 20 * GRAPHQL_COST + 4 * math.ceil(len(GRAPHQL_PAGE) / 10) if graphql else BURST
-    env = limited(redis_url, SWITCHBOARD_RATE_LIMIT_BURST=str(burst), SWITCHBOARD_RATE_LIMIT=repr(burst / SLOW_WINDOW_SECONDS))
+    env = limited(
+        redis_url, SWITCHBOARD_RATE_LIMIT_BURST=str(burst), SWITCHBOARD_RATE_LIMIT=repr(burst / SLOW_WINDOW_SECONDS)
+    )
     started = [servers.start(settings, **env) for _ in range(2)]
     key = await new_key(counters)
 
@@ -281,7 +287,9 @@ async def test_a_keys_budget_is_one_for_every_worker_of_every_server(
 
 
 @POSTGRES
-async def test_per_process_counters_let_a_key_through_once_per_worker(api: Api, settings: Settings, servers: Servers) -> None:
+async def test_per_process_counters_let_a_key_through_once_per_worker(
+    api: Api, settings: Settings, servers: Servers
+) -> None:
     """The contrast: memory://, the same requests, each worker with its own budget."""
     started = [servers.start(settings, **limited("memory://")) for _ in range(2)]
     key = (await issue_key("Acme")).key
@@ -452,7 +460,9 @@ async def test_redis_going_away_leaves_requests_served_per_process_and_its_retur
         assert await one_by_one(started, key, 30, "back") == [200] * 20 + [429] * 10
     finally:
         own.stop()
-    assert sorted(w for s in started for w in outage_lines(s, location)) == sorted(noticed), "no second line for one outage"
+    assert sorted(w for s in started for w in outage_lines(s, location)) == sorted(noticed), (
+        "no second line for one outage"
+    )
     assert all(own.password not in s.log() for s in started)
 
 
@@ -468,10 +478,20 @@ def silent_port() -> Iterator[int]:
 @POSTGRES
 @pytest.mark.parametrize(
     ("case", "error"),
-    [("nothing-listens", "ConnectionError"), ("never-answers", "TimeoutError"), ("wrong-password", "AuthenticationError")],
+    [
+        ("nothing-listens", "ConnectionError"),
+        ("never-answers", "TimeoutError"),
+        ("wrong-password", "AuthenticationError"),
+    ],
 )
 async def test_redis_unreachable_at_start(
-    api: Api, settings: Settings, servers: Servers, tmp_path: Path, case: str, error: str, request: pytest.FixtureRequest
+    api: Api,
+    settings: Settings,
+    servers: Servers,
+    tmp_path: Path,
+    case: str,
+    error: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     password = secrets.token_urlsafe(18)
     SWEEP.add_secret(password)
@@ -493,13 +513,18 @@ async def test_redis_unreachable_at_start(
         assert time.monotonic() < deadline, server.log()[-3000:]
         await asyncio.sleep(0.1)
 
-    assert await readyz(server) == (200, {"status": "ready", "rateLimit": f"per process: Redis at {location} unreachable"})
+    assert await readyz(server) == (
+        200,
+        {"status": "ready", "rateLimit": f"per process: Redis at {location} unreachable"},
+    )
     per_process(await one_by_one([server], key, 60, "rest"), WORKERS)
     graphql = await one_by_one([server], key, 10, "graphql", graphql=True)
 
     assert set(graphql) <= {200, 429}
     # Once a worker, however many requests followed.
-    assert sorted(outage_lines(server, location)) == sorted(rate_limit_lines(server, "INFO", f"kept in Redis at {location}"))
+    assert sorted(outage_lines(server, location)) == sorted(
+        rate_limit_lines(server, "INFO", f"kept in Redis at {location}")
+    )
     assert len(outage_lines(server, location)) == WORKERS
     assert f"unreachable ({error})" in server.log()
     assert password not in server.log()

@@ -87,7 +87,11 @@ async def stored(table: str, id: str) -> dict[str, Any] | None:
 
 def assert_one_whole_configuration(row: dict[str, Any]) -> None:
     """The row holds its own provider's columns, and not one column of any other configuration."""
-    (spec,) = [s for s in SPECS.values() if (s.provider.value, s.sip_mode and s.sip_mode.value) == (row["provider"], row["sip_mode"])]
+    (spec,) = [
+        s
+        for s in SPECS.values()
+        if (s.provider.value, s.sip_mode and s.sip_mode.value) == (row["provider"], row["sip_mode"])
+    ]
     stored_columns = {SECRET_COLUMNS.get(column, column) for column in CONFIG_COLUMNS}
     foreign = sorted(stored_columns - {SECRET_COLUMNS.get(f.column, f.column) for f in spec.fields})
     assert {column: row[column] for column in foreign} == dict.fromkeys(foreign), row
@@ -106,15 +110,21 @@ async def test_a_provider_switch_racing_secret_rotations_leaves_one_whole_outcom
     server = servers.start(settings)
     async with client_of(server, api.key) as client:
         for trial in range(TRIALS):
-            created = await gql(client, CREATE_PHONE_NUMBER, {"input": {"number": nth_number(trial), "provider": twilio()}})
+            created = await gql(
+                client, CREATE_PHONE_NUMBER, {"input": {"number": nth_number(trial), "provider": twilio()}}
+            )
             id = created["createPhoneNumber"]["phoneNumber"]["id"]
             twilio_config = created["createPhoneNumber"]["phoneNumber"]["config"]
             switch = {"id": id, "provider": sip_ip_allowlist()}
-            rotations = [{"id": id, "provider": {"twilio": {"authToken": f"rotated-token-{trial}-{n}"}}} for n in range(3)]
+            rotations = [
+                {"id": id, "provider": {"twilio": {"authToken": f"rotated-token-{trial}-{n}"}}} for n in range(3)
+            ]
 
             answers = [
                 a["updatePhoneNumber"]
-                for a in await asyncio.gather(*(gql(client, UPDATE_PHONE_NUMBER, {"input": i}) for i in [switch, *rotations]))
+                for a in await asyncio.gather(
+                    *(gql(client, UPDATE_PHONE_NUMBER, {"input": i}) for i in [switch, *rotations])
+                )
             ]
 
             row = await stored("phone_numbers", id)
@@ -143,7 +153,9 @@ async def test_an_update_racing_a_delete_is_not_found_or_was_applied(
     async with client_of(server, api.key) as client:
         outcomes = []
         for trial in range(TRIALS):
-            created = await gql(client, CREATE_PHONE_NUMBER, {"input": {"number": nth_number(trial), "provider": twilio()}})
+            created = await gql(
+                client, CREATE_PHONE_NUMBER, {"input": {"number": nth_number(trial), "provider": twilio()}}
+            )
             id = created["createPhoneNumber"]["phoneNumber"]["id"]
             name = f"renamed-{trial}"
 
@@ -214,7 +226,11 @@ async def test_a_create_racing_its_agents_delete_is_not_found_on_agent_id(
             numbers = [r for r in await stored_rows("phone_numbers") if r["number"] == nth_number(trial)]
             if payload["phoneNumber"] is None:
                 assert payload["userErrors"] == [
-                    {"field": ["input", "agentId"], "code": "NOT_FOUND", "message": f"Agent {agent['id']} does not exist"}
+                    {
+                        "field": ["input", "agentId"],
+                        "code": "NOT_FOUND",
+                        "message": f"Agent {agent['id']} does not exist",
+                    }
                 ]
                 assert numbers == []
             else:
@@ -233,7 +249,9 @@ async def test_updates_racing_their_agents_delete_are_not_found_on_agent_id(
             ids = []
             for n in range(3):
                 input = {"number": nth_number(3 * trial + n), "provider": twilio()}
-                ids.append((await gql(client, CREATE_PHONE_NUMBER, {"input": input}))["createPhoneNumber"]["phoneNumber"]["id"])
+                ids.append(
+                    (await gql(client, CREATE_PHONE_NUMBER, {"input": input}))["createPhoneNumber"]["phoneNumber"]["id"]
+                )
             agent = (await gql(client, CREATE_AGENT, {"input": {"name": "Receptionist"}}))["createAgent"]["agent"]
 
             *updates, delete = await asyncio.gather(
@@ -248,7 +266,11 @@ async def test_updates_racing_their_agents_delete_are_not_found_on_agent_id(
                 assert row is not None and row["agent_id"] is None
                 if payload["phoneNumber"] is None:
                     assert payload["userErrors"] == [
-                        {"field": ["input", "agentId"], "code": "NOT_FOUND", "message": f"Agent {agent['id']} does not exist"}
+                        {
+                            "field": ["input", "agentId"],
+                            "code": "NOT_FOUND",
+                            "message": f"Agent {agent['id']} does not exist",
+                        }
                     ]
                     assert row["version"] == 1
                 else:
@@ -266,7 +288,9 @@ async def test_of_concurrent_changes_at_one_expected_version_exactly_one_applies
     server = servers.start(settings)
     async with client_of(server, api.key) as client:
         for trial in range(TRIALS):
-            created = await gql(client, CREATE_PHONE_NUMBER, {"input": {"number": nth_number(trial), "provider": twilio()}})
+            created = await gql(
+                client, CREATE_PHONE_NUMBER, {"input": {"number": nth_number(trial), "provider": twilio()}}
+            )
             id = created["createPhoneNumber"]["phoneNumber"]["id"]
             graphql_edits = [
                 gql(client, UPDATE_PHONE_NUMBER, {"input": {"id": id, "name": f"graphql-{n}", "expectedVersion": 1}})
@@ -290,14 +314,21 @@ async def test_of_concurrent_changes_at_one_expected_version_exactly_one_applies
             assert (final["name"], final["version"]) == (applied[0], 2)
 
 
-async def test_a_provider_switch_racing_secret_rotations_over_rest(api: Api, settings: Settings, servers: Servers) -> None:
+async def test_a_provider_switch_racing_secret_rotations_over_rest(
+    api: Api, settings: Settings, servers: Servers
+) -> None:
     server = servers.start(settings)
     async with client_of(server, api.key) as client:
         for trial in range(TRIALS):
             created = await client.post("/v1/phone-numbers", json=body(number=nth_number(trial)))
             id = created.json()["data"]["id"]
-            switch = client.patch(f"/v1/phone-numbers/{id}", json={"provider": "sip", "sipMode": "ip_allowlist", "sipIp": "203.0.113.10"})
-            rotations = [client.patch(f"/v1/phone-numbers/{id}", json={"twilioAuthToken": f"rotated-token-{trial}-{n}"}) for n in range(3)]
+            switch = client.patch(
+                f"/v1/phone-numbers/{id}", json={"provider": "sip", "sipMode": "ip_allowlist", "sipIp": "203.0.113.10"}
+            )
+            rotations = [
+                client.patch(f"/v1/phone-numbers/{id}", json={"twilioAuthToken": f"rotated-token-{trial}-{n}"})
+                for n in range(3)
+            ]
 
             switched, *rotated = await asyncio.gather(switch, *rotations)
 
@@ -306,9 +337,15 @@ async def test_a_provider_switch_racing_secret_rotations_over_rest(api: Api, set
             assert_one_whole_configuration(row)
             assert (row["provider"], row["sip_mode"]) == ("sip", "ip_allowlist")
             final = await client.get(f"/v1/phone-numbers/{id}")
-            assert (switched.status_code, switched.json(), switched.headers["etag"]) == (200, final.json(), final.headers["etag"])
+            assert (switched.status_code, switched.json(), switched.headers["etag"]) == (
+                200,
+                final.json(),
+                final.headers["etag"],
+            )
             successes = [switched, *(r for r in rotated if r.status_code == 200)]
-            assert sorted(r.headers["etag"] for r in successes) == sorted(f'"{v}"' for v in range(2, 2 + len(successes)))
+            assert sorted(r.headers["etag"] for r in successes) == sorted(
+                f'"{v}"' for v in range(2, 2 + len(successes))
+            )
             assert final.headers["etag"] == f'"{row["version"]}"' == f'"{1 + len(successes)}"'
             # A rotation that lost to the switch is refused: Twilio fields do not apply to a SIP number.
             assert all(r.status_code == 400 for r in rotated if r.status_code != 200)

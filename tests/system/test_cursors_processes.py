@@ -67,7 +67,9 @@ async def lists(api: Api) -> Lists:
     return Lists(organization, agent["id"], numbers, cursors)
 
 
-async def read(api: Api, lists: Lists, list_name: str, after: Any, *, client: httpx.AsyncClient | None = None) -> httpx.Response:
+async def read(
+    api: Api, lists: Lists, list_name: str, after: Any, *, client: httpx.AsyncClient | None = None
+) -> httpx.Response:
     """One page of the named list, after `after`."""
     query, variables = {
         "phoneNumbers": (LIST_PHONE_NUMBERS, {"first": 1, "after": after}),
@@ -99,13 +101,13 @@ async def test_cursors_hold_across_servers_and_key_rotation(
         return [e["node"]["id"] for e in body["data"]["phoneNumbers"]["edges"]]
 
     async with httpx.AsyncClient(base_url=old_only.url, headers=headers) as client:
-        old_cursor = (await read(api, lists, "phoneNumbers", None, client=client)).json()["data"]["phoneNumbers"]["pageInfo"][
-            "endCursor"
-        ]
+        old_cursor = (await read(api, lists, "phoneNumbers", None, client=client)).json()["data"]["phoneNumbers"][
+            "pageInfo"
+        ]["endCursor"]
     async with httpx.AsyncClient(base_url=rotating.url, headers=headers) as client:
-        new_cursor = (await read(api, lists, "phoneNumbers", None, client=client)).json()["data"]["phoneNumbers"]["pageInfo"][
-            "endCursor"
-        ]
+        new_cursor = (await read(api, lists, "phoneNumbers", None, client=client)).json()["data"]["phoneNumbers"][
+            "pageInfo"
+        ]["endCursor"]
 
     assert await next_ids(old_only.url, old_cursor) == [lists.numbers[1]]
     assert await next_ids(rotating.url, old_cursor) == [lists.numbers[1]]

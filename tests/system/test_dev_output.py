@@ -138,7 +138,11 @@ def loggers(stderr: str, log_format: str) -> list[str]:
         pytest.param({"SWITCHBOARD_LOG_FORMAT": "json"}, True, True, "json", id="json-asked-at-a-terminal"),
         pytest.param({"SWITCHBOARD_LOG_FORMAT": "text"}, False, False, "text", id="text-asked-to-files"),
         pytest.param(
-            {"SWITCHBOARD_LOG_FORMAT": "text", "SWITCHBOARD_ENV": "production"}, False, False, "text", id="text-asked-in-production"
+            {"SWITCHBOARD_LOG_FORMAT": "text", "SWITCHBOARD_ENV": "production"},
+            False,
+            False,
+            "text",
+            id="text-asked-in-production",
         ),
     ],
 )
@@ -165,7 +169,9 @@ def assert_no_chatter(result: subprocess.CompletedProcess[str], stderr_lines: in
     assert "Tortoise" not in result.stdout + result.stderr
     own, records = result.stderr.splitlines()[:stderr_lines], result.stderr.splitlines()[stderr_lines:]
     assert len(own) == stderr_lines
-    assert [json.loads(line)["logger"] for line in records if not json.loads(line)["logger"].startswith("switchboard")] == []
+    assert [
+        json.loads(line)["logger"] for line in records if not json.loads(line)["logger"].startswith("switchboard")
+    ] == []
 
 
 def test_commands_print_their_output_and_nothing_else(settings: Settings) -> None:
@@ -177,7 +183,9 @@ def test_commands_print_their_output_and_nothing_else(settings: Settings) -> Non
     issued = switchboard("create-api-key", "--org", "Acme", env=env)
     assert issued.returncode == 0, issued.stderr
     SWEEP.add_secret(issued.stdout.strip())
-    key_id = re.fullmatch(r"API key (\S+) \(admin\) for organization 'Acme' \(shown once; store it now\):\n", issued.stderr)
+    key_id = re.fullmatch(
+        r"API key (\S+) \(admin\) for organization 'Acme' \(shown once; store it now\):\n", issued.stderr
+    )
     assert key_id is not None, issued.stderr
     assert re.fullmatch(r"sb_live_\S+\n", issued.stdout)
 
@@ -231,8 +239,12 @@ def test_tortoise_warnings_still_come_through(tmp_path: Path) -> None:
         "logging.getLogger('tortoise.db_client').error('an error of its database client')\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], env=server_environment(Settings("sqlite://x", tmp_path, ())), cwd=REPO,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        env=server_environment(Settings("sqlite://x", tmp_path, ())),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     records = [json.loads(line) for line in result.stderr.splitlines()]
     assert [(r["level"], r["logger"], r["message"]) for r in records] == [

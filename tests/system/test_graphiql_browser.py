@@ -341,7 +341,10 @@ def test_the_page_runs_the_health_subscription_with_the_key_of_the_headers_tab(
 ) -> None:
     # Monitoring every second; the number below points at a closed port on loopback.
     env = first_run_environment(
-        tmp_path, SWITCHBOARD_HEALTH_INTERVAL="1", SWITCHBOARD_VERIFY_TIMEOUT="1", SWITCHBOARD_ALLOW_LOCAL_TARGETS="true"
+        tmp_path,
+        SWITCHBOARD_HEALTH_INTERVAL="1",
+        SWITCHBOARD_VERIFY_TIMEOUT="1",
+        SWITCHBOARD_ALLOW_LOCAL_TARGETS="true",
     )
     key = create_api_key(env)
     page = browser.page
@@ -359,7 +362,11 @@ def test_the_page_runs_the_health_subscription_with_the_key_of_the_headers_tab(
         page.wait_for_timeout(1000)  # subscribed over the WebSocket
 
         provider = {"sip": {"ipAllowlist": {"ip": "127.0.0.1", "port": free_port(), "protocol": "UDP"}}}
-        created = post(server.graphql_url, {"query": CREATE_NUMBER, "variables": {"input": {"number": "+14155550199", "provider": provider}}}, key)
+        created = post(
+            server.graphql_url,
+            {"query": CREATE_NUMBER, "variables": {"input": {"number": "+14155550199", "provider": provider}}},
+            key,
+        )
         number_id = created[1]["data"]["createPhoneNumber"]["phoneNumber"]["id"]
 
         result = page.locator(".result-window")
@@ -389,7 +396,15 @@ def build_mirror(tmp_path: Path, node_modules: Path) -> Path:
     """The mirror as `make graphiql-mirror` builds it (docs/graphiql-offline.md)."""
     mirror = tmp_path / "graphiql-mirror"
     built = subprocess.run(
-        [sys.executable, "-m", "switchboard.http.graphiql_mirror", "build", "--packages", str(node_modules), str(mirror)],
+        [
+            sys.executable,
+            "-m",
+            "switchboard.http.graphiql_mirror",
+            "build",
+            "--packages",
+            str(node_modules),
+            str(mirror),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -55,7 +55,8 @@ async def test_a_retry_after_rotation_and_dropping_the_old_key_replays_the_origi
     assert rest_first.status_code == 201, rest_first.text
 
     rotated = switchboard(
-        "rotate-encryption-key", env=server_environment(dataclasses.replace(settings, encryption_keys=(new_key, ENCRYPTION_KEY)))
+        "rotate-encryption-key",
+        env=server_environment(dataclasses.replace(settings, encryption_keys=(new_key, ENCRYPTION_KEY))),
     )
     assert rotated.returncode == 0, rotated.stderr
     server = servers.start(dataclasses.replace(settings, encryption_keys=(new_key,)))
@@ -63,9 +64,14 @@ async def test_a_retry_after_rotation_and_dropping_the_old_key_replays_the_origi
     async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {api.key}"}) as client:
         graphql_retry = await client.post(
             "/graphql",
-            json={"query": CREATE_PHONE_NUMBER, "variables": {"input": number_input(1, idempotencyKey="gql", provider=sip_registration())}},
+            json={
+                "query": CREATE_PHONE_NUMBER,
+                "variables": {"input": number_input(1, idempotencyKey="gql", provider=sip_registration())},
+            },
         )
-        rest_retry = await client.post("/v1/phone-numbers", json=body(REGISTRATION, number=nth_number(2)), headers={"Idempotency-Key": "rest"})
+        rest_retry = await client.post(
+            "/v1/phone-numbers", json=body(REGISTRATION, number=nth_number(2)), headers={"Idempotency-Key": "rest"}
+        )
     assert graphql_retry.json()["data"]["createPhoneNumber"] == graphql_first
     assert (rest_retry.status_code, rest_retry.json()) == (201, rest_first.json())
     assert len(await stored_rows("phone_numbers")) == 2

@@ -27,13 +27,12 @@ def test_the_locks_say_how_they_were_made() -> None:
     """The command in each lock's header is the one `make lock` runs for it."""
     dry_run = subprocess.run(["make", "-n", "lock"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert dry_run.returncode == 0, dry_run.stderr
-    compiles = {
-        line.split(" -o ")[1]: line for line in dry_run.stdout.splitlines() if " pip compile " in line
-    }
+    compiles = {line.split(" -o ")[1]: line for line in dry_run.stdout.splitlines() if " pip compile " in line}
     assert set(compiles) == set(LOCKS)
     for lock, command in compiles.items():
         header = (REPO / lock).read_text().splitlines()[1].removeprefix("#    uv ")
         assert " ".join(command.split("uv ", 1)[1].replace(" --quiet", "").split()) == header
+
 
 # --- make ---------------------------------------------------------------------
 
@@ -104,7 +103,9 @@ def test_make_test_after_make_run_adds_to_the_same_venv(checkout: Path) -> None:
 
 def test_make_run_and_make_bench_after_make_test_install_nothing(checkout: Path) -> None:
     # The test install touches every stamp it covers.
-    result = subprocess.run(["make", "-n", ".venv/.installed"], cwd=checkout, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["make", "-n", ".venv/.installed"], cwd=checkout, capture_output=True, text=True, timeout=60
+    )
     assert "touch .venv/.installed .venv/.installed-bench .venv/.installed-runtime" in result.stdout.splitlines()
     installed(checkout, *STAMPS)
     assert installs(checkout, "run") == []
@@ -126,4 +127,7 @@ def test_a_lock_that_lacks_a_requirement_fails_the_install(checkout: Path) -> No
     """pip check after the install: pyproject.toml asks for more than the lock brought."""
     result = subprocess.run(["make", "-n", ".venv/.installed-runtime"], cwd=checkout, capture_output=True, text=True)
     lines = result.stdout.splitlines()
-    assert lines.index(".venv/bin/python -m pip check") == lines.index(".venv/bin/python -m pip install --quiet --no-deps -e .") + 1
+    assert (
+        lines.index(".venv/bin/python -m pip check")
+        == lines.index(".venv/bin/python -m pip install --quiet --no-deps -e .") + 1
+    )

@@ -75,7 +75,11 @@ def request_lines(server: Server) -> list[dict[str, Any]]:
 
 
 def workers_that_answered(server: Server, label: str, status: int) -> set[int]:
-    return {r["process"] for r in request_lines(server) if str(r.get("request_id", "")).startswith(f"{label}-") and r["status"] == status}
+    return {
+        r["process"]
+        for r in request_lines(server)
+        if str(r.get("request_id", "")).startswith(f"{label}-") and r["status"] == status
+    }
 
 
 async def warm(servers: Iterable[Server], key: str, workers: int, label: str = "warm") -> dict[int, set[int]]:
@@ -106,13 +110,20 @@ async def confirm_every_worker_refuses(server: Server, key: str, workers: set[in
     """Rounds until each worker has refused the key at least once; none may accept it any more."""
     deadline = time.monotonic() + 60
     while workers_that_answered(server, label, 401) != workers:
-        assert time.monotonic() < deadline, f"not every worker answered: {workers_that_answered(server, label, 401)} of {workers}"
+        assert time.monotonic() < deadline, (
+            f"not every worker answered: {workers_that_answered(server, label, 401)} of {workers}"
+        )
         answered = await one_round(server, key, label)
         assert answered.all(401), f"accepted again after being refused: {answered.statuses}"
 
 
 def last_accepted_after(servers: list[Server], label: str) -> list[str]:
-    return [r["time"] for s in servers for r in request_lines(s) if str(r.get("request_id", "")).startswith(f"{label}-") and r["status"] == 200]
+    return [
+        r["time"]
+        for s in servers
+        for r in request_lines(s)
+        if str(r.get("request_id", "")).startswith(f"{label}-") and r["status"] == 200
+    ]
 
 
 async def victim_key() -> tuple[str, str]:
@@ -143,7 +154,9 @@ async def test_revocation_reaches_every_worker_of_every_server(api: Api, setting
 
     refused_at = await poll_until_refused(started, key, "after", returned)
 
-    assert set(refused_at) == {s.port for s in started}, f"still accepted {DEADLINE_SECONDS} s after the revocation: {refused_at}"
+    assert set(refused_at) == {s.port for s in started}, (
+        f"still accepted {DEADLINE_SECONDS} s after the revocation: {refused_at}"
+    )
     for server in started:
         await confirm_every_worker_refuses(server, key, warmed[server.port], "confirm")
     told = told_after_revocation(started, key_id)
@@ -222,6 +235,6 @@ async def test_on_sqlite_a_revocation_from_the_command_line_reaches_the_server(
 
     refused_at = await poll_until_refused([server], key, "after", returned)
     assert server.port in refused_at
-    print(f"\nrevocation from the command line on SQLite: refused {refused_at[server.port] * 1000:.0f} ms after it returned")
-
-
+    print(
+        f"\nrevocation from the command line on SQLite: refused {refused_at[server.port] * 1000:.0f} ms after it returned"
+    )

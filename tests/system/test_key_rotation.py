@@ -95,7 +95,8 @@ async def test_rotation_reseals_every_secret_while_the_server_answers(
 
     again = switchboard("rotate-encryption-key", env=env)
     assert (again.returncode, again.stdout) == (
-        0, f"re-encrypted 0 secrets; every stored secret is now sealed with key {only_new.primary_key_id}\n"
+        0,
+        f"re-encrypted 0 secrets; every stored secret is now sealed with key {only_new.primary_key_id}\n",
     )
     assert await stored_secrets() == secrets
 
@@ -183,14 +184,18 @@ async def batches_committed(log: IO[str], batches: int) -> list[str]:
 async def change_secret(client: httpx.AsyncClient, row_id: str, token: str) -> None:
     response = await client.post(
         "/graphql",
-        json={"query": UPDATE_PHONE_NUMBER, "variables": {"input": {"id": row_id, "provider": {"twilio": {"authToken": token}}}}},
+        json={
+            "query": UPDATE_PHONE_NUMBER,
+            "variables": {"input": {"id": row_id, "provider": {"twilio": {"authToken": token}}}},
+        },
     )
     assert response.json()["data"]["updatePhoneNumber"]["userErrors"] == [], response.text
 
 
 async def create_with(client: httpx.AsyncClient, number: str) -> str:
     response = await client.post(
-        "/graphql", json={"query": CREATE_PHONE_NUMBER, "variables": {"input": {"number": number, "provider": twilio()}}}
+        "/graphql",
+        json={"query": CREATE_PHONE_NUMBER, "variables": {"input": {"number": number, "provider": twilio()}}},
     )
     payload = response.json()["data"]["createPhoneNumber"]
     assert payload["userErrors"] == [], response.text
@@ -199,7 +204,9 @@ async def create_with(client: httpx.AsyncClient, number: str) -> str:
 
 def server_client(server: Server, key: str) -> httpx.AsyncClient:
     hooks = {"request": [SWEEP.on_request], "response": [SWEEP.on_response]}
-    return httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, event_hooks=hooks, timeout=30)
+    return httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {key}"}, event_hooks=hooks, timeout=30
+    )
 
 
 async def test_rotation_fails_naming_the_secrets_a_server_without_the_new_key_wrote_meanwhile(
@@ -220,7 +227,9 @@ async def test_rotation_fails_naming_the_secrets_a_server_without_the_new_key_wr
         # The batches left log more than the pipe holds: the rotation cannot end unread.
         assert min(map(len, lines)) * (SEEDED - CHANGED_MEANWHILE) > 2 * PIPE_BYTES
         # Rows are rotated in id order, so these are behind the rotation now.
-        passed = sorted(row_id for (row_id, _), token in (await stored_secrets()).items() if only_new.sealed_with_primary(token))
+        passed = sorted(
+            row_id for (row_id, _), token in (await stored_secrets()).items() if only_new.sealed_with_primary(token)
+        )
         assert len(passed) >= CHANGED_MEANWHILE
         changed = {row_id: f"changed-token-{n:02d}" for n, row_id in enumerate(passed[:CHANGED_MEANWHILE])}
         async with server_client(behind, api.key) as client:
@@ -252,7 +261,8 @@ async def test_rotation_fails_naming_the_secrets_a_server_without_the_new_key_wr
     behind.terminate()
     again = switchboard("rotate-encryption-key", env=rotating)
     assert (again.returncode, again.stdout) == (
-        0, f"re-encrypted {len(left)} secrets; every stored secret is now sealed with key {only_new.primary_key_id}\n"
+        0,
+        f"re-encrypted {len(left)} secrets; every stored secret is now sealed with key {only_new.primary_key_id}\n",
     ), again.stderr
     expected = {**seeded, **changed, **dict.fromkeys(created, TWILIO_TOKEN)}
     secrets = await stored_secrets()

@@ -44,7 +44,9 @@ async def test_migrations_started_together_apply_once(settings: Settings, unmigr
     assert sorted(f"{row['app']}.{row['name']}" for row in applied) == sorted(committed_migrations())
 
 
-async def test_keys_issued_before_scopes_become_admin_keys_named_default(settings: Settings, unmigrated_database_url: str) -> None:
+async def test_keys_issued_before_scopes_become_admin_keys_named_default(
+    settings: Settings, unmigrated_database_url: str
+) -> None:
     env = server_environment(settings, DATABASE_URL=unmigrated_database_url)
     tortoise = [str(Path(sys.executable).parent / "tortoise"), "migrate", "models", "0002_lifecycle"]
     before_scopes = subprocess.run(tortoise, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -69,5 +71,10 @@ async def test_keys_issued_before_scopes_become_admin_keys_named_default(setting
         response = await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {key}"})
         listed = await client.get("/v1/api-keys", headers={"Authorization": f"Bearer {key}"})
     viewer = response.json()["data"]["viewer"]["apiKey"]
-    assert (viewer["id"], viewer["name"], viewer["scopes"], viewer["prefix"]) == (str(KEY_ID), "default", ["ADMIN"], key[:12])
+    assert (viewer["id"], viewer["name"], viewer["scopes"], viewer["prefix"]) == (
+        str(KEY_ID),
+        "default",
+        ["ADMIN"],
+        key[:12],
+    )
     assert listed.status_code == 200, "an ADMIN key: it may manage keys"

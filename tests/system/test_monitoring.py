@@ -53,7 +53,11 @@ async def create_monitored_number(server: Server, key: str, registrar: Kamailio,
     }
     async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
         response = await client.post(
-            "/graphql", json={"query": CREATE_PHONE_NUMBER, "variables": {"input": {"number": f"+1415555{n:04d}", "provider": provider}}}
+            "/graphql",
+            json={
+                "query": CREATE_PHONE_NUMBER,
+                "variables": {"input": {"number": f"+1415555{n:04d}", "provider": provider}},
+            },
         )
     payload = response.json()["data"]["createPhoneNumber"]
     assert payload["userErrors"] == [], payload
@@ -97,7 +101,10 @@ async def test_two_workers_record_each_change_once_and_another_server_tells_subs
     monitor = servers.start(settings, **MONITORING)  # two workers, each monitoring
     assert api.key is not None
 
-    async with httpx.AsyncClient(base_url=front.url, timeout=30) as client, connected(client, f"{front.url}/graphql") as ws:
+    async with (
+        httpx.AsyncClient(base_url=front.url, timeout=30) as client,
+        connected(client, f"{front.url}/graphql") as ws,
+    ):
         assert (await ws.init(bearer(api.key)))["type"] == "connection_ack"
         number = await create_monitored_number(front, api.key, registrar, 1)
         await ws.subscribe("mine", number["id"])
@@ -126,7 +133,9 @@ async def test_two_workers_record_each_change_once_and_another_server_tells_subs
 
         # Deleted while monitored: its health goes with it, and the monitors carry on.
         async with httpx.AsyncClient(base_url=front.url, headers={"Authorization": f"Bearer {api.key}"}) as rest:
-            deleted = await rest.post("/graphql", json={"query": DELETE_PHONE_NUMBER, "variables": {"input": {"id": number["id"]}}})
+            deleted = await rest.post(
+                "/graphql", json={"query": DELETE_PHONE_NUMBER, "variables": {"input": {"id": number["id"]}}}
+            )
         assert deleted.json()["data"]["deletePhoneNumber"]["userErrors"] == []
         await asyncio.sleep(2.5)
         assert await health_of(number["id"]) == (None, 0, 0)
@@ -150,7 +159,10 @@ async def test_on_sqlite_the_one_process_monitors_and_tells_its_subscribers(
     registrar = kamailio(users=[SipUser("alice", PASSWORD)])
     server = servers.start(settings, **MONITORING)
     assert api.key is not None
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client, connected(client, f"{server.url}/graphql") as ws:
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=30) as client,
+        connected(client, f"{server.url}/graphql") as ws,
+    ):
         assert (await ws.init(bearer(api.key)))["type"] == "connection_ack"
         await ws.subscribe("all")
         number = await create_monitored_number(server, api.key, registrar, 1)
@@ -179,10 +191,17 @@ async def test_a_monitor_process_of_its_own_checks_beside_servers_that_do_not(
     log_path = tmp_path / "monitor.log"
     with log_path.open("wb") as sink:
         monitor = subprocess.Popen(
-            [*SWITCHBOARD, "monitor"], env=server_environment(settings, **MONITORING), cwd=REPO, stdout=sink, stderr=subprocess.STDOUT
+            [*SWITCHBOARD, "monitor"],
+            env=server_environment(settings, **MONITORING),
+            cwd=REPO,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     try:
-        async with httpx.AsyncClient(base_url=front.url, timeout=30) as client, connected(client, f"{front.url}/graphql") as ws:
+        async with (
+            httpx.AsyncClient(base_url=front.url, timeout=30) as client,
+            connected(client, f"{front.url}/graphql") as ws,
+        ):
             assert (await ws.init(bearer(api.key)))["type"] == "connection_ack"
             await ws.subscribe("all")
             number = await create_monitored_number(front, api.key, registrar, 1)

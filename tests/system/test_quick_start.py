@@ -72,7 +72,9 @@ def make_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]
     """`make run`, stopped as Ctrl-C stops it: SIGINT to its process group."""
     command = ["make", "--no-print-directory", "-o", ".venv/.installed-runtime", "run", f"BIN={BIN}"]
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield process
     finally:
@@ -116,7 +118,9 @@ def test_the_quick_start_prints_what_the_readme_shows(tmp_path: Path) -> None:
 
     def here(text: str) -> str:
         """The README's text as it applies to this run: its port, its data directory, this venv."""
-        return text.replace(ADDRESS, f"127.0.0.1:{port}").replace("generated a key into data/", f"generated a key into {data_dir}/")
+        return text.replace(ADDRESS, f"127.0.0.1:{port}").replace(
+            "generated a key into data/", f"generated a key into {data_dir}/"
+        )
 
     log = tmp_path / "make-run.log"
     exported: list[str] = []
@@ -134,7 +138,12 @@ def test_the_quick_start_prints_what_the_readme_shows(tmp_path: Path) -> None:
             result = subprocess.run(
                 ["bash", "-c", "set -eo pipefail\n" + "\n".join([*exported, command])],
                 # One stream, as a terminal shows both in the order they come.
-                env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60,
+                env=env,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=60,
             )
             printed = result.stdout
             assert result.returncode == 0, (command, printed)

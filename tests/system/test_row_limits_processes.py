@@ -32,7 +32,9 @@ MAX_AGENTS = 2
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The same databases, with small limits."""
-    return dataclasses.replace(settings, max_phone_numbers_per_organization=MAX_NUMBERS, max_agents_per_organization=MAX_AGENTS)
+    return dataclasses.replace(
+        settings, max_phone_numbers_per_organization=MAX_NUMBERS, max_agents_per_organization=MAX_AGENTS
+    )
 
 
 # --- phone numbers ---------------------------------------------------------------------
@@ -48,7 +50,9 @@ ROUNDS = 3
 
 
 @pytest.mark.parametrize("keyed", [False, True], ids=["distinct-numbers", "one-idempotency-key"])
-async def test_a_burst_of_creates_never_passes_the_limit(api: Api, settings: Settings, servers: Servers, keyed: bool) -> None:
+async def test_a_burst_of_creates_never_passes_the_limit(
+    api: Api, settings: Settings, servers: Servers, keyed: bool
+) -> None:
     # Keyed: the retries race for the last place, and must all replay the one create.
     limit, existing, burst = 6, 5 if keyed else 2, 24
     server = servers.start(settings, SWITCHBOARD_MAX_PHONE_NUMBERS_PER_ORGANIZATION=str(limit))
@@ -57,14 +61,18 @@ async def test_a_burst_of_creates_never_passes_the_limit(api: Api, settings: Set
             await gql(client, CREATE_PHONE_NUMBER, {"input": {"number": nth_number(n), "provider": twilio()}})
         for round in range(ROUNDS):
             if keyed:
-                inputs = [{"number": nth_number(100), "provider": twilio(), "idempotencyKey": f"retried-{round}"}] * burst
+                inputs = [
+                    {"number": nth_number(100), "provider": twilio(), "idempotencyKey": f"retried-{round}"}
+                ] * burst
             else:
                 inputs = [{"number": nth_number(100 + n), "provider": {"voximplant": {}}} for n in range(burst)]
 
             answers = await asyncio.gather(*(gql(client, CREATE_PHONE_NUMBER, {"input": i}) for i in inputs))
 
             payloads = [a["createPhoneNumber"] for a in answers]
-            outcomes = Counter("created" if p["phoneNumber"] else ",".join(e["code"] for e in p["userErrors"]) for p in payloads)
+            outcomes = Counter(
+                "created" if p["phoneNumber"] else ",".join(e["code"] for e in p["userErrors"]) for p in payloads
+            )
             created = {p["phoneNumber"]["id"] for p in payloads if p["phoneNumber"]}
             if keyed:
                 # One number made, every retry answered with it.
@@ -86,7 +94,9 @@ async def test_a_burst_of_agents_never_passes_the_limit(api: Api, settings: Sett
             )
 
             agents = [a["createAgent"]["agent"] for a in answers if a["createAgent"]["agent"]]
-            outcomes = Counter("created" if a["createAgent"]["agent"] else a["createAgent"]["userErrors"][0]["code"] for a in answers)
+            outcomes = Counter(
+                "created" if a["createAgent"]["agent"] else a["createAgent"]["userErrors"][0]["code"] for a in answers
+            )
             assert outcomes == Counter({"created": limit, "LIMIT_REACHED": burst - limit})
             assert len(await stored_rows("agents")) == limit
             for agent in agents:

@@ -21,9 +21,13 @@ SECRET = "planted-secret-0123456789"
 PLANT = "SWITCHBOARD_TEST_PLANT_LEAK"
 
 
-@pytest.mark.skipif(os.environ.get(PLANT) != "1", reason=f"runs only inside test_a_planted_leak_fails_the_run ({PLANT}=1)")
+@pytest.mark.skipif(
+    os.environ.get(PLANT) != "1", reason=f"runs only inside test_a_planted_leak_fails_the_run ({PLANT}=1)"
+)
 async def test_planted_leak(api: Api) -> None:
-    await api.post(CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": sip_registration(password=SECRET)}})
+    await api.post(
+        CREATE_PHONE_NUMBER, {"input": {"number": "+14155550123", "provider": sip_registration(password=SECRET)}}
+    )
     logging.getLogger("switchboard").warning("careless: %s", SECRET)
 
 

@@ -62,7 +62,9 @@ def started(command: list[str], env: dict[str, str], tmp_path: Path) -> Iterator
     log_path = tmp_path / f"output-{time.monotonic_ns()}.log"
     output: list[str] = []
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield output
     finally:
@@ -107,7 +109,11 @@ def test_serve_listens_on_switchboard_port(env: dict[str, str], tmp_path: Path) 
 
 def test_serve_listens_on_switchboard_host(env: dict[str, str]) -> None:
     # An address of another machine reaches the bind: proof the variable is used, without leaving loopback.
-    result = switchboard("serve", env={**env, "SWITCHBOARD_HOST": FOREIGN_ADDRESS, "SWITCHBOARD_PORT": str(free_port())}, timeout=REFUSAL_SECONDS)
+    result = switchboard(
+        "serve",
+        env={**env, "SWITCHBOARD_HOST": FOREIGN_ADDRESS, "SWITCHBOARD_PORT": str(free_port())},
+        timeout=REFUSAL_SECONDS,
+    )
     assert (result.returncode, result.stdout, result.stderr) == (1, "", FOREIGN_HOST_LINE)
 
 
@@ -130,7 +136,11 @@ def test_a_bad_variable_stops_serve_naming_it(env: dict[str, str]) -> None:
     [
         ("--port", "0", "must be a whole number from 1 to 65535, got '0'"),
         ("--port", "8000x", "must be a whole number from 1 to 65535, got '8000x'"),
-        ("--host", "127.0.0.1:8000", "must be an IP address or host name to listen on, such as 127.0.0.1, 0.0.0.0, :: or localhost, got '127.0.0.1:8000'"),
+        (
+            "--host",
+            "127.0.0.1:8000",
+            "must be an IP address or host name to listen on, such as 127.0.0.1, 0.0.0.0, :: or localhost, got '127.0.0.1:8000'",
+        ),
     ],
 )
 def test_bad_options_stop_serve_naming_them(env: dict[str, str], option: str, value: str, rule: str) -> None:
@@ -194,7 +204,14 @@ def test_a_port_freed_again_serves(env: dict[str, str], tmp_path: Path) -> None:
 
 # The venv running these tests is the one `make run` would use; told so, and told
 # not to bring the runtime install up to date, make runs only the command itself.
-MAKE_RUN = ["make", "--no-print-directory", "-o", ".venv/.installed-runtime", "run", f"BIN={Path(sys.executable).parent}"]
+MAKE_RUN = [
+    "make",
+    "--no-print-directory",
+    "-o",
+    ".venv/.installed-runtime",
+    "run",
+    f"BIN={Path(sys.executable).parent}",
+]
 
 
 def test_make_run_passes_port_to_serve(env: dict[str, str], tmp_path: Path) -> None:
@@ -208,7 +225,12 @@ def test_make_run_passes_port_to_serve(env: dict[str, str], tmp_path: Path) -> N
 
 def test_make_run_passes_host_to_serve(env: dict[str, str]) -> None:
     result = subprocess.run(
-        [*MAKE_RUN, f"HOST={FOREIGN_ADDRESS}", f"PORT={free_port()}"], env=env, cwd=REPO, capture_output=True, text=True, timeout=REFUSAL_SECONDS
+        [*MAKE_RUN, f"HOST={FOREIGN_ADDRESS}", f"PORT={free_port()}"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=REFUSAL_SECONDS,
     )
     assert result.returncode != 0
     assert FOREIGN_HOST_LINE in result.stderr
@@ -224,6 +246,8 @@ def test_make_run_takes_port_from_its_command_line_only(env: dict[str, str], tmp
 
 
 def test_make_run_port_reaches_the_option_check(env: dict[str, str]) -> None:
-    result = subprocess.run([*MAKE_RUN, "PORT=0"], env=env, cwd=REPO, capture_output=True, text=True, timeout=REFUSAL_SECONDS)
+    result = subprocess.run(
+        [*MAKE_RUN, "PORT=0"], env=env, cwd=REPO, capture_output=True, text=True, timeout=REFUSAL_SECONDS
+    )
     assert result.returncode != 0
     assert "switchboard serve: error: argument --port: must be a whole number from 1 to 65535, got '0'" in result.stderr

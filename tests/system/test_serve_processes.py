@@ -160,19 +160,41 @@ async def test_one_json_line_per_request_and_no_secret_in_any_line(
 ) -> None:
     server = servers.start(settings)
     async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {api.key}"}) as client:
-        twilio_create = {"query": CREATE_PHONE_NUMBER, "variables": {"input": {"number": "+14155550123", "provider": twilio()}}}
+        twilio_create = {
+            "query": CREATE_PHONE_NUMBER,
+            "variables": {"input": {"number": "+14155550123", "provider": twilio()}},
+        }
         first = await client.post("/graphql", json=twilio_create, headers={"X-Request-ID": "req-twilio"})
-        sip_create = {"query": CREATE_PHONE_NUMBER, "variables": {"input": {"number": "+442079460958", "provider": sip_registration()}}}
+        sip_create = {
+            "query": CREATE_PHONE_NUMBER,
+            "variables": {"input": {"number": "+442079460958", "provider": sip_registration()}},
+        }
         second = await client.post("/graphql", json=sip_create, headers={"X-Request-ID": "req-sip"})
         # A secret in the wrong place, and a duplicate: errors must not quote it either.
-        wrong_shape = {"query": CREATE_PHONE_NUMBER, "variables": {"input": {"number": "+14155550123", "provider": sip_registration(port=SIP_PASSWORD)}}}
+        wrong_shape = {
+            "query": CREATE_PHONE_NUMBER,
+            "variables": {"input": {"number": "+14155550123", "provider": sip_registration(port=SIP_PASSWORD)}},
+        }
         third = await client.post("/graphql", json=wrong_shape, headers={"X-Request-ID": "req-wrong"})
         duplicate = await client.post("/graphql", json=twilio_create, headers={"X-Request-ID": "req-duplicate"})
-        unauthenticated = await client.post("/graphql", json=twilio_create, headers={"Authorization": "Bearer sb_live_wrong"})
+        unauthenticated = await client.post(
+            "/graphql", json=twilio_create, headers={"Authorization": "Bearer sb_live_wrong"}
+        )
         ready = await client.get("/readyz", headers={"X-Request-ID": "req-ready"})
-    assert [r.status_code for r in (first, second, third, duplicate, unauthenticated, ready)] == [200, 200, 200, 200, 401, 200]
+    assert [r.status_code for r in (first, second, third, duplicate, unauthenticated, ready)] == [
+        200,
+        200,
+        200,
+        200,
+        401,
+        200,
+    ]
     assert [r.headers["x-request-id"] for r in (first, second, third, duplicate, ready)] == [
-        "req-twilio", "req-sip", "req-wrong", "req-duplicate", "req-ready"
+        "req-twilio",
+        "req-sip",
+        "req-wrong",
+        "req-duplicate",
+        "req-ready",
     ]
     assert server.terminate() == 0
 
@@ -182,15 +204,23 @@ async def test_one_json_line_per_request_and_no_secret_in_any_line(
     requests = {line["request_id"]: line for line in request_lines}
     # One line per request: ours, and the readiness polls of servers.start.
     assert len(requests) == len(request_lines)
-    assert {r.headers["x-request-id"] for r in (first, second, third, duplicate, unauthenticated, ready)} <= set(requests)
+    assert {r.headers["x-request-id"] for r in (first, second, third, duplicate, unauthenticated, ready)} <= set(
+        requests
+    )
     organization_id = str((await stored_rows("organizations"))[0]["id"])
     assert {k: requests["req-twilio"][k] for k in ("organization_id", "operation", "method", "path", "status")} == {
-        "organization_id": organization_id, "operation": "Create", "method": "POST", "path": "/graphql", "status": 200
+        "organization_id": organization_id,
+        "operation": "Create",
+        "method": "POST",
+        "path": "/graphql",
+        "status": 200,
     }
     assert (requests["req-duplicate"]["operation"], requests["req-duplicate"]["status"]) == ("Create", 200)
-    assert (requests["req-ready"]["organization_id"], requests["req-ready"]["operation"], requests["req-ready"]["path"]) == (
-        None, None, "/readyz"
-    )
+    assert (
+        requests["req-ready"]["organization_id"],
+        requests["req-ready"]["operation"],
+        requests["req-ready"]["path"],
+    ) == (None, None, "/readyz")
     unauthenticated_line = requests[unauthenticated.headers["x-request-id"]]
     assert (unauthenticated_line["status"], unauthenticated_line["organization_id"]) == (401, None)
     for line in requests.values():

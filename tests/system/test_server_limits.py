@@ -175,7 +175,10 @@ def endless_header_lines() -> Iterator[bytes]:
         yield line * (MIB // len(line))
 
 
-FLOODS = [pytest.param(one_endless_header, id="one-huge-header"), pytest.param(endless_header_lines, id="many-header-lines")]
+FLOODS = [
+    pytest.param(one_endless_header, id="one-huge-header"),
+    pytest.param(endless_header_lines, id="many-header-lines"),
+]
 
 
 @pytest.mark.parametrize("flood", FLOODS)
@@ -434,7 +437,9 @@ def test_the_timeout_never_cuts_a_response_the_server_is_still_working_on(settin
 
 def test_connections_over_the_per_worker_cap_get_503_at_once(settings: Settings, servers: Servers) -> None:
     # One worker on both databases, so which worker takes a connection is known.
-    server = servers.start(settings, SWITCHBOARD_MAX_CONNECTIONS="5", SWITCHBOARD_WORKERS="1", SWITCHBOARD_CLIENT_TIMEOUT="60")
+    server = servers.start(
+        settings, SWITCHBOARD_MAX_CONNECTIONS="5", SWITCHBOARD_WORKERS="1", SWITCHBOARD_CLIENT_TIMEOUT="60"
+    )
     held = [connect(server) for _ in range(5)]
     try:
         # The sixth is answered before it sends anything, and closed: it never holds a descriptor.

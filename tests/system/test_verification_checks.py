@@ -70,7 +70,9 @@ def port_of(instance: Kamailio, transport: SipTransport) -> int:
     return instance.tls_port if transport is SipTransport.TLS else instance.port
 
 
-def registration(instance: Kamailio, transport: SipTransport = SipTransport.UDP, **overrides: Any) -> SipRegistrationTarget:
+def registration(
+    instance: Kamailio, transport: SipTransport = SipTransport.UDP, **overrides: Any
+) -> SipRegistrationTarget:
     values: dict[str, Any] = dict(
         number=NUMBER,
         username="alice",
@@ -128,7 +130,9 @@ async def test_right_password_registers_and_removes_its_binding(
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_wrong_password_is_auth_failed(kamailio: Start, certificates: TlsCertificates, transport: SipTransport) -> None:
+async def test_wrong_password_is_auth_failed(
+    kamailio: Start, certificates: TlsCertificates, transport: SipTransport
+) -> None:
     registrar = kamailio(users=USERS)
     wrong = "pw-Wrong-91ab03cd"
     SWEEP.add_secret(wrong)
@@ -138,13 +142,18 @@ async def test_wrong_password_is_auth_failed(kamailio: Start, certificates: TlsC
     assert registrar.contacts("alice") == []
 
 
-async def test_the_auth_user_not_the_username_answers_the_challenge(kamailio: Start, certificates: TlsCertificates) -> None:
+async def test_the_auth_user_not_the_username_answers_the_challenge(
+    kamailio: Start, certificates: TlsCertificates
+) -> None:
     registrar = kamailio(users=USERS)
     target = registration(registrar, username=NUMBER, auth_user="authid", password=AUTH_PASSWORD)
     result = without_secrets(await check(target, options(certificates)))
     assert result.state is HealthState.OK, result.detail
     assert "digest credentials for 'authid'" in result.detail
-    assert [(e["store"], e["au"]) for e in registrar.events() if "store" in e] == [(NUMBER, "authid"), (NUMBER, "authid")]
+    assert [(e["store"], e["au"]) for e in registrar.events() if "store" in e] == [
+        (NUMBER, "authid"),
+        (NUMBER, "authid"),
+    ]
     wire = registrar.wire_with('username="authid"', f"To: <sip:{NUMBER}@127.0.0.1>")
     assert 'username="authid"' in wire and f"To: <sip:{NUMBER}@127.0.0.1>" in wire
     registrar.stop()
@@ -158,19 +167,26 @@ async def test_registering_an_address_the_credentials_do_not_own_is_auth_failed_
     kamailio: Start, certificates: TlsCertificates
 ) -> None:
     registrar = kamailio(users=USERS)
-    result = await check(registration(registrar, username="+14155550999", auth_user="authid", password=AUTH_PASSWORD), options(certificates))
+    result = await check(
+        registration(registrar, username="+14155550999", auth_user="authid", password=AUTH_PASSWORD),
+        options(certificates),
+    )
     assert (result.state, result.sip_status_code) == (HealthState.AUTH_FAILED, 403)
     assert "403 Forbidden auth ID" in result.detail
 
 
-async def test_a_refusal_other_than_credentials_is_rejected_with_its_code(kamailio: Start, certificates: TlsCertificates) -> None:
+async def test_a_refusal_other_than_credentials_is_rejected_with_its_code(
+    kamailio: Start, certificates: TlsCertificates
+) -> None:
     registrar = kamailio(users=USERS, rejects={"alice": (404, "Not Found")})
     result = await check(registration(registrar), options(certificates))
     assert (result.state, result.sip_status_code) == (HealthState.REJECTED, 404)
     assert result.detail.endswith("was answered 404 Not Found.")
 
 
-async def test_interval_too_brief_is_retried_with_the_registrars_minimum(kamailio: Start, certificates: TlsCertificates) -> None:
+async def test_interval_too_brief_is_retried_with_the_registrars_minimum(
+    kamailio: Start, certificates: TlsCertificates
+) -> None:
     registrar = kamailio(users=USERS, min_expires=120, reply_423=True)
     result = await check(registration(registrar), options(certificates))
     assert (result.state, result.sip_status_code) == (HealthState.OK, 200), result.detail
@@ -194,7 +210,9 @@ async def test_an_outbound_proxy_takes_the_register_for_the_registrar(
         f"REGISTER of alice@registrar.test sent through the outbound proxy at 127.0.0.1:{proxy.port} over {transport.value.upper()}"
     )
     assert [(e["store"], e["expires"]) for e in registrar.events() if "store" in e] == [("alice", "60"), ("alice", "0")]
-    assert {e["ruri"] for e in proxy.events() if "ruri" in e} == {f"sip:registrar.test:{proxy.port}" + _transport_parameter(transport)}
+    assert {e["ruri"] for e in proxy.events() if "ruri" in e} == {
+        f"sip:registrar.test:{proxy.port}" + _transport_parameter(transport)
+    }
     # Challenged by both: the proxy's 407 and the registrar's 401, relayed; each answered.
     expected = [
         f'Proxy-Authenticate: Digest realm="{PROXY_REALM}"',
@@ -231,15 +249,21 @@ async def test_a_closed_port_is_unreachable(certificates: TlsCertificates, trans
 
 async def test_no_answer_is_unreachable_within_the_timeout(certificates: TlsCertificates) -> None:
     async with UdpStandin(lambda request: []) as silent:
-        target = SipRegistrationTarget(NUMBER, "alice", PASSWORD, "127.0.0.1", None, None, silent.port, SipTransport.UDP)
+        target = SipRegistrationTarget(
+            NUMBER, "alice", PASSWORD, "127.0.0.1", None, None, silent.port, SipTransport.UDP
+        )
         result = await check(target, options(certificates, timeout=1.0))
     assert result.state is HealthState.UNREACHABLE
-    assert result.detail.startswith(f"No answer within 1 s to REGISTER of alice@127.0.0.1 sent to 127.0.0.1:{silent.port} over UDP")
+    assert result.detail.startswith(
+        f"No answer within 1 s to REGISTER of alice@127.0.0.1 sent to 127.0.0.1:{silent.port} over UDP"
+    )
     assert silent.requests, "the REGISTER was sent"
 
 
 async def test_a_dns_failure_is_unreachable_and_says_so(certificates: TlsCertificates) -> None:
-    target = SipRegistrationTarget(NUMBER, "alice", PASSWORD, "pbx.does-not-exist.test", None, None, 5060, SipTransport.UDP)
+    target = SipRegistrationTarget(
+        NUMBER, "alice", PASSWORD, "pbx.does-not-exist.test", None, None, 5060, SipTransport.UDP
+    )
     result = await check(target, options(certificates, resolver=resolver_for({})))
     assert result.state is HealthState.UNREACHABLE
     assert result.detail == "The DNS lookup of registrar 'pbx.does-not-exist.test' failed (Name or service not known)."
@@ -286,13 +310,17 @@ async def test_a_name_is_resolved_once_and_its_checked_address_is_the_one_connec
     assert resolver.asked == ["kamailio.test", "kamailio.test"]  # type: ignore[attr-defined]
 
 
-async def test_tls_verifies_the_certificate_against_the_host_name(kamailio: Start, certificates: TlsCertificates) -> None:
+async def test_tls_verifies_the_certificate_against_the_host_name(
+    kamailio: Start, certificates: TlsCertificates
+) -> None:
     registrar = kamailio(users=USERS)
     resolver = resolver_for({"kamailio.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
     untrusted = await check(registration(registrar, SipTransport.TLS), CheckOptions(allow_local_targets=True))
     assert untrusted.state is HealthState.UNREACHABLE
     assert "the TLS handshake failed: unable to get local issuer certificate" in untrusted.detail
-    wrong_name = await check(registration(registrar, SipTransport.TLS, proxy="other.test"), options(certificates, resolver=resolver))
+    wrong_name = await check(
+        registration(registrar, SipTransport.TLS, proxy="other.test"), options(certificates, resolver=resolver)
+    )
     assert wrong_name.state is HealthState.UNREACHABLE
     assert "the TLS handshake failed: Hostname mismatch" in wrong_name.detail
     assert [e for e in registrar.events() if "method" in e] == []
@@ -305,24 +333,36 @@ async def test_tls_verifies_the_certificate_against_the_host_name(kamailio: Star
     "host, names, refused",
     [
         ("127.0.0.1", {}, "registrar '127.0.0.1' is a loopback address"),
-        ("pbx.example.test", {"pbx.example.test": ["192.0.2.10", "127.0.0.1"]}, "resolves to 127.0.0.1, a loopback address"),
+        (
+            "pbx.example.test",
+            {"pbx.example.test": ["192.0.2.10", "127.0.0.1"]},
+            "resolves to 127.0.0.1, a loopback address",
+        ),
         ("pbx.example.test", {"pbx.example.test": ["::ffff:127.0.0.1"]}, "a loopback address"),
         ("pbx.example.test", {"pbx.example.test": ["169.254.169.254"]}, "a link-local address"),
         ("pbx.example.test", {"pbx.example.test": ["0.0.0.0"]}, "an unspecified address"),
     ],
 )
-async def test_targets_the_rules_refuse_get_no_packet(certificates: TlsCertificates, host: str, names: dict[str, list[str]], refused: str) -> None:
+async def test_targets_the_rules_refuse_get_no_packet(
+    certificates: TlsCertificates, host: str, names: dict[str, list[str]], refused: str
+) -> None:
     async with UdpStandin(lambda request: []) as listener:
         target = SipRegistrationTarget(NUMBER, "alice", PASSWORD, host, None, None, listener.port, SipTransport.UDP)
         result = await check(target, CheckOptions(timeout=1.0, resolver=resolver_for(names)))
     assert result.state is HealthState.UNREACHABLE
-    assert result.detail.startswith("Not checked: ") and refused in result.detail and result.detail.endswith("Nothing was sent.")
+    assert (
+        result.detail.startswith("Not checked: ")
+        and refused in result.detail
+        and result.detail.endswith("Nothing was sent.")
+    )
     assert listener.requests == []
 
 
 async def test_an_outbound_proxy_on_a_refused_address_gets_no_packet(certificates: TlsCertificates) -> None:
     async with UdpStandin(lambda request: []) as listener:
-        target = SipRegistrationTarget(NUMBER, "alice", PASSWORD, "pbx.example.test", "127.0.0.1", None, listener.port, SipTransport.UDP)
+        target = SipRegistrationTarget(
+            NUMBER, "alice", PASSWORD, "pbx.example.test", "127.0.0.1", None, listener.port, SipTransport.UDP
+        )
         result = await check(target, CheckOptions(timeout=1.0, resolver=resolver_for({})))
     assert "outbound proxy '127.0.0.1' is a loopback address" in result.detail
     assert listener.requests == []
@@ -330,7 +370,9 @@ async def test_an_outbound_proxy_on_a_refused_address_gets_no_packet(certificate
 
 async def test_an_allowlisted_pbx_on_a_refused_address_gets_no_packet() -> None:
     async with UdpStandin(lambda request: []) as listener:
-        result = await check(SipAllowlistTarget(NUMBER, "127.0.0.1", listener.port, SipTransport.UDP), CheckOptions(timeout=1.0))
+        result = await check(
+            SipAllowlistTarget(NUMBER, "127.0.0.1", listener.port, SipTransport.UDP), CheckOptions(timeout=1.0)
+        )
     assert result.state is HealthState.UNREACHABLE and "PBX address '127.0.0.1' is a loopback address" in result.detail
     assert listener.requests == []
 
@@ -339,7 +381,9 @@ async def test_an_allowlisted_pbx_on_a_refused_address_gets_no_packet() -> None:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_options_to_kamailio_is_ok(kamailio: Start, certificates: TlsCertificates, transport: SipTransport) -> None:
+async def test_options_to_kamailio_is_ok(
+    kamailio: Start, certificates: TlsCertificates, transport: SipTransport
+) -> None:
     registrar = kamailio(users=USERS)
     target = SipAllowlistTarget(NUMBER, "127.0.0.1", port_of(registrar, transport), transport)
     result = await check(target, options(certificates))
@@ -375,9 +419,13 @@ def twilio_options(certificates: TlsCertificates, url: str, **overrides: Any) ->
     return options(certificates, twilio_api_url=url, resolver=resolver_for({"twilio.test": ["127.0.0.1"]}), **overrides)
 
 
-async def test_twilio_number_in_the_account_is_ok(twilio: tuple[TwilioStandin, str], certificates: TlsCertificates) -> None:
+async def test_twilio_number_in_the_account_is_ok(
+    twilio: tuple[TwilioStandin, str], certificates: TlsCertificates
+) -> None:
     standin, url = twilio
-    result = without_secrets(await check(TwilioTarget(NUMBER, TWILIO_SID, TWILIO_TOKEN), twilio_options(certificates, url)))
+    result = without_secrets(
+        await check(TwilioTarget(NUMBER, TWILIO_SID, TWILIO_TOKEN), twilio_options(certificates, url))
+    )
     assert result.state is HealthState.OK, result.detail
     assert result.sip_status_code is None and result.latency_ms is not None
     (seen,) = standin.requests
@@ -386,7 +434,9 @@ async def test_twilio_number_in_the_account_is_ok(twilio: tuple[TwilioStandin, s
     assert seen.host == url.removeprefix("https://")  # the name, though the connection went to 127.0.0.1
 
 
-async def test_twilio_number_not_in_the_account_is_rejected(twilio: tuple[TwilioStandin, str], certificates: TlsCertificates) -> None:
+async def test_twilio_number_not_in_the_account_is_rejected(
+    twilio: tuple[TwilioStandin, str], certificates: TlsCertificates
+) -> None:
     _, url = twilio
     # +1415555012 partially matches both numbers of the account: only an exact match counts.
     for number in ("+14155550199", "+1415555012"):
@@ -395,7 +445,9 @@ async def test_twilio_number_not_in_the_account_is_rejected(twilio: tuple[Twilio
         assert result.detail.endswith(f"{number} is not a number of this Twilio account.")
 
 
-async def test_twilio_wrong_token_is_auth_failed(twilio: tuple[TwilioStandin, str], certificates: TlsCertificates) -> None:
+async def test_twilio_wrong_token_is_auth_failed(
+    twilio: tuple[TwilioStandin, str], certificates: TlsCertificates
+) -> None:
     _, url = twilio
     wrong = "tok-Wrong-44be1f0a9c"
     SWEEP.add_secret(wrong)
@@ -408,7 +460,13 @@ async def test_twilio_wrong_token_is_auth_failed(twilio: tuple[TwilioStandin, st
     "status, body, headers, state, said",
     [
         (503, b"down", {}, HealthState.UNREACHABLE, "a server error"),
-        (302, b"", {"Location": "http://127.0.0.2/elsewhere"}, HealthState.UNREACHABLE, "a redirect, which is not followed"),
+        (
+            302,
+            b"",
+            {"Location": "http://127.0.0.2/elsewhere"},
+            HealthState.UNREACHABLE,
+            "a redirect, which is not followed",
+        ),
         (200, b"<html>not json</html>", {}, HealthState.UNREACHABLE, "not with the documented JSON"),
         (200, b'{"incoming_phone_numbers": "nope"}', {}, HealthState.UNREACHABLE, "not with the documented JSON"),
         (200, b"{}", {"Content-Encoding": "gzip"}, HealthState.UNREACHABLE, "not with the documented JSON"),
@@ -416,7 +474,13 @@ async def test_twilio_wrong_token_is_auth_failed(twilio: tuple[TwilioStandin, st
     ],
 )
 async def test_twilio_other_answers(
-    twilio: tuple[TwilioStandin, str], certificates: TlsCertificates, status: int, body: bytes, headers: dict[str, str], state: HealthState, said: str
+    twilio: tuple[TwilioStandin, str],
+    certificates: TlsCertificates,
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
+    state: HealthState,
+    said: str,
 ) -> None:
     standin, url = twilio
     standin.override = (status, body, headers)
@@ -425,7 +489,9 @@ async def test_twilio_other_answers(
     assert len(standin.requests) == 1
 
 
-async def test_twilio_too_large_an_answer_is_not_read_whole(twilio: tuple[TwilioStandin, str], certificates: TlsCertificates) -> None:
+async def test_twilio_too_large_an_answer_is_not_read_whole(
+    twilio: tuple[TwilioStandin, str], certificates: TlsCertificates
+) -> None:
     standin, url = twilio
     standin.override = (200, b'{"incoming_phone_numbers": [' + b'{"phone_number": "+1"},' * 60_000 + b"{}]}", {})
     result = await check(TwilioTarget(NUMBER, TWILIO_SID, TWILIO_TOKEN), twilio_options(certificates, url))
@@ -449,12 +515,16 @@ async def test_twilio_silence_is_unreachable_within_the_timeout(certificates: Tl
         silent.bind(("127.0.0.1", 0))
         silent.listen()  # accepts connections, never answers
         url = f"https://twilio.test:{silent.getsockname()[1]}"
-        result = await check(TwilioTarget(NUMBER, TWILIO_SID, TWILIO_TOKEN), twilio_options(certificates, url, timeout=1.0))
+        result = await check(
+            TwilioTarget(NUMBER, TWILIO_SID, TWILIO_TOKEN), twilio_options(certificates, url, timeout=1.0)
+        )
     assert result.state is HealthState.UNREACHABLE
     assert result.detail.startswith(f"No answer within 1 s to the lookup of {NUMBER} in account {TWILIO_SID}")
 
 
-async def test_twilio_on_a_refused_address_gets_no_request(twilio: tuple[TwilioStandin, str], certificates: TlsCertificates) -> None:
+async def test_twilio_on_a_refused_address_gets_no_request(
+    twilio: tuple[TwilioStandin, str], certificates: TlsCertificates
+) -> None:
     standin, url = twilio
     refused = dataclasses.replace(twilio_options(certificates, url), allow_local_targets=False)
     result = await check(TwilioTarget(NUMBER, TWILIO_SID, TWILIO_TOKEN), refused)
@@ -485,8 +555,19 @@ async def test_a_stored_number_is_checked_with_its_decrypted_password(
     registrar = kamailio(users=USERS)
     local = dataclasses.replace(settings, allow_local_targets=True)
     async with running_app(local) as app, api_client(app) as api:
-        provider = {"sip": {"registration": {"username": "alice", "password": PASSWORD, "proxy": "127.0.0.1", "port": registrar.port}}}
-        created = (await api.gql(CREATE_PHONE_NUMBER, {"input": {"number": NUMBER, "provider": provider}}))["createPhoneNumber"]
+        provider = {
+            "sip": {
+                "registration": {
+                    "username": "alice",
+                    "password": PASSWORD,
+                    "proxy": "127.0.0.1",
+                    "port": registrar.port,
+                }
+            }
+        }
+        created = (await api.gql(CREATE_PHONE_NUMBER, {"input": {"number": NUMBER, "provider": provider}}))[
+            "createPhoneNumber"
+        ]
         assert created["userErrors"] == []
         row = await PhoneNumber.get(id=created["phoneNumber"]["id"])
         box = SecretBox(local.encryption_keys)
@@ -499,19 +580,29 @@ async def test_a_stored_number_is_checked_with_its_decrypted_password(
         new_password = _config_columns(errors, SipRegistrationConfigInput(password="pw-Changed-5e6f7a8b"), row, LOCAL)
         SWEEP.add_secret("pw-Changed-5e6f7a8b")
         assert not errors and set(new_password) == {"sip_password"}
-        changed = await check(target_for_configuration(NUMBER, new_password, current=row, box=box), options(certificates))
+        changed = await check(
+            target_for_configuration(NUMBER, new_password, current=row, box=box), options(certificates)
+        )
         assert changed.state is HealthState.AUTH_FAILED
-        new_transport = _config_columns(errors, SipRegistrationConfigInput(register_transport=SipTransport.TCP), row, LOCAL)
-        same_password = await check(target_for_configuration(NUMBER, new_transport, current=row, box=box), options(certificates))
+        new_transport = _config_columns(
+            errors, SipRegistrationConfigInput(register_transport=SipTransport.TCP), row, LOCAL
+        )
+        same_password = await check(
+            target_for_configuration(NUMBER, new_transport, current=row, box=box), options(certificates)
+        )
         assert same_password.state is HealthState.OK and "over TCP" in same_password.detail
 
 
 async def test_an_unsaved_configuration_is_checked_as_given(kamailio: Start, certificates: TlsCertificates) -> None:
     registrar = kamailio(users=USERS)
     errors = Errors()
-    config = SipRegistrationConfigInput(username=NUMBER, password=AUTH_PASSWORD, proxy="127.0.0.1", auth_user="authid", port=registrar.port)
+    config = SipRegistrationConfigInput(
+        username=NUMBER, password=AUTH_PASSWORD, proxy="127.0.0.1", auth_user="authid", port=registrar.port
+    )
     columns = _config_columns(errors, config, None, LOCAL)
     assert not errors
     target = target_for_configuration(NUMBER, columns)
-    assert target == SipRegistrationTarget(NUMBER, NUMBER, AUTH_PASSWORD, "127.0.0.1", None, "authid", registrar.port, SipTransport.UDP)
+    assert target == SipRegistrationTarget(
+        NUMBER, NUMBER, AUTH_PASSWORD, "127.0.0.1", None, "authid", registrar.port, SipTransport.UDP
+    )
     assert (await check(target, options(certificates))).state is HealthState.OK

@@ -50,6 +50,7 @@ from tests.support.verify import (
 pytest_plugins = ("tests.support.provider_fixtures",)  # `kamailio` and `certificates`
 __all__ = ["local_settings", "twilio"]  # fixtures, from tests/support/verify.py
 
+
 @pytest.fixture
 async def local(local_settings: Settings) -> AsyncIterator[Api]:
     async with running_app(local_settings) as app, api_client(app) as api:
@@ -139,7 +140,10 @@ async def test_the_auth_user_not_the_username_answers_the_digest(local: Api, kam
 
     assert health["state"] == "OK", health["detail"]
     assert "digest credentials for 'authid'" in health["detail"]
-    assert [(e["store"], e["au"]) for e in registrar.events() if "store" in e] == [(NUMBER, "authid"), (NUMBER, "authid")]
+    assert [(e["store"], e["au"]) for e in registrar.events() if "store" in e] == [
+        (NUMBER, "authid"),
+        (NUMBER, "authid"),
+    ]
     assert 'username="authid"' in registrar.wire_with('username="authid"')
 
 
@@ -152,7 +156,17 @@ def closed_port() -> int:
 @pytest.mark.parametrize("transport", ["UDP", "TCP"])
 async def test_a_closed_port_is_unreachable(local: Api, transport: str) -> None:
     port = closed_port()
-    provider = {"sip": {"registration": {"username": "alice", "password": PASSWORD, "proxy": "127.0.0.1", "port": port, "registerTransport": transport}}}
+    provider = {
+        "sip": {
+            "registration": {
+                "username": "alice",
+                "password": PASSWORD,
+                "proxy": "127.0.0.1",
+                "port": port,
+                "registerTransport": transport,
+            }
+        }
+    }
     number = await create(local, provider)
 
     health = await verify(local, number["id"])
@@ -163,11 +177,17 @@ async def test_a_closed_port_is_unreachable(local: Api, transport: str) -> None:
 
 async def test_no_answer_is_unreachable_within_the_timeout(local: Api) -> None:
     async with UdpStandin(lambda request: []) as silent:
-        provider = {"sip": {"registration": {"username": "alice", "password": PASSWORD, "proxy": "127.0.0.1", "port": silent.port}}}
+        provider = {
+            "sip": {
+                "registration": {"username": "alice", "password": PASSWORD, "proxy": "127.0.0.1", "port": silent.port}
+            }
+        }
         number = await create(local, provider)
         health = await verify(local, number["id"])
     assert health["state"] == "UNREACHABLE"
-    assert health["detail"].startswith(f"No answer within {TIMEOUT:g} s to REGISTER of alice@127.0.0.1"), health["detail"]
+    assert health["detail"].startswith(f"No answer within {TIMEOUT:g} s to REGISTER of alice@127.0.0.1"), health[
+        "detail"
+    ]
     assert silent.requests, "the REGISTER was sent"
 
 
@@ -208,13 +228,15 @@ async def test_voximplant_and_jambonz_are_unsupported(local: Api, provider: dict
     assert health["state"] == "UNSUPPORTED" and health["detail"].endswith("Nothing was sent.")
 
 
-async def test_a_local_target_is_not_checked_unless_allowed(settings: Settings, local_settings: Settings, kamailio: Start) -> None:
+async def test_a_local_target_is_not_checked_unless_allowed(
+    settings: Settings, local_settings: Settings, kamailio: Start
+) -> None:
     registrar = kamailio(users=USERS)
     async with running_app(local_settings) as app, api_client(app) as api:
         number = await create(api, registration(registrar))
     # The same database, served as production would be: SWITCHBOARD_ALLOW_LOCAL_TARGETS left false.
     async with running_app(settings) as app, api_client(app) as api:
-        api.key = (await api_key_of_acme())
+        api.key = await api_key_of_acme()
         health = await verify(api, number["id"])
     assert health["state"] == "UNREACHABLE"
     assert health["detail"].startswith("Not checked: registrar '127.0.0.1' is a loopback address"), health["detail"]
@@ -258,13 +280,17 @@ async def test_events_list_each_change_once_newest_first(local: Api, twilio: tup
     assert read["health"]["since"] == times[0]
 
     page = await health_of(local, number["id"], first=2)
-    assert events_of(page) == [("REJECTED", "OK"), ("OK", "REJECTED")] and page["healthEvents"]["pageInfo"]["hasNextPage"]
+    assert (
+        events_of(page) == [("REJECTED", "OK"), ("OK", "REJECTED")] and page["healthEvents"]["pageInfo"]["hasNextPage"]
+    )
     rest = await health_of(local, number["id"], first=2, after=page["healthEvents"]["pageInfo"]["endCursor"])
     assert events_of(rest) == [(None, "OK")] and not rest["healthEvents"]["pageInfo"]["hasNextPage"]
 
     # A cursor names its number: another number's list refuses it.
     other = await create(local, {"jambonz": {}}, number=nth_number(5))
-    response = await local.post(PHONE_NUMBER_HEALTH, {"id": other["id"], "after": page["healthEvents"]["pageInfo"]["endCursor"]})
+    response = await local.post(
+        PHONE_NUMBER_HEALTH, {"id": other["id"], "after": page["healthEvents"]["pageInfo"]["endCursor"]}
+    )
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
 
 
@@ -298,7 +324,9 @@ PAGE_WITH_HEALTH = """{ phoneNumbers(first: 10) { edges { node { id
   health { state } healthEvents(first: 5) { edges { node { to phoneNumber { id } } } } } } } }"""
 
 
-async def test_health_and_events_of_a_page_of_numbers_take_as_many_queries_for_six_numbers_as_for_two(local: Api) -> None:
+async def test_health_and_events_of_a_page_of_numbers_take_as_many_queries_for_six_numbers_as_for_two(
+    local: Api,
+) -> None:
     async def read_page() -> tuple[list[Any], int, int]:
         with Queries() as queries:
             edges = (await local.gql(PAGE_WITH_HEALTH))["phoneNumbers"]["edges"]
@@ -321,7 +349,12 @@ async def test_health_and_events_of_a_page_of_numbers_take_as_many_queries_for_s
 async def test_verify_true_with_a_wrong_password_saves_nothing(local: Api, kamailio: Start) -> None:
     registrar = kamailio(users=USERS)
     before = await counts()
-    input = {"number": NUMBER, "provider": registration(registrar, password=WRONG_PASSWORD), "verify": True, "idempotencyKey": "v-1"}
+    input = {
+        "number": NUMBER,
+        "provider": registration(registrar, password=WRONG_PASSWORD),
+        "verify": True,
+        "idempotencyKey": "v-1",
+    }
 
     payload = (await local.gql(CREATE_PHONE_NUMBER_WITH_HEALTH, {"input": input}))["createPhoneNumber"]
 
@@ -345,21 +378,27 @@ async def test_verify_true_stores_the_result_with_the_number(local: Api, kamaili
     assert (number["health"]["state"], number["health"]["sipStatusCode"]) == ("OK", 200)
     read = await health_of(local, number["id"])
     assert read["health"] == number["health"] and events_of(read) == [(None, "OK")]
-    audit = await local.gql("{ auditEvents(filter: {action: PHONE_NUMBER_VERIFIED}) { edges { node { targetId changes { field before after } } } } }")
+    audit = await local.gql(
+        "{ auditEvents(filter: {action: PHONE_NUMBER_VERIFIED}) { edges { node { targetId changes { field before after } } } } }"
+    )
     assert [e["node"] for e in audit["auditEvents"]["edges"]] == [
         {"targetId": number["id"], "changes": [{"field": "health", "before": None, "after": "OK"}]}
     ]
 
 
 async def test_verify_true_on_an_uncheckable_provider_fails(local: Api) -> None:
-    payload = (await local.gql(CREATE_PHONE_NUMBER_WITH_HEALTH, {"input": {"number": NUMBER, "provider": {"jambonz": {}}, "verify": True}}))
+    payload = await local.gql(
+        CREATE_PHONE_NUMBER_WITH_HEALTH, {"input": {"number": NUMBER, "provider": {"jambonz": {}}, "verify": True}}
+    )
     (error,) = payload["createPhoneNumber"]["userErrors"]
     assert error["code"] == "VERIFICATION_FAILED" and "(UNSUPPORTED)" in error["message"]
     assert await stored_rows("phone_numbers") == []
 
 
 @pytest.mark.parametrize(("password", "state"), [(PASSWORD, "OK"), (WRONG_PASSWORD, None)])
-async def test_verify_with_dry_run_checks_and_saves_nothing(local: Api, kamailio: Start, password: str, state: str | None) -> None:
+async def test_verify_with_dry_run_checks_and_saves_nothing(
+    local: Api, kamailio: Start, password: str, state: str | None
+) -> None:
     registrar = kamailio(users=USERS)
     before = await counts()
     input = {"number": NUMBER, "provider": registration(registrar, password=password), "verify": True, "dryRun": True}
@@ -379,7 +418,12 @@ async def test_update_with_verify_checks_the_new_configuration(local: Api, kamai
     number = await create(local, registration(registrar), verify=True)
     before = await counts()
 
-    wrong = {"id": number["id"], "name": "renamed", "provider": {"sip": {"registration": {"password": WRONG_PASSWORD}}}, "verify": True}
+    wrong = {
+        "id": number["id"],
+        "name": "renamed",
+        "provider": {"sip": {"registration": {"password": WRONG_PASSWORD}}},
+        "verify": True,
+    }
     payload = (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": wrong}))["updatePhoneNumber"]
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(["input", "provider"], "VERIFICATION_FAILED")]
     assert await counts() == before
@@ -403,7 +447,9 @@ async def test_a_change_of_configuration_clears_health_and_a_rename_keeps_it(loc
     number = await create(local, {"voximplant": {"applicationId": "app-1"}})
     await verify(local, number["id"])
 
-    renamed = (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": {"id": number["id"], "name": "Sales"}}))["updatePhoneNumber"]
+    renamed = (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": {"id": number["id"], "name": "Sales"}}))[
+        "updatePhoneNumber"
+    ]
     assert renamed["phoneNumber"]["health"]["state"] == "UNSUPPORTED"
 
     dry = {"id": number["id"], "provider": {"voximplant": {"applicationId": "app-2"}}, "dryRun": True}
@@ -434,24 +480,30 @@ async def test_verifying_an_unknown_id_is_not_found(local: Api) -> None:
 def test_a_verify_costs_more_than_a_write() -> None:
     from graphql import parse
 
-    document = "mutation { verifyPhoneNumber(input: {id: \"x\"}) { userErrors { code } } }"
-    rename = "mutation { deletePhoneNumber(input: {id: \"x\"}) { userErrors { code } } }"
+    document = 'mutation { verifyPhoneNumber(input: {id: "x"}) { userErrors { code } } }'
+    rename = 'mutation { deletePhoneNumber(input: {id: "x"}) { userErrors { code } } }'
     cost = document_cost(schema._schema, parse(document), 100_000).of(None, None)
     write = document_cost(schema._schema, parse(rename), 100_000).of(None, None)
     assert cost == write + VERIFY_COST and write > MUTATION_COST
 
 
-SMALL_CREATE = "mutation C($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) { userErrors { code } } }"
+SMALL_CREATE = (
+    "mutation C($input: CreatePhoneNumberInput!) { createPhoneNumber(input: $input) { userErrors { code } } }"
+)
 
 
 async def test_verify_true_is_charged_as_a_verify(local_settings: Settings) -> None:
     # The smallest burst the settings allow: a few hundred units a request, not two checks.
     max_cost = 200
-    tight = dataclasses.replace(local_settings, rate_limit=0.001, rate_limit_burst=largest_charge(max_cost), max_query_cost=max_cost)
+    tight = dataclasses.replace(
+        local_settings, rate_limit=0.001, rate_limit_burst=largest_charge(max_cost), max_query_cost=max_cost
+    )
     assert tight.rate_limit_burst < 2 * VERIFY_COST
     async with running_app(tight) as app, api_client(app) as api:
         for n in range(5):
-            plain = await api.gql(SMALL_CREATE, {"input": {"number": nth_number(n), "provider": {"jambonz": {}}, "dryRun": True}})
+            plain = await api.gql(
+                SMALL_CREATE, {"input": {"number": nth_number(n), "provider": {"jambonz": {}}, "dryRun": True}}
+            )
             assert plain["createPhoneNumber"]["userErrors"] == []
         checked = {"number": nth_number(9), "provider": {"jambonz": {}}, "verify": True}
         first = await api.gql(SMALL_CREATE, {"input": checked})
@@ -465,7 +517,16 @@ async def test_checks_of_one_organization_run_at_most_a_few_at_once(local: Api) 
     async with UdpStandin(lambda request: []) as silent:
         ids = []
         for n in range(VERIFY_CONCURRENCY + 2):
-            provider = {"sip": {"registration": {"username": f"u{n}", "password": PASSWORD, "proxy": "127.0.0.1", "port": silent.port}}}
+            provider = {
+                "sip": {
+                    "registration": {
+                        "username": f"u{n}",
+                        "password": PASSWORD,
+                        "proxy": "127.0.0.1",
+                        "port": silent.port,
+                    }
+                }
+            }
             ids.append((await create(local, provider, number=nth_number(n)))["id"])
 
         def calls() -> set[str]:
@@ -485,20 +546,30 @@ async def test_checks_of_one_organization_run_at_most_a_few_at_once(local: Api) 
 
 async def test_a_result_for_a_configuration_changed_meanwhile_is_not_stored(local: Api) -> None:
     async with UdpStandin(lambda request: []) as silent:
-        provider = {"sip": {"registration": {"username": "alice", "password": PASSWORD, "proxy": "127.0.0.1", "port": silent.port}}}
+        provider = {
+            "sip": {
+                "registration": {"username": "alice", "password": PASSWORD, "proxy": "127.0.0.1", "port": silent.port}
+            }
+        }
         number = await create(local, provider)
         checking = asyncio.create_task(local.gql(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}}))
         while not silent.requests:
             await asyncio.sleep(0.01)
         change = {"id": number["id"], "provider": {"sip": {"registration": {"port": closed_port()}}}}
-        assert (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": change}))["updatePhoneNumber"]["userErrors"] == []
+        assert (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": change}))["updatePhoneNumber"][
+            "userErrors"
+        ] == []
         payload = (await checking)["verifyPhoneNumber"]
-    assert payload["health"] is None and [(e["field"], e["code"]) for e in payload["userErrors"]] == [(["input", "id"], "CONFLICT")]
+    assert payload["health"] is None and [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        (["input", "id"], "CONFLICT")
+    ]
     assert (await health_of(local, number["id"]))["health"] is None, "health describes the configuration stored"
     # A rename meanwhile is no reason to drop the result.
     async with UdpStandin(lambda request: []) as silent:
         change = {"id": number["id"], "provider": {"sip": {"registration": {"port": silent.port}}}}
-        assert (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": change}))["updatePhoneNumber"]["userErrors"] == []
+        assert (await local.gql(UPDATE_PHONE_NUMBER_WITH_HEALTH, {"input": change}))["updatePhoneNumber"][
+            "userErrors"
+        ] == []
         checking = asyncio.create_task(local.gql(VERIFY_PHONE_NUMBER, {"input": {"id": number["id"]}}))
         while not silent.requests:
             await asyncio.sleep(0.01)

@@ -85,7 +85,9 @@ async def test_verify_of_an_unknown_or_foreign_number_is_404(local: Api) -> None
     for path in (f"/v1/phone-numbers/{MISSING}/verify", "/v1/phone-numbers/nope/verify"):
         response = await call(local, "POST", path)
         assert (response.status_code, response.json()) == (404, {"error": "Not found", "details": []})
-    foreign = await local.client.post(f"/v1/phone-numbers/{id}/verify", headers={"Authorization": f"Bearer {other_key}"})
+    foreign = await local.client.post(
+        f"/v1/phone-numbers/{id}/verify", headers={"Authorization": f"Bearer {other_key}"}
+    )
     assert (foreign.status_code, foreign.json()) == (404, {"error": "Not found", "details": []})
     assert await stored_rows("phone_number_health") == []
 
@@ -95,7 +97,11 @@ async def test_post_with_verify_and_a_wrong_password_saves_nothing(local: Api, k
     before = await counts()
 
     response = await call(
-        local, "POST", "/v1/phone-numbers", registration(registrar, sipPassword=WRONG_PASSWORD, verify=True), **{"Idempotency-Key": "r-1"}
+        local,
+        "POST",
+        "/v1/phone-numbers",
+        registration(registrar, sipPassword=WRONG_PASSWORD, verify=True),
+        **{"Idempotency-Key": "r-1"},
     )
 
     assert response.status_code == 400, response.text
@@ -106,7 +112,9 @@ async def test_post_with_verify_and_a_wrong_password_saves_nothing(local: Api, k
     without_secrets(response.text)
     assert await counts() == before, "no number, no idempotency key, no health"
 
-    again = await call(local, "POST", "/v1/phone-numbers", registration(registrar, verify=True), **{"Idempotency-Key": "r-1"})
+    again = await call(
+        local, "POST", "/v1/phone-numbers", registration(registrar, verify=True), **{"Idempotency-Key": "r-1"}
+    )
     assert again.status_code == 201 and again.json()["data"]["health"]["state"] == "ok"
 
 
@@ -123,12 +131,16 @@ async def test_patch_with_verify_checks_the_new_configuration(local: Api, kamail
     changed = await call(local, "PATCH", f"/v1/phone-numbers/{id}", {"sipAuthUser": "alice", "verify": True})
     assert changed.status_code == 200 and changed.json()["data"]["health"]["state"] == "ok"
     cleared = await call(local, "PATCH", f"/v1/phone-numbers/{id}", {"sipAuthUser": None})
-    assert cleared.status_code == 200 and cleared.json()["data"]["health"] is None, "health describes the current configuration"
+    assert cleared.status_code == 200 and cleared.json()["data"]["health"] is None, (
+        "health describes the current configuration"
+    )
 
 
 @pytest.mark.parametrize("value", ["true", 1, None])
 async def test_verify_must_be_a_boolean(local: Api, value: Any) -> None:
-    response = await call(local, "POST", "/v1/phone-numbers", {"number": NUMBER, "provider": "jambonz", "verify": value})
+    response = await call(
+        local, "POST", "/v1/phone-numbers", {"number": NUMBER, "provider": "jambonz", "verify": value}
+    )
     assert response.status_code == 400
     message = "verify can't be null" if value is None else "verify must be a boolean"
     assert response.json()["details"] == [{"field": "verify", "message": message}]
@@ -143,6 +155,12 @@ def test_openapi_documents_verify_and_health() -> None:
     }
     schemas = document["components"]["schemas"]
     assert "health" in schemas["PhoneNumber"]["required"]
-    assert schemas["PhoneNumberHealth"]["properties"]["state"]["enum"] == ["ok", "auth_failed", "rejected", "unreachable", "unsupported"]
+    assert schemas["PhoneNumberHealth"]["properties"]["state"]["enum"] == [
+        "ok",
+        "auth_failed",
+        "rejected",
+        "unreachable",
+        "unsupported",
+    ]
     assert schemas["PhoneNumberCreate"]["properties"]["verify"]["type"] == "boolean"
     assert "verify" in document["paths"]["/v1/phone-numbers"]["post"]["responses"]["400"]["description"]

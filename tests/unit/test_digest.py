@@ -71,7 +71,15 @@ RFC7616_CNONCE = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
     ],
 )
 def test_request_digest_matches_the_rfc_examples(
-    source: str, algorithm: str | None, realm: str, password: str, nonce: str, qop: str | None, nc: str, cnonce: str, expected: str
+    source: str,
+    algorithm: str | None,
+    realm: str,
+    password: str,
+    nonce: str,
+    qop: str | None,
+    nc: str,
+    cnonce: str,
+    expected: str,
 ) -> None:
     params = {"realm": realm, "nonce": nonce}
     if algorithm:
@@ -93,7 +101,12 @@ def test_sha512_256_is_the_fips_hash_not_truncated_sha512() -> None:
     # RFC 7616 §3.9.2 prints ae66e67d… for these inputs, which is SHA-512 cut to 256 bits;
     # RFC 8760's SHA-512-256 is FIPS 180-4's SHA-512/256, with its own initial values.
     challenge = Challenge(
-        "Digest", {"realm": "api@example.org", "nonce": "5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK", "algorithm": "SHA-512-256"}
+        "Digest",
+        {
+            "realm": "api@example.org",
+            "nonce": "5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK",
+            "algorithm": "SHA-512-256",
+        },
     )
     digest = response(
         challenge,
@@ -111,21 +124,48 @@ def test_sha512_256_is_the_fips_hash_not_truncated_sha512() -> None:
 
 def test_sess_variant_hashes_the_nonces_into_ha1() -> None:
     base = {"realm": "r", "nonce": "n"}
-    plain = response(Challenge("Digest", {**base, "algorithm": "SHA-256"}), username="u", password="p", method="REGISTER",
-                     uri="sip:r", qop="auth", nonce_count="00000001", cnonce="c")
-    sess = response(Challenge("Digest", {**base, "algorithm": "SHA-256-sess"}), username="u", password="p", method="REGISTER",
-                    uri="sip:r", qop="auth", nonce_count="00000001", cnonce="c")
+    plain = response(
+        Challenge("Digest", {**base, "algorithm": "SHA-256"}),
+        username="u",
+        password="p",
+        method="REGISTER",
+        uri="sip:r",
+        qop="auth",
+        nonce_count="00000001",
+        cnonce="c",
+    )
+    sess = response(
+        Challenge("Digest", {**base, "algorithm": "SHA-256-sess"}),
+        username="u",
+        password="p",
+        method="REGISTER",
+        uri="sip:r",
+        qop="auth",
+        nonce_count="00000001",
+        cnonce="c",
+    )
     assert plain != sess and len(sess) == 64
 
 
 def test_authorization_header_carries_every_parameter_and_a_rising_nonce_count() -> None:
-    challenge = parse_challenges('Digest realm="registrar.test", nonce="abc", qop="auth,auth-int", algorithm=SHA-256, opaque="xyz"')[0]
+    challenge = parse_challenges(
+        'Digest realm="registrar.test", nonce="abc", qop="auth,auth-int", algorithm=SHA-256, opaque="xyz"'
+    )[0]
     answer = DigestAnswer(challenge, 'a"b', "secret-password", cnonce="0a4f113b")
     first = answer.authorization("REGISTER", "sip:registrar.test")
     second = answer.authorization("REGISTER", "sip:registrar.test")
     assert first.startswith("Digest ")
-    for part in ['username="a\\"b"', 'realm="registrar.test"', 'nonce="abc"', 'uri="sip:registrar.test"',
-                 "algorithm=SHA-256", 'opaque="xyz"', "qop=auth", "nc=00000001", 'cnonce="0a4f113b"']:
+    for part in [
+        'username="a\\"b"',
+        'realm="registrar.test"',
+        'nonce="abc"',
+        'uri="sip:registrar.test"',
+        "algorithm=SHA-256",
+        'opaque="xyz"',
+        "qop=auth",
+        "nc=00000001",
+        'cnonce="0a4f113b"',
+    ]:
         assert part in first
     assert "nc=00000002" in second
     assert "secret-password" not in first + second

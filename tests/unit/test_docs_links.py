@@ -88,4 +88,7 @@ def test_links_and_anchors_are_read_as_github_renders_them(tmp_path: Path) -> No
     (tmp_path / "README.md").write_text("# Read me\n")
     assert relative_links(page) == ["#a-page-here", "#twice-1", "other.md", "page.md#twice-2", "../README.md"]
     assert anchors(page) == {"a-page-here", "twice", "twice-1"}
-    assert broken_links(page, tmp_path) == ["other.md: no such file in " + tmp_path.name, "page.md#twice-2: no heading #twice-2 in docs/page.md"]
+    assert broken_links(page, tmp_path) == [
+        "other.md: no such file in " + tmp_path.name,
+        "page.md#twice-2: no heading #twice-2 in docs/page.md",
+    ]

@@ -19,7 +19,10 @@ FORBIDDEN: dict[str, tuple[tuple[str, ...], str]] = {
     "models": (("resolvers", "schema", "switchboard"), "models are the bottom layer"),
     "resolvers": (("schema", "switchboard"), "resolvers know nothing of GraphQL types or HTTP"),
     "schema": (("switchboard",), "the schema knows nothing of HTTP"),
-    "switchboard/rest": (("switchboard.http.view",), "REST reaches auth and bodies through http/, never the GraphQL view"),
+    "switchboard/rest": (
+        ("switchboard.http.view",),
+        "REST reaches auth and bodies through http/, never the GraphQL view",
+    ),
     "switchboard/http": (("switchboard.rest",), "the shared HTTP layer serves REST and does not depend on it"),
 }
 

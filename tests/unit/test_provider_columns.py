@@ -75,9 +75,7 @@ def test_each_provider_reads_as_its_own_configuration(columns: dict[str, Any], e
         ({**ALLOWLIST, "sip_port": None}, "sip_port"),
     ],
 )
-def test_a_null_where_the_provider_needs_a_value_is_an_inconsistent_row(
-    columns: dict[str, Any], missing: str
-) -> None:
+def test_a_null_where_the_provider_needs_a_value_is_an_inconsistent_row(columns: dict[str, Any], missing: str) -> None:
     number = row(**columns)
     with pytest.raises(InconsistentRow, match=rf"^phone number {number.id} \(\w+\) has no {missing}$"):
         number.provider_columns()

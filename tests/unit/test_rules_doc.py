@@ -10,7 +10,9 @@ from tests.support import REPO
 
 def test_committed_rules_page_matches_the_code() -> None:
     committed = (REPO / "docs" / "rules.md").read_text()
-    assert committed == rules_markdown(), "docs/rules.md is stale: run `make rules` (switchboard export-rules > docs/rules.md)"
+    assert committed == rules_markdown(), (
+        "docs/rules.md is stale: run `make rules` (switchboard export-rules > docs/rules.md)"
+    )
 
 
 def test_every_file_the_provider_checklist_names_exists() -> None:

@@ -17,10 +17,26 @@ from switchboard.settings import Settings, SettingsError
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
-        pytest.param({"SWITCHBOARD_PORT": "0"}, "SWITCHBOARD_PORT must be a whole number from 1 to 65535, got '0'", id="port-zero"),
-        pytest.param({"SWITCHBOARD_PORT": "65536"}, "SWITCHBOARD_PORT must be a whole number from 1 to 65535, got '65536'", id="port-too-high"),
-        pytest.param({"SWITCHBOARD_PORT": "http"}, "SWITCHBOARD_PORT must be a whole number from 1 to 65535, got 'http'", id="port-word"),
-        pytest.param({"SWITCHBOARD_PORT": "-1"}, "SWITCHBOARD_PORT must be a whole number from 1 to 65535, got '-1'", id="port-negative"),
+        pytest.param(
+            {"SWITCHBOARD_PORT": "0"},
+            "SWITCHBOARD_PORT must be a whole number from 1 to 65535, got '0'",
+            id="port-zero",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_PORT": "65536"},
+            "SWITCHBOARD_PORT must be a whole number from 1 to 65535, got '65536'",
+            id="port-too-high",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_PORT": "http"},
+            "SWITCHBOARD_PORT must be a whole number from 1 to 65535, got 'http'",
+            id="port-word",
+        ),
+        pytest.param(
+            {"SWITCHBOARD_PORT": "-1"},
+            "SWITCHBOARD_PORT must be a whole number from 1 to 65535, got '-1'",
+            id="port-negative",
+        ),
         pytest.param(
             {"SWITCHBOARD_HOST": "my host"},
             "SWITCHBOARD_HOST must be an IP address or host name to listen on, such as 127.0.0.1, 0.0.0.0, :: or localhost, got 'my host'",

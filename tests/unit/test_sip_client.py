@@ -63,7 +63,11 @@ def digest_is_right(authorization: str, password: str, method: str = "REGISTER")
         return h(text.encode()).hexdigest()
 
     ha1, ha2 = H(f"{p['username']}:{p['realm']}:{password}"), H(f"{method}:{p['uri']}")
-    expected = H(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}") if "qop" in p else H(f"{ha1}:{p['nonce']}:{ha2}")
+    expected = (
+        H(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}")
+        if "qop" in p
+        else H(f"{ha1}:{p['nonce']}:{ha2}")
+    )
     return p["response"] == expected
 
 
@@ -98,9 +102,9 @@ def test_folded_headers_compact_forms_and_lf_only_lines_are_read() -> None:
         b"SIP/2.0 401 Unauthorized\n"
         b"v: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKabc\n"
         b"i: call-1\n"
-        b"WWW-Authenticate: Digest realm=\"r\",\n"
-        b"\t nonce=\"n\"\n"
-        b"WWW-Authenticate: Digest realm=\"r\", nonce=\"m\", algorithm=SHA-256\n"
+        b'WWW-Authenticate: Digest realm="r",\n'
+        b'\t nonce="n"\n'
+        b'WWW-Authenticate: Digest realm="r", nonce="m", algorithm=SHA-256\n'
         b"l: 4\n\nbodyEXTRA"
     )
     response = parse_response(raw)
@@ -128,7 +132,10 @@ def test_folded_headers_compact_forms_and_lf_only_lines_are_read() -> None:
         (b"SIP/2.0 200 OK\r\n\r\n" + b"x" * 70_000, "larger than 64 KiB"),
         (b"SIP/2.0 999 Nope\r\n\r\n", "not a SIP response"),
         ("SIP/2.0 200 OK\r\nContent-Length: \u00b2\r\n\r\n".encode(), "invalid Content-Length"),
-        (b'SIP/2.0 401 Unauthorized\r\nWWW-Authenticate: Digest realm="r", nonce="a\rVia: x"\r\n\r\n', "control character"),
+        (
+            b'SIP/2.0 401 Unauthorized\r\nWWW-Authenticate: Digest realm="r", nonce="a\rVia: x"\r\n\r\n',
+            "control character",
+        ),
         (b"SIP/2.0 200 OK\r\nX-Nul: a\x00b\r\n\r\n", "control character"),
     ],
 )
@@ -166,7 +173,9 @@ async def test_the_strongest_of_several_challenges_is_answered() -> None:
         result = secret_free(await check(target(server.port), LOCAL))
     assert result.state is HealthState.OK and result.sip_status_code == 200
     answered = [r.header("Authorization")[0] for r in server.requests if r.header("Authorization")]
-    assert answered and all(digest_params(a)["algorithm"] == "SHA-256" and digest_params(a)["nonce"] == "b" for a in answered)
+    assert answered and all(
+        digest_params(a)["algorithm"] == "SHA-256" and digest_params(a)["nonce"] == "b" for a in answered
+    )
     assert "(SHA-256)" in result.detail
 
 
@@ -213,7 +222,9 @@ async def test_a_challenge_that_cannot_be_answered_is_rejected_saying_why() -> N
 
 
 async def test_a_nonce_with_a_line_break_is_never_echoed() -> None:
-    async with TcpStandin(lambda r: [reply(r, 401, "Unauthorized", 'WWW-Authenticate: Digest realm="r", nonce="n\rInjected: 1"')]) as server:
+    async with TcpStandin(
+        lambda r: [reply(r, 401, "Unauthorized", 'WWW-Authenticate: Digest realm="r", nonce="n\rInjected: 1"')]
+    ) as server:
         result = await check(target(server.port, SipTransport.TCP), LOCAL)
     assert result.state is HealthState.UNREACHABLE and "control character in a header" in result.detail
     assert len(server.requests) == 1

@@ -32,7 +32,15 @@ PROCESS_FIXTURES = {"servers", "kamailio"}
 DATABASE_MODULES = {"tortoise", "asyncpg", "tests.support.app", "tests.support.database"}
 # Field declarations, read to compare a model's columns with its spec: no connection is made.
 DECLARATIONS = ("tortoise.fields",)
-DATABASE_FIXTURES = {"settings", "app", "api", "other_key", "unmigrated_database_url", "migrated_sqlite", "postgres_database"}
+DATABASE_FIXTURES = {
+    "settings",
+    "app",
+    "api",
+    "other_key",
+    "unmigrated_database_url",
+    "migrated_sqlite",
+    "postgres_database",
+}
 
 
 def modules(tier: str) -> list[Path]:
