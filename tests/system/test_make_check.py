@@ -20,9 +20,10 @@ PACKAGES = ("switchboard", "schema", "models", "resolvers", "bench")
 
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
-    """The project's packages and configuration, without the tests or the venv."""
-    for package in (*PACKAGES, "requirements"):
+    """The project's packages and configuration, without the tests (bar the support bench/ imports) or the venv."""
+    for package in (*PACKAGES, "requirements", "tests/support"):
         shutil.copytree(REPO / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "results"))
+    shutil.copy2(REPO / "tests/__init__.py", tmp_path / "tests/__init__.py")
     for name in ("pyproject.toml", "Makefile"):
         shutil.copy2(REPO / name, tmp_path / name)
     # mypy's cache from an earlier `make check`, if any: only the changed module is checked again.
