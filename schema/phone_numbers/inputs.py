@@ -45,7 +45,6 @@ def optional(value: T | UnsetType) -> OrOmitted[T]:
     return OMITTED if isinstance(value, UnsetType) else value
 
 
-# --- inputs -------------------------------------------------------------------
 # Descriptions and defaults of provider fields come from their specs (resolvers/providers.py).
 
 

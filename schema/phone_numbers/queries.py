@@ -12,8 +12,6 @@ from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
 from schema.pagination import Edge, PageInfo, argument_errors, edges_and_page_info, page_arguments
 from schema.phone_numbers.types import Info, PhoneNumber, Provider, SipMode, _phone_number
 
-# --- lists ----------------------------------------------------------------------
-
 
 @strawberry.input(description="All given conditions must hold.")
 class PhoneNumberFilter:
