@@ -16,7 +16,7 @@ from schema.node import Node
 from schema.pagination import Edge, PageInfo, edges_and_page_info, page_arguments
 
 if TYPE_CHECKING:
-    from schema.phone_numbers import PhoneNumberConnection
+    from schema.phone_numbers.queries import PhoneNumberConnection
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -34,8 +34,8 @@ class Agent(Node):
     @strawberry.field(description="The agent's numbers, newest first.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def phone_numbers(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> Annotated[PhoneNumberConnection, strawberry.lazy("schema.phone_numbers")]:
-        from schema.phone_numbers import PhoneNumberConnection
+    ) -> Annotated[PhoneNumberConnection, strawberry.lazy("schema.phone_numbers.queries")]:
+        from schema.phone_numbers.queries import PhoneNumberConnection
 
         return await PhoneNumberConnection.of_agent(info, self.row.id, first, after)
 

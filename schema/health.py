@@ -21,7 +21,7 @@ from schema.context import GraphQLContext
 from schema.pagination import Edge, PageInfo, edges_and_page_info, page_arguments
 
 if TYPE_CHECKING:
-    from schema.phone_numbers import PhoneNumber
+    from schema.phone_numbers.types import PhoneNumber
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -81,8 +81,10 @@ class PhoneNumberHealthEvent:
     phone_number_id: strawberry.ID
 
     @strawberry.field(description="The number; null once it has been deleted.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
-    async def phone_number(self, info: Info) -> Annotated[PhoneNumber, strawberry.lazy("schema.phone_numbers")] | None:
-        from schema.phone_numbers import PhoneNumber
+    async def phone_number(
+        self, info: Info
+    ) -> Annotated[PhoneNumber, strawberry.lazy("schema.phone_numbers.types")] | None:
+        from schema.phone_numbers.types import PhoneNumber
 
         row = await info.context.loaders.node.load(uuid.UUID(str(self.phone_number_id)))
         return PhoneNumber.from_row(row) if isinstance(row, PhoneNumberRow) else None

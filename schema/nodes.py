@@ -14,7 +14,7 @@ from schema.agents import Agent
 from schema.context import GraphQLContext
 from schema.node import Node
 from schema.pagination import argument_errors
-from schema.phone_numbers import PhoneNumber
+from schema.phone_numbers.types import PhoneNumber
 
 Info = strawberry.Info[GraphQLContext, None]
 

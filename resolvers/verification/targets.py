@@ -77,7 +77,7 @@ def target_for_configuration(
     current: PhoneNumber | None = None,
     box: SecretBox | None = None,
 ) -> CheckTarget:
-    """A configuration as `resolvers.phone_numbers._config_columns` returns it, secrets in plain text.
+    """A configuration as `resolvers.phone_numbers.config._config_columns` returns it, secrets in plain text.
 
     Columns it leaves out (a patch of the same provider) come from `current`,
     whose secrets `box` decrypts. `number` is the number the check is for,

@@ -166,14 +166,14 @@ async def test_a_scope_refusal_answers_the_same_run_directly(api: Api, monkeypat
 
 
 async def test_a_resolver_failure_is_masked_the_same_run_directly(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    import schema.phone_numbers
+    import schema.phone_numbers.types
 
     await seed(api)
 
     def fail(row: Any) -> Any:
         raise RuntimeError("SELECT secret FROM somewhere")
 
-    monkeypatch.setattr(schema.phone_numbers, "_config", fail)
+    monkeypatch.setattr(schema.phone_numbers.types, "_config", fail)
     body = {"query": PAGE, "variables": {"first": 2}}
     await answers(api, monkeypatch, body, {}, direct=True, key=api.key)
     strawberrys = await answers(api, monkeypatch, body, {}, direct=False, key=api.key)
