@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from hypothesis import settings as hypothesis_settings
 
 from resolvers.api_keys import issue_key
 from switchboard.settings import Settings
 from tests.support.app import Api, api_client, running_app
+from tests.support.cursors import Lists, make_lists
 from tests.support.database import (
     BACKENDS,
     ENCRYPTION_KEY,
@@ -34,6 +36,7 @@ from tests.support.database import (
     postgres_url,
     run_sync,
 )
+from tests.support.redis_counters import Counters
 from tests.support.secret_sweep import SWEEP, SecretSweep, SweepHandler
 from tests.support.servers import Servers
 
@@ -188,3 +191,41 @@ async def other_key(app: Any) -> str:
     key = (await issue_key("Globex")).key
     SWEEP.add_secret(key)
     return key
+
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
+
+
+# --- Redis, for the shared rate limit -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The machine's Redis; outside CI, tests needing it are skipped when TEST_REDIS_URL is unset, never when it fails."""
+    if not TEST_REDIS_URL:
+        pytest.skip(
+            "Redis: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0), so tests of shared rate limits are skipped"
+        )
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"TEST_REDIS_URL is set but Redis does not answer ({type(error).__name__})")
+    finally:
+        client.close()
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def counters(redis_url: str) -> Iterator[Counters]:
+    made = Counters(redis_url)
+    yield made
+    made.delete()
+
+
+# --- cursors --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def lists(api: Api) -> Lists:
+    return await make_lists(api)

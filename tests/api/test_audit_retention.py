@@ -6,57 +6,21 @@ The tests that need real processes are in tests/system/test_audit_retention_proc
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models import (
-    AuditAction,
-    AuditActorType,
-    AuditEvent,
-    AuditTargetType,
-    Organization,
-)
 from resolvers.audit import delete_events_before
 from switchboard.audit_retention import AuditRetention
 from switchboard.db import connect_postgres
 from switchboard.settings import Settings
 from tests.support.app import Api
-from tests.support.audit_helpers import all_events
-from tests.support.database import stored_rows
+from tests.support.audit_helpers import all_events, events_aged, stored_ids
 from tests.support.helpers import create_number
 
 # Every app these tests start sweeps by the default retention, 365 days, in
 # the background: the events they age stay younger, so only the sweeps under
 # test ever delete them.
-
-
-async def events_aged(ages: list[timedelta], now: datetime | None = None) -> list[uuid.UUID]:
-    """Events of Acme made `age` before now each, as a server of that time recorded them."""
-    now = now or datetime.now(UTC)
-    organization = await Organization.get(name="Acme")
-    events = [
-        AuditEvent(
-            organization_id=organization.id,
-            created_at=now - age,
-            action=AuditAction.AGENT_CREATED,
-            target_type=AuditTargetType.AGENT,
-            target_id=uuid.uuid4(),
-            actor_type=AuditActorType.API_KEY,
-            actor_key_id=uuid.uuid4(),
-            actor_name="old key",
-            actor_prefix="sb_live_0ld0",
-            changes=[{"field": "name", "before": None, "after": f"agent {n}", "secretChanged": False}],
-        )
-        for n, age in enumerate(ages)
-    ]
-    await AuditEvent.bulk_create(events)
-    return [event.id for event in events]
-
-
-async def stored_ids() -> set[str]:
-    return {str(row["id"]) for row in await stored_rows("audit_events")}
 
 
 async def test_events_before_the_cutoff_go_in_batches_the_rest_stay(api: Api) -> None:

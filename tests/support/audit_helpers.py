@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from models import AuditAction, AuditActorType, AuditEvent, AuditTargetType, Organization
 from tests.support.app import Api
 from tests.support.database import stored_rows
 from tests.support.graphql_ops import AUDIT_EVENTS, VIEWER
@@ -67,3 +70,30 @@ async def key_actor(api: Api, key: str | None = None) -> dict[str, Any]:
     """The actor an event names for a request made with the key."""
     viewer = (await api.gql(VIEWER, key=key))["viewer"]["apiKey"]
     return {"type": "API_KEY", "apiKeyId": viewer["id"], "name": viewer["name"], "prefix": viewer["prefix"]}
+
+
+async def events_aged(ages: list[timedelta], now: datetime | None = None) -> list[uuid.UUID]:
+    """Events of Acme made `age` before now each, as a server of that time recorded them."""
+    now = now or datetime.now(UTC)
+    organization = await Organization.get(name="Acme")
+    events = [
+        AuditEvent(
+            organization_id=organization.id,
+            created_at=now - age,
+            action=AuditAction.AGENT_CREATED,
+            target_type=AuditTargetType.AGENT,
+            target_id=uuid.uuid4(),
+            actor_type=AuditActorType.API_KEY,
+            actor_key_id=uuid.uuid4(),
+            actor_name="old key",
+            actor_prefix="sb_live_0ld0",
+            changes=[{"field": "name", "before": None, "after": f"agent {n}", "secretChanged": False}],
+        )
+        for n, age in enumerate(ages)
+    ]
+    await AuditEvent.bulk_create(events)
+    return [event.id for event in events]
+
+
+async def stored_ids() -> set[str]:
+    return {str(row["id"]) for row in await stored_rows("audit_events")}

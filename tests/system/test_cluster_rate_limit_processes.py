@@ -27,7 +27,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,13 @@ import httpx
 import pytest
 import redis
 
-from resolvers.api_keys import hash_key, issue_key
+from resolvers.api_keys import issue_key
 from schema.cost import REQUEST_COST
-from switchboard.http.rate_limit import REDIS_KEY_PREFIX
 from switchboard.rest.endpoint import ROW_COST
 from switchboard.settings import Settings
 from tests.support import REPO
 from tests.support.app import Api
+from tests.support.redis_counters import Counters
 from tests.support.secret_sweep import SWEEP
 from tests.support.servers import Server, Servers, free_port, server_environment, switchboard
 
@@ -62,61 +62,6 @@ GRAPHQL_PAGE = "{ phoneNumbers(first: 5) { edges { node { id } } } }"
 GRAPHQL_COST = REQUEST_COST + 1 + 5 * 7
 WORKERS = 2
 _ids = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """The machine's Redis; outside CI, tests needing it are skipped when TEST_REDIS_URL is unset, never when it fails."""
-    if not TEST_REDIS_URL:
-        pytest.skip(
-            "Redis: TEST_REDIS_URL is not set (e.g. TEST_REDIS_URL=redis://127.0.0.1:6379/0), so tests of shared rate limits are skipped"
-        )
-    client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(f"TEST_REDIS_URL is set but Redis does not answer ({type(error).__name__})")
-    finally:
-        client.close()
-    return TEST_REDIS_URL
-
-
-@dataclass
-class Counters:
-    """The Redis counters a test names, deleted when it ends."""
-
-    url: str
-    names: list[str] = field(default_factory=list)
-
-    def of_key(self, key: str) -> str:
-        self.names.append(f"key/{hash_key(key)}/")
-        return key
-
-    def of_address(self, address: str) -> str:
-        self.names.append(f"address/{address}/")
-        return address
-
-    def stored(self) -> list[bytes]:
-        client = redis.Redis.from_url(self.url)
-        try:
-            return [k for name in self.names for k in client.scan_iter(match=f"{REDIS_KEY_PREFIX}:{{{name}*")]
-        finally:
-            client.close()
-
-    def delete(self) -> None:
-        client = redis.Redis.from_url(self.url)
-        try:
-            for name in self.stored():
-                client.delete(name)
-        finally:
-            client.close()
-
-
-@pytest.fixture
-def counters(redis_url: str) -> Iterator[Counters]:
-    made = Counters(redis_url)
-    yield made
-    made.delete()
 
 
 class OwnRedis:
