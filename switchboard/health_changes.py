@@ -20,6 +20,7 @@ import uuid
 from models import PhoneNumberHealthEvent
 from resolvers.health_events import HEALTH_CHANNEL, hub, parse_notification
 from switchboard.db import connect_postgres
+from switchboard.waiting import wait_at_most
 
 log = logging.getLogger("switchboard")
 
@@ -41,8 +42,7 @@ class HealthChangeListener:
         """Start in the background; returns once the first attempt has listened or failed."""
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._run()), loop.create_task(self._deliver())]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._listening.wait(), CONNECT_TIMEOUT_SECONDS * 2)
+        await wait_at_most(self._listening, CONNECT_TIMEOUT_SECONDS * 2)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -80,8 +80,7 @@ class HealthChangeListener:
                 self._failures = 0
             while not lost.is_set():
                 await connection.fetchval("SELECT 1", timeout=HEARTBEAT_SECONDS)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), HEARTBEAT_SECONDS)
+                await wait_at_most(lost, HEARTBEAT_SECONDS)
             raise ConnectionResetError("the notification connection closed")
         finally:
             connection.terminate()

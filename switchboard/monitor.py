@@ -29,6 +29,7 @@ from resolvers.health import Hysteresis, record_monitored_checks
 from resolvers.monitoring import adopt_new_numbers, claim_due
 from resolvers.verification import CheckOptions, CheckResult, check, target_for_row
 from switchboard.settings import Settings
+from switchboard.waiting import wait_at_most
 
 log = logging.getLogger("switchboard.monitor")
 
@@ -42,6 +43,8 @@ RECORD_BATCH = 50
 # Database connections a process's monitor may hold at once, each for one short query or
 # transaction; the pool (5 per process) keeps the rest for the API.
 DATABASE_SLOTS = 2
+# A stop waits this long for a claim or a batch of results being stored to end, then cancels it.
+STOP_SECONDS = 5.0
 # A lease outlasts the longest check by this much, so no other monitor starts the same check meanwhile.
 LEASE_MARGIN_SECONDS = 5.0
 
@@ -60,6 +63,7 @@ class Monitor:
             timeout=settings.verify_timeout,
             allow_local_targets=settings.allow_local_targets,
             twilio_api_url=settings.twilio_api_url,
+            log_level=logging.DEBUG,
         )
         self.poll = min(POLL_SECONDS, settings.health_interval / 2)
         self.secrets = secrets
@@ -72,27 +76,50 @@ class Monitor:
         self._failing = False
         self._recording_failed = False
         self._adopted_at = -ADOPT_SECONDS
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, self._recorder, *self._running) if t is not None]
-        for task in tasks:
+        """Stop within STOP_SECONDS, leaving the database as a stop at any moment may.
+
+        Claiming ends at its next pause: a claim or adoption under way ends
+        its short transaction first, rather than being cancelled in it.
+        Checks in flight only wait on the network and are cancelled; their
+        leases expire and another monitor takes them up. The batch of results
+        being stored is stored; results still waiting are left, their
+        numbers checked again next interval. Whatever has not ended within
+        the bound (a database that does not answer) is cancelled.
+        """
+        self._stopping.set()
+        self._slot_freed.set()
+        for task in self._running:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+        self._results.clear()
+        pending = {t for t in (self._task, self._recorder, *self._running) if t is not None}
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=STOP_SECONDS)
+        for task in late:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait `seconds`, or less when stopping."""
+        await wait_at_most(self._stopping, seconds)
 
     async def _run(self) -> None:
         # Workers started together drift apart.
-        await asyncio.sleep(random.uniform(0, self.poll))
-        while True:
+        await self._pause(random.uniform(0, self.poll))
+        while not self._stopping.is_set():
             free = self.concurrency - len(self._running)
             claimed = 0
             try:
                 await self._adopt()
-                if free > 0:
+                if free > 0 and not self._stopping.is_set():
                     async with self._database:
                         numbers = await claim_due(free, now=utcnow(), interval=self.interval, lease=self.lease)
                     claimed = len(numbers)
@@ -108,10 +135,9 @@ class Monitor:
             if free > 0 and claimed == free:
                 self._slot_freed.clear()
                 # More may be due: claim again as soon as a check ends.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._slot_freed.wait(), self.poll)
+                await wait_at_most(self._slot_freed, self.poll)
             else:
-                await asyncio.sleep(self.poll * random.uniform(0.8, 1.2))
+                await self._pause(self.poll * random.uniform(0.8, 1.2))
 
     async def _adopt(self) -> None:
         loop = asyncio.get_running_loop()
@@ -141,13 +167,15 @@ class Monitor:
             )
             return
         result = await check(target, self.options)
+        if self._stopping.is_set():
+            return
         self._results.append((number, result))
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.get_running_loop().create_task(self._record())
 
     async def _record(self) -> None:
         """Store the results waiting, a batch at a time, until none wait."""
-        while self._results:
+        while self._results and not self._stopping.is_set():
             batch, self._results = self._results[:RECORD_BATCH], self._results[RECORD_BATCH:]
             try:
                 async with self._database:

@@ -23,6 +23,7 @@ import redis
 from hypothesis import settings as hypothesis_settings
 
 from resolvers.api_keys import issue_key
+from resolvers.verification.checks import RECENT_CHALLENGES
 from switchboard.settings import Settings
 from tests.support.app import Api, api_client, running_app
 from tests.support.cursors import Lists, make_lists
@@ -63,6 +64,16 @@ def secret_sweep() -> Iterator[SecretSweep]:
     root.setLevel(level)
     leaks = SWEEP.leaks()
     assert leaks == [], "secrets leaked:\n" + "\n".join(leaks)
+
+
+@pytest.fixture(autouse=True)
+def forget_registrars_challenges() -> None:
+    """Each test's checks start without challenges kept from another test's registrar.
+
+    They are kept per address and port (resolvers/verification/challenges.py),
+    and a registrar a test starts may get a port an earlier test's had.
+    """
+    RECENT_CHALLENGES.clear()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

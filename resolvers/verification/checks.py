@@ -18,6 +18,7 @@ from models import Provider, SipTransport
 from models.health import HealthState
 from resolvers.rules import IPAddress
 from resolvers.verification import sip
+from resolvers.verification.challenges import RecentChallenges
 from resolvers.verification.results import (
     CheckOptions,
     CheckResult,
@@ -40,6 +41,8 @@ from resolvers.verification.twilio import check_twilio
 log = logging.getLogger("switchboard.verification")
 
 _REDACTED = "[redacted]"
+# This process's registrars' recent challenges, answered at once by the next check of each.
+RECENT_CHALLENGES = RecentChallenges()
 # A secret shorter than this could match ordinary words of a detail by chance.
 _MIN_REDACTED_LENGTH = 4
 
@@ -78,7 +81,8 @@ async def check(target: CheckTarget, options: CheckOptions | None = None) -> Che
     except sip.SipError as error:
         result = CheckResult(HealthState.UNREACHABLE, f"{_sentence(progress.attempt)}: {error}.")
     result = _redacted(result, secrets_of(target))
-    log.info(
+    log.log(
+        options.log_level,
         "provider check of %s: %s, %s",
         target.number,
         result.state.name,
@@ -181,7 +185,7 @@ async def _registration(
             allow_local=options.allow_local_targets,
             role=role,
         )
-        channel, _ = await _connect(next_hop, addresses, target.port, target.transport, options, progress, what)
+        channel, address = await _connect(next_hop, addresses, target.port, target.transport, options, progress, what)
     try:
         registration = sip.Registration(
             user=target.username,
@@ -192,7 +196,7 @@ async def _registration(
             password=target.password,
             outbound_proxy=target.outbound_proxy,
         )
-        session = sip.RegisterSession(channel, registration)
+        session = sip.RegisterSession(channel, registration, recent=RECENT_CHALLENGES, registrar=str(address))
         async with asyncio.timeout_at(clock.deadline):
             outcome = await session.register(session.expires, progress)
         result = _registration_result(outcome, _sentence(progress.attempt), auth_user, clock.elapsed_ms())

@@ -172,6 +172,17 @@ def response(
 
 
 @dataclass
+class NonceUse:
+    """How many requests have carried one nonce: the nonce count counts them all (RFC 7616 §3.4)."""
+
+    count: int = 0
+
+    def next(self) -> int:
+        self.count += 1
+        return self.count
+
+
+@dataclass
 class DigestAnswer:
     """Credentials for one challenge, reused with a rising nonce count (RFC 7616 §3.4)."""
 
@@ -179,7 +190,7 @@ class DigestAnswer:
     username: str
     password: str = field(repr=False)
     cnonce: str = field(default_factory=lambda: secrets.token_hex(16))
-    nonce_count: int = 0
+    uses: NonceUse = field(default_factory=NonceUse)
 
     def __post_init__(self) -> None:
         reason = self.challenge.unsupported_reason()
@@ -195,8 +206,7 @@ class DigestAnswer:
 
     def authorization(self, method: str, uri: str, body: bytes = b"") -> str:
         """The next Authorization (or Proxy-Authorization) header value."""
-        self.nonce_count += 1
-        nc = f"{self.nonce_count:08x}"
+        nc = f"{self.uses.next():08x}"
         qop = self.qop
         value = response(
             self.challenge,

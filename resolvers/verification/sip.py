@@ -24,6 +24,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 
 from models import SipTransport
+from resolvers.verification.challenges import KeptChallenge, RecentChallenges, RegistrarKey
 from resolvers.verification.digest import (
     Challenge,
     DigestAnswer,
@@ -507,9 +508,22 @@ MAX_EXPIRES = 3600
 
 
 class RegisterSession:
-    """One binding: registered, then removed, with the same Call-ID, Contact and credentials."""
+    """One binding: registered, then removed, with the same Call-ID, Contact and credentials.
 
-    def __init__(self, channel: Channel, registration: Registration) -> None:
+    With `recent` (and `registrar`, the address the channel reaches), the
+    session answers at once the challenges the registrar issued to an earlier
+    session and keeps those of its own success for a later one
+    (resolvers/verification/challenges.py).
+    """
+
+    def __init__(
+        self,
+        channel: Channel,
+        registration: Registration,
+        *,
+        recent: RecentChallenges | None = None,
+        registrar: str | None = None,
+    ) -> None:
         self.registration = registration
         host, port = channel.local
         default_port = DEFAULT_PORTS[registration.transport]
@@ -529,6 +543,21 @@ class RegisterSession:
         # (challenge header, realm) -> the answer sent with every later request
         self.answers: dict[tuple[str, str], DigestAnswer] = {}
         self.expires = registration.expires  # as granted after a 423
+        self._recent = recent if registrar is not None else None
+        self._key: RegistrarKey = (
+            registrar or "",
+            registration.port,
+            registration.transport.value,
+            self.dialog.request_uri,
+        )
+        # Answers to another session's challenges, until the registrar takes them or refuses them.
+        self._preemptive = False
+        if self._recent is not None:
+            for kept in self._recent.get(self._key):
+                self.answers[(kept.header, kept.challenge.realm)] = DigestAnswer(
+                    kept.challenge, registration.auth_user, registration.password, uses=kept.uses
+                )
+                self._preemptive = True
 
     async def register(self, expires: int, progress: Progress) -> RegisterOutcome:
         """REGISTER with this Expires, answering challenges (RFC 3261 §10.2, §22.2).
@@ -539,9 +568,15 @@ class RegisterSession:
         outcome: RegisterOutcome | None = None
         answered_now: set[tuple[str, str]] = set()
         interval_raised = False
-        for _ in range(MAX_CHALLENGES + 2):
+        for _ in range(MAX_CHALLENGES + 3):
             response = await self._send(expires, progress)
+            if self._preemptive and response.status not in (401, 407) and not 200 <= response.status < 300:
+                # Whatever the registrar meant, the result is what a session of its own would get.
+                self._start_over()
+                continue
             outcome = RegisterOutcome(response, sorted({a.challenge.algorithm for a in self.answers.values()}))
+            if 200 <= response.status < 300:
+                self._succeeded(answered_now)
             if response.status == 423 and expires and not interval_raised:
                 minimum = (response.first("min-expires") or "").strip()
                 if _DIGITS.match(minimum) and expires < int(minimum) <= MAX_EXPIRES:
@@ -565,6 +600,23 @@ class RegisterSession:
         outcome.refused_credentials = True  # still challenged after every realm was answered
         return outcome
 
+    def _start_over(self) -> None:
+        self.answers.clear()
+        self._preemptive = False
+        if self._recent is not None:
+            self._recent.forget(self._key)
+
+    def _succeeded(self, answered_now: set[tuple[str, str]]) -> None:
+        """Keep the challenges this session was issued and answered, for the next session."""
+        self._preemptive = False
+        if self._recent is not None and answered_now:
+            self._recent.keep(
+                self._key,
+                tuple(
+                    KeptChallenge(header, answer.challenge, answer.uses) for (header, _), answer in self.answers.items()
+                ),
+            )
+
     def _answer(
         self, header: str, challenges: list[Challenge], outcome: RegisterOutcome, answered_now: set[tuple[str, str]]
     ) -> bool:
@@ -585,6 +637,7 @@ class RegisterSession:
                 outcome.unanswerable = "a challenge for " + " or ".join(reasons) + ", which this check does not support"
                 return False
             key = (header, realm)
+            self._preemptive = False  # challenged again: what was kept is answered no more
             if key in answered_now and not chosen.stale:
                 outcome.refused_credentials = True
                 return False

@@ -20,6 +20,7 @@ import uuid
 
 from resolvers.api_keys import CHANGES_CHANNEL, Authenticator
 from switchboard.db import connect_postgres
+from switchboard.waiting import wait_at_most
 
 log = logging.getLogger("switchboard")
 
@@ -44,8 +45,7 @@ class KeyChangeListener:
     async def start(self) -> None:
         """Start listening in the background; returns once the first attempt has listened or failed."""
         self._task = asyncio.get_running_loop().create_task(self._run())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._first_attempt.wait(), CONNECT_TIMEOUT_SECONDS * 2)
+        await wait_at_most(self._first_attempt, CONNECT_TIMEOUT_SECONDS * 2)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -87,8 +87,7 @@ class KeyChangeListener:
             while not lost.is_set():
                 await connection.fetchval("SELECT 1", timeout=HEARTBEAT_SECONDS)
                 self.authenticator.changes_watched_for(LEASE_SECONDS)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), HEARTBEAT_SECONDS)
+                await wait_at_most(lost, HEARTBEAT_SECONDS)
             raise ConnectionResetError("the notification connection closed")
         finally:
             self.authenticator.changes_unwatched()

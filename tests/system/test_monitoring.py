@@ -8,6 +8,8 @@ by another process and came through PostgreSQL's NOTIFY.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import subprocess
 import time
@@ -19,7 +21,7 @@ import pytest
 
 from switchboard.settings import Settings
 from tests.support.app import Api
-from tests.support.database import stored_rows
+from tests.support.database import execute, stored_rows
 from tests.support.graphql_ops import CREATE_PHONE_NUMBER, DELETE_PHONE_NUMBER
 from tests.support.kamailio import Kamailio, SipUser
 from tests.support.secret_sweep import SWEEP
@@ -179,6 +181,9 @@ async def test_on_sqlite_the_one_process_monitors_and_tells_its_subscribers(
     assert server.terminate() == 0
     log = server.log()
     assert "Traceback" not in log and '"level": "WARNING"' not in log and '"level": "ERROR"' not in log, log[-3000:]
+    # Each change of state is a line; the routine checks between them are not (they log at DEBUG).
+    assert "is now OK" in log and "is now UNREACHABLE" in log
+    assert "provider check of" not in log
 
 
 @POSTGRES
@@ -227,3 +232,94 @@ def test_monitor_refuses_sqlite_and_an_interval_of_0(tmp_path: Any) -> None:
     off = switchboard("monitor", env=server_environment(postgres))
     assert off.returncode == 1
     assert "SWITCHBOARD_HEALTH_INTERVAL is 0, which turns monitoring off" in off.stderr
+
+
+BUSY_NUMBERS = 3000
+
+
+async def seed_numbers_checked_at_once(database_url: str, template_id: str, count: int) -> None:
+    """`count` copies of one number (Voximplant: a check that sends nothing and ends at once)."""
+    rows = await stored_rows("phone_numbers")
+    columns = [c for c in rows[0] if c not in ("id", "number")]
+    listed = ", ".join(columns)
+    await execute(
+        database_url,
+        f"INSERT INTO phone_numbers (id, number, {listed}) "
+        f"SELECT gen_random_uuid(), '+1646' || (3000000 + i)::text, {listed} "
+        f"FROM phone_numbers, generate_series(1, {count}) AS i WHERE id = '{template_id}'",
+    )
+
+
+def one_core() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+async def creates(server: Server, key: str) -> None:
+    """Creates from 8 clients at once, until cancelled."""
+
+    async def client(n: int) -> None:
+        async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as http:
+            for i in range(100_000):
+                number = f"+1646{5000000 + n * 100_000 + i}"
+                variables = {"input": {"number": number, "provider": {"voximplant": {}}}}
+                with contextlib.suppress(httpx.TransportError):
+                    await http.post("/graphql", json={"query": CREATE_PHONE_NUMBER, "variables": variables})
+
+    await asyncio.gather(*(client(n) for n in range(8)))
+
+
+@POSTGRES
+async def test_busy_monitors_stop_promptly_on_sigterm(
+    api: Api, settings: Settings, servers: Servers, tmp_path: Any
+) -> None:
+    """Thousands of checks that end at once keep each monitor's "a check ended" event firing; a
+    SIGTERM then once met a cancellation lost in that race (switchboard/waiting.py), and a worker
+    (and `switchboard monitor`) went on checking instead of exiting, until killed."""
+    busy = {**MONITORING, "SWITCHBOARD_HEALTH_INTERVAL": "1"}
+    # On one core, as the benchmark runs it, where the race was met: every process starved for time.
+    server = servers.start(settings, preexec_fn=one_core, **busy)
+    assert api.key is not None
+    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {api.key}"}) as client:
+        created = await client.post(
+            "/graphql",
+            json={
+                "query": CREATE_PHONE_NUMBER,
+                "variables": {"input": {"number": "+16465550100", "provider": {"voximplant": {}}}},
+            },
+        )
+    assert created.json()["data"]["createPhoneNumber"]["userErrors"] == [], created.text
+    template = created.json()["data"]["createPhoneNumber"]["phoneNumber"]["id"]
+    await seed_numbers_checked_at_once(settings.database_url, template, BUSY_NUMBERS)
+    with (tmp_path / "monitor.log").open("wb") as sink:
+        monitor = subprocess.Popen(
+            [*SWITCHBOARD, "monitor"],
+            env=server_environment(settings, **busy),
+            cwd=REPO,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            preexec_fn=one_core,
+        )
+    try:
+        # Three monitors at work on a backlog: always as many due numbers as they have room for.
+        deadline = time.monotonic() + 60
+        while len([r for r in await stored_rows("phone_number_health") if r["checked_at"]]) < BUSY_NUMBERS // 10:
+            assert time.monotonic() < deadline, "the monitors did not get through the numbers"
+            await asyncio.sleep(0.5)
+        load = asyncio.get_running_loop().create_task(creates(server, api.key))
+        await asyncio.sleep(3)
+        started = time.monotonic()
+        monitor.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.5)
+        load.cancel()
+        assert server.process.wait(timeout=40) == 0
+        assert monitor.wait(timeout=40) == 0
+        # Within the stop's own bounds (SWITCHBOARD_SHUTDOWN_TIMEOUT for requests, 5 s for the monitor).
+        assert time.monotonic() - started < 30
+    finally:
+        if monitor.poll() is None:
+            monitor.kill()
+            monitor.wait()
+    log = (tmp_path / "monitor.log").read_text()
+    assert "monitoring stopped" in log and "Traceback" not in log, log[-3000:]
+    assert "Traceback" not in server.log(), server.log()[-3000:]

@@ -130,6 +130,24 @@ async def test_right_password_registers_and_removes_its_binding(
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_the_next_check_answers_the_registrars_last_challenge_at_once(
+    kamailio: Start, certificates: TlsCertificates, transport: SipTransport
+) -> None:
+    """Kamailio takes a nonce it issued to an earlier check (qop=auth, a rising nc): two REGISTERs, not three."""
+    registrar = kamailio(users=USERS)
+    first = without_secrets(await check(registration(registrar, transport), options(certificates)))
+    sent_by_first = len([e for e in registrar.events() if "method" in e])
+    second = without_secrets(await check(registration(registrar, transport), options(certificates)))
+    assert (first.state, second.state, second.sip_status_code) == (HealthState.OK, HealthState.OK, 200), second.detail
+    requests = [e for e in registrar.events() if "method" in e]
+    assert (sent_by_first, len(requests) - sent_by_first) == (3, 2)
+    # Both of the second check's REGISTERs carried credentials Kamailio took: each was stored.
+    assert all(e["au"] == "alice" for e in requests[sent_by_first:])
+    stored = [(e["store"], e["expires"]) for e in registrar.events() if "store" in e]
+    assert stored == [("alice", "60"), ("alice", "0")] * 2
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_wrong_password_is_auth_failed(
     kamailio: Start, certificates: TlsCertificates, transport: SipTransport
 ) -> None:

@@ -352,3 +352,71 @@ async def test_checks_run_concurrently_without_mixing_answers() -> None:
             *[check(target(wrong.port, password="wrong-password"), LOCAL) for _ in range(5)],
         )
     assert [r.state for r in results] == [HealthState.OK] * 5 + [HealthState.AUTH_FAILED] * 5
+
+
+# --- challenges answered at once by the next check (resolvers/verification/challenges.py) ---
+
+
+def authorized(requests: list[Request]) -> list[dict[str, str]]:
+    return [digest_params(r.header("Authorization")[0]) if r.header("Authorization") else {} for r in requests]
+
+
+async def test_the_next_check_of_a_registrar_answers_its_last_challenge_at_once() -> None:
+    async with UdpStandin(registrar(challenge(nonce="kept"))) as server:
+        first = await check(target(server.port), LOCAL)
+        second = await check(target(server.port, username="bob", number="+14155550124"), LOCAL)
+    assert first.state is HealthState.OK and second.state is HealthState.OK
+    sent = authorized(server.requests)
+    # The first check: challenged, then registered and removed. The second: registered and removed.
+    assert [bool(p) for p in sent] == [False, True, True, True, True]
+    assert {p["nonce"] for p in sent[1:]} == {"kept"}
+    # One nonce, one rising count across both checks (RFC 7616 §3.4), each check its own user.
+    assert [p["nc"] for p in sent[1:]] == ["00000001", "00000002", "00000003", "00000004"]
+    assert [p["username"] for p in sent[1:]] == ["alice", "alice", "bob", "bob"]
+    assert all(digest_is_right(r.header("Authorization")[0], PASSWORD) for r in server.requests[1:])
+    assert "after digest credentials for 'bob' (MD5)" in second.detail
+
+
+async def test_a_kept_nonce_the_registrar_refuses_is_replaced_by_its_fresh_challenge() -> None:
+    def script(request: Request) -> list[Chunk]:
+        authorization = request.header("Authorization")
+        nonce = "old" if request.index < 3 else "new"
+        if not authorization or digest_params(authorization[0])["nonce"] != nonce:
+            return [reply(request, 401, "Unauthorized", challenge(nonce=nonce))]
+        return [reply(request, 200, "OK", "Expires: 60")]
+
+    async with UdpStandin(script) as server:
+        assert (await check(target(server.port), LOCAL)).state is HealthState.OK
+        second = await check(target(server.port), LOCAL)
+    assert second.state is HealthState.OK, second.detail
+    assert [p.get("nonce") for p in authorized(server.requests)[3:]] == ["old", "new", "new"]
+
+
+async def test_a_kept_nonce_refused_otherwise_starts_the_check_over_without_it() -> None:
+    """A registrar that answers 403 to a nonce it no longer takes: the check is what a first one would be."""
+
+    def script(request: Request) -> list[Chunk]:
+        authorization = request.header("Authorization")
+        if not authorization:
+            return [reply(request, 401, "Unauthorized", challenge(nonce=f"n{request.index}"))]
+        if digest_params(authorization[0])["nonce"] == "n0" and request.index >= 3:
+            return [reply(request, 403, "Forbidden")]
+        return [reply(request, 200, "OK", "Expires: 60")]
+
+    async with UdpStandin(script) as server:
+        assert (await check(target(server.port), LOCAL)).state is HealthState.OK
+        second = await check(target(server.port), LOCAL)
+        third = await check(target(server.port), LOCAL)
+    assert second.state is HealthState.OK and second.sip_status_code == 200, second.detail
+    # 403 for the kept nonce, then challenged afresh; the third check answers the second's nonce at once.
+    assert [p.get("nonce") for p in authorized(server.requests)[3:]] == ["n0", None, "n4", "n4", "n4", "n4"]
+    assert third.state is HealthState.OK
+
+
+async def test_a_wrong_password_after_a_right_one_is_still_auth_failed() -> None:
+    async with UdpStandin(registrar()) as server:
+        assert (await check(target(server.port), LOCAL)).state is HealthState.OK
+        wrong = secret_free(await check(target(server.port, password="not-the-password"), LOCAL))
+    assert (wrong.state, wrong.sip_status_code) == (HealthState.AUTH_FAILED, 401)
+    # The kept nonce, refused; the fresh challenge answered once, refused: no guessing loop.
+    assert len(server.requests) == 3 + 2
