@@ -96,6 +96,8 @@ def load_manifest(path: Path) -> dict[str, str]:
 
 
 class PersistedDocuments:
+    """The documents a hash may stand for: the manifest's, and those clients registered."""
+
     def __init__(
         self, manifest: Mapping[str, str] | None = None, *, trusted_only: bool = False, size: int = STORE_SIZE
     ) -> None:
@@ -133,7 +135,7 @@ class PersistedDocuments:
         """
         if not isinstance(data, dict):
             return data
-        if "documentId" in data:
+        if data.get("documentId") is not None:
             return self._by_document_id(data)
         extensions = data.get("extensions")
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
@@ -170,7 +172,7 @@ class PersistedDocuments:
         if digest is None:
             return Refused("documentId must be sha256:<64 lowercase hex digits>", "BAD_REQUEST")
         extensions = data.get("extensions")
-        if "query" in data or (isinstance(extensions, dict) and "persistedQuery" in extensions):
+        if data.get("query") is not None or (isinstance(extensions, dict) and "persistedQuery" in extensions):
             return Refused(
                 "documentId stands for the document: send it without query or extensions.persistedQuery", "BAD_REQUEST"
             )
@@ -193,7 +195,9 @@ class PersistedDocuments:
             with contextlib.suppress(ValueError):
                 data["extensions"] = json.loads(params["extensions"])
         resolved = self.resolve(data)
-        if isinstance(resolved, Refused) or resolved is data:
-            return resolved if isinstance(resolved, Refused) else query_string
+        if isinstance(resolved, Refused):
+            return resolved
+        if resolved is data:
+            return query_string
         kept = [(name, value) for name, value in params.multi_items() if name not in ("query", "documentId")]
         return urlencode([*kept, ("query", resolved["query"])]).encode()

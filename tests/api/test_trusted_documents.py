@@ -196,6 +196,11 @@ async def test_a_malformed_document_id_is_refused(manifest_api: Api, reference: 
     assert response.json() == {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
 
 
+async def test_a_null_document_id_is_no_document_id(api: Api) -> None:
+    response = await send(api, {"query": AGENTS, "documentId": None})
+    assert (response.status_code, response.json()) == (200, {"data": {"agents": {"edges": []}}})
+
+
 async def test_an_unknown_document_id_is_not_found_without_trusted_only(api: Api) -> None:
     response = await send(api, {"documentId": f"sha256:{digest(AD_HOC_CREATE)}"}, GRAPHQL_JSON)
     assert response.status_code == 400
