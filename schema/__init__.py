@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, specified_rules
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -151,9 +151,16 @@ class RecordOperationName(SchemaExtension):
 
 @functools.cache
 def create_schema(
-    *, suggestions: bool = True, introspection: bool = True, max_query_cost: int = DEFAULT_MAX_QUERY_COST
+    *,
+    suggestions: bool = True,
+    introspection: bool = True,
+    max_query_cost: int = DEFAULT_MAX_QUERY_COST,
+    pinned: frozenset[str] = frozenset(),
 ) -> Schema:
-    """The schema, with "Did you mean ...?" hints and introspection each on or off, and a cost limit."""
+    """The schema, with "Did you mean ...?" hints and introspection each on or off, and a cost limit.
+
+    The plans of the `pinned` documents are made now and kept (schema/limits.py).
+    """
     documents = Documents(max_query_cost)
     extensions: list[Callable[[], SchemaExtension]] = [
         *limit_extensions(documents),
@@ -171,6 +178,10 @@ def create_schema(
         config=StrawberryConfig(disable_field_suggestions=not suggestions),
     )
     built.documents = documents
+    # The rules Strawberry's operations validate with: its defaults, and those extensions add.
+    rules = tuple(specified_rules) + (tuple(DisableIntrospection().validation_rules) if not introspection else ())
+    for query in sorted(pinned):
+        documents.pin(built, query, rules)
     return built
 
 

@@ -158,30 +158,45 @@ class _Shape:
 
 
 class Documents:
-    """Plans of the documents recently seen, each made once: an LRU keyed by the query text."""
+    """Plans of the documents recently seen, each made once: an LRU keyed by the query text.
+
+    Pinned documents (a manifest of persisted documents, switchboard/http/persisted.py) have
+    their plans made when the schema is built, and kept for as long as it lives.
+    """
 
     def __init__(self, max_cost: int, maxsize: int = DOCUMENT_CACHE_SIZE) -> None:
         self.max_cost = max_cost
         self._plans: LRUCache[tuple[str, tuple[type[ASTValidationRule], ...]], Plan] = LRUCache(maxsize=maxsize)
+        self._pinned: dict[tuple[str, tuple[type[ASTValidationRule], ...]], Plan] = {}
         # The validation rules Strawberry's operations run with; one set per schema.
         self.rules: tuple[type[ASTValidationRule], ...] | None = None
 
     def cached(self, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan | None:
-        return self._plans.get((query, rules))
+        key = (query, rules)
+        plan = self._pinned.get(key)
+        return self._plans.get(key) if plan is None else plan
 
     def known(self, query: str) -> Plan | None:
         """The plan of a document an operation of this schema has already made one for, under the schema's rules."""
-        return None if self.rules is None else self._plans.get((query, self.rules))
+        return None if self.rules is None else self.cached(query, self.rules)
+
+    def pin(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
+        """The document's plan, made now under the rules the schema's operations run with, and never evicted."""
+        self.rules = rules
+        plan = self._pinned[(query, rules)] = self._made(schema, query, rules)
+        return plan
 
     def make(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
         self.rules = rules
+        plan = self._plans[(query, rules)] = self._made(schema, query, rules)
+        return plan
+
+    def _made(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
         try:
-            plan = self._make(schema, query, rules)
+            return self._make(schema, query, rules)
         except RecursionError:
             # Fragments spread within fragments, deeper than the interpreter's stack.
-            plan = Plan(None, [GraphQLError("The document nests too deeply")], text_size(query), None)
-        self._plans[(query, rules)] = plan
-        return plan
+            return Plan(None, [GraphQLError("The document nests too deeply")], text_size(query), None)
 
     def _make(self, schema: StrawberrySchema, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Plan:
         size = text_size(query)

@@ -13,7 +13,6 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models.secrets import SecretBox
 from resolvers.api_keys import Authenticator
-from schema import create_schema
 from switchboard.audit_retention import AuditRetention
 from switchboard.db import committed_migrations, tortoise_config
 from switchboard.health_changes import HealthChangeListener
@@ -23,6 +22,7 @@ from switchboard.http.cors import cors
 from switchboard.http.graphiql import graphiql_html
 from switchboard.http.limits import BodySizeLimit
 from switchboard.http.middleware import RequestLogMiddleware
+from switchboard.http.persisted import PersistedDocuments
 from switchboard.http.rate_limit import RateLimiter, RateLimitStorage
 from switchboard.http.view import GraphQLView
 from switchboard.keys.changes import KeyChangeListener
@@ -51,14 +51,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     authenticator = Authenticator(settings.api_key_cache_seconds)
     counters = RateLimitStorage(settings.rate_limit_storage)
     gate = Gate(authenticator, *rate_limiters(settings, counters))
-    schema = create_schema(
-        suggestions=not settings.is_production,
-        introspection=settings.introspection,
-        max_query_cost=settings.max_query_cost,
-    )
-    page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
+    # GraphiQL sends documents of its own, which a server of trusted documents only refuses.
+    page = None if settings.is_production or settings.trusted_documents_only else graphiql_html(settings.graphiql_cdn)
     graphql = GraphQLView(
-        schema, secrets, gate, settings.policy, graphiql_html=page, allowed_origins=tuple(settings.cors_origins)
+        settings.schema,
+        secrets,
+        gate,
+        settings.policy,
+        graphiql_html=page,
+        allowed_origins=tuple(settings.cors_origins),
+        persisted_documents=PersistedDocuments(settings.manifest, trusted_only=settings.trusted_documents_only),
     )
 
     @asynccontextmanager

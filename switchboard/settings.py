@@ -15,7 +15,9 @@ from resolvers.context import DEFAULT_MAX_AGENTS, DEFAULT_MAX_PHONE_NUMBERS, Pol
 from resolvers.verification import CheckOptions
 from resolvers.verification.results import DEFAULT_TIMEOUT as DEFAULT_VERIFY_TIMEOUT
 from resolvers.verification.results import DEFAULT_TWILIO_API_URL, tls_context
+from schema import Schema, create_schema
 from schema.limits import DEFAULT_MAX_QUERY_COST, largest_charge
+from switchboard.http.persisted import ManifestError, load_manifest
 
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
@@ -124,6 +126,12 @@ class Settings:
     health_recoveries: int = DEFAULT_HEALTH_RECOVERIES
     # Checks one worker process runs at once.
     health_concurrency: int = DEFAULT_HEALTH_CONCURRENCY
+    # A manifest of persisted documents (switchboard/http/persisted.py), known from start-up.
+    persisted_documents: Path | None = None
+    # Only the manifest's documents run.
+    trusted_documents_only: bool = False
+    # The manifest's documents by their SHA-256, read from `persisted_documents` and checked.
+    manifest: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # The URL may carry a password: messages name its scheme only.
@@ -143,6 +151,45 @@ class Settings:
                 f"cost with SWITCHBOARD_MAX_QUERY_COST at {self.max_query_cost}: else some requests could never run"
             )
         _check_rate_limit_storage(self.rate_limit_storage)
+        object.__setattr__(self, "manifest", self._manifest())
+
+    def _manifest(self) -> dict[str, str]:
+        """The manifest's documents, each with a plan made for this server's schema; refused if any has none."""
+        name = "SWITCHBOARD_PERSISTED_DOCUMENTS"
+        if self.persisted_documents is None:
+            if self.trusted_documents_only:
+                raise SettingsError(
+                    f"SWITCHBOARD_TRUSTED_DOCUMENTS_ONLY is true, but {name} is not set: "
+                    "set it to the manifest of the documents to run (persisted-documents.json)"
+                )
+            return {}
+        try:
+            manifest = load_manifest(self.persisted_documents)
+        except ManifestError as error:
+            raise SettingsError(f"{name}: {error}") from None
+        schema = self._schema(frozenset(manifest.values()))
+        for digest, document in manifest.items():
+            plan = schema.documents.known(document)
+            assert plan is not None, "create_schema made the plan of every pinned document"
+            if plan.errors:
+                raise SettingsError(
+                    f"{name}: {self.persisted_documents}: the document sha256:{digest} cannot run on this server: "
+                    f"{plan.errors[0].message}"
+                )
+        return manifest
+
+    def _schema(self, pinned: frozenset[str]) -> Schema:
+        return create_schema(
+            suggestions=not self.is_production,
+            introspection=self.introspection,
+            max_query_cost=self.max_query_cost,
+            pinned=pinned,
+        )
+
+    @property
+    def schema(self) -> Schema:
+        """The GraphQL schema these settings serve: its limits, and the manifest's plans made."""
+        return self._schema(frozenset(self.manifest.values()))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -228,6 +275,11 @@ class Settings:
             health_concurrency=_whole_number(
                 env, "SWITCHBOARD_HEALTH_CONCURRENCY", 1, MAX_HEALTH_CONCURRENCY, default=DEFAULT_HEALTH_CONCURRENCY
             ),
+            persisted_documents=Path(path)
+            if (path := env.get("SWITCHBOARD_PERSISTED_DOCUMENTS", "").strip())
+            else None,
+            trusted_documents_only=_choice(env, "SWITCHBOARD_TRUSTED_DOCUMENTS_ONLY", ("true", "false"), "false")
+            == "true",
         )
 
     @property

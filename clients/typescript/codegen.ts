@@ -8,7 +8,10 @@ const config: CodegenConfig = {
   generates: {
     "src/generated/": {
       preset: "client",
-      presetConfig: { fragmentMasking: false },
+      // persistedDocuments: each document gets its id ("sha256:<hash>" of its normalized text), and
+      // persisted-documents.json maps the ids to the texts: the manifest the server is given
+      // (SWITCHBOARD_PERSISTED_DOCUMENTS; docs/clients.md).
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: "sha256" } },
       config: {
         // Plain strings, sent with fetch: no GraphQL runtime in the program.
         documentMode: "string",

@@ -27,6 +27,8 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage, SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -38,6 +40,7 @@ from schema.context import GraphQLContext
 from switchboard.http import execution, persisted
 from switchboard.http.auth import Denied, Gate, client_address
 from switchboard.http.bodies import parse_json
+from switchboard.http.persisted import PersistedDocuments
 
 log = logging.getLogger("switchboard")
 
@@ -174,6 +177,20 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from closed
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
+    """graphql-transport-ws, refusing documents outside the manifest when only trusted documents run."""
+
+    view: GraphQLView
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        refusal = self.view.persisted.untrusted(message["payload"].get("query"))
+        if refusal is None or not self.connection_acknowledged:
+            await super().handle_subscribe(message)
+            return
+        error = GraphQLError(refusal.message, extensions={"code": refusal.code})
+        await self.send_message(ErrorMessage(id=message["id"], type="error", payload=[error.formatted]))
+
+
 @dataclass
 class WebSocketContext(GraphQLContext):
     """A WebSocket connection's context: one for all its operations, filled in once its key is admitted."""
@@ -194,6 +211,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
     """
 
     websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
     # Switchboard's Schema (Strawberry's, with the known documents the direct path runs); Strawberry
     # types it BaseSchema.
     schema: Schema
@@ -207,6 +225,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         *,
         graphiql_html: str | None,
         allowed_origins: tuple[str, ...] = (),
+        persisted_documents: PersistedDocuments | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -226,7 +245,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         self.policy = policy
         self.graphiql_html = graphiql_html or ""
         # Documents sent by their hash (switchboard/http/persisted.py).
-        self.persisted = persisted.PersistedDocuments()
+        self.persisted = persisted_documents or PersistedDocuments()
 
     def encode_json(self, data: object) -> bytes:
         # Documented hook: orjson, which also refuses what JSON cannot hold.
@@ -280,6 +299,13 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
                 await response(scope, receive, send)
                 return
             receive = _replaying(body, receive)
+        elif request.method == "GET":
+            # A query's hash in the query string, as Apollo's link sends it with useGETForHashedQueries.
+            query_string = self.persisted.resolve_query_string(scope["query_string"])
+            if isinstance(query_string, persisted.Refused):
+                await self._refused(request, query_string)(scope, receive, send)
+                return
+            scope = {**scope, "query_string": query_string}
         await super().__call__(scope, receive, send)
 
     def _refused(self, request: Request, refusal: persisted.Refused) -> Response:

@@ -68,6 +68,30 @@ def test_the_pieces_of_strawberrys_schema_the_direct_path_uses_are_there() -> No
     assert "validation_rules" in {f.name for f in dataclasses.fields(strawberry.types.ExecutionContext)}
 
 
+def test_the_websocket_handler_the_view_extends_is_still_strawberrys() -> None:
+    """TransportWSHandler refuses a subscribe message outside the manifest, or hands it to Strawberry's handler."""
+    from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+
+    from switchboard.http.view import GraphQLView, TransportWSHandler
+
+    assert GraphQLView.graphql_transport_ws_handler_class is TransportWSHandler
+    assert list(inspect.signature(BaseGraphQLTransportWSHandler.handle_subscribe).parameters) == ["self", "message"]
+    init = inspect.getsource(BaseGraphQLTransportWSHandler.__init__)
+    assert "self.view = view" in init and "self.connection_acknowledged = False" in init
+
+
+def test_the_rules_manifest_plans_are_made_with_are_strawberrys() -> None:
+    """A manifest's plans are made before any operation runs, with the rules an operation will run with."""
+    from graphql import specified_rules
+    from graphql.validation import NoSchemaIntrospectionCustomRule
+    from strawberry.extensions import DisableIntrospection
+
+    assert strawberry.types.ExecutionContext(query="", schema=None, allowed_operations=()).validation_rules == tuple(  # type: ignore[arg-type]
+        specified_rules
+    )
+    assert DisableIntrospection().validation_rules == [NoSchemaIntrospectionCustomRule]
+
+
 PAGE = (
     "query Page($first: Int!) { phoneNumbers(first: $first) { pageInfo { hasNextPage } edges { node { number name provider "
     "config { __typename ... on TwilioConfig { accountSid authTokenSet } } agent { name } } } } }"

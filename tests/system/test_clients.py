@@ -1,7 +1,8 @@
 """The typed clients of clients/, generated from schema.graphql and run against a real server.
 
 clients/typescript: GraphQL Code Generator, `tsc --noEmit`, the program run
-with tsx. clients/python: ariadne-codegen in a venv of its own, the example
+with tsx; it sends documents by id, and codegen's manifest of them is all a
+server of trusted documents only needs to run it. clients/python: ariadne-codegen in a venv of its own, the example
 run with it. Both print the same round trip, the one clients/README.md
 shows; each runs twice in a row with one key, in an organization that
 already holds the numbers of the documented examples, and leaves it as it was.
@@ -132,6 +133,27 @@ def test_each_example_runs_twice_on_one_organization_and_leaves_it_as_it_was(tmp
                 assert re.fullmatch(fictional, number)
             assert organization(server, key) == before
     swept(key, runs, server)
+
+
+def test_the_typescript_clients_manifest_runs_it_on_a_server_of_trusted_documents_only(
+    tmp_path: Path, typescript_client: Program
+) -> None:
+    """codegen's persisted-documents.json, given to the server, is all the client needs; nothing else runs."""
+    manifest = TYPESCRIPT / "src" / "generated" / "persisted-documents.json"
+    env = first_run_environment(
+        tmp_path, SWITCHBOARD_PERSISTED_DOCUMENTS=str(manifest), SWITCHBOARD_TRUSTED_DOCUMENTS_ONLY="true"
+    )
+    key = create_api_key(env)
+    with serving(env) as server:
+        result = typescript_client(program_environment(tmp_path, server.graphql_url, key))
+        assert (result.returncode, result.stderr) == (0, "")
+        agent, created = created_by(result.stdout)
+        assert result.stdout == expected_output(agent, created)
+        for body in ({"query": ORGANIZATION}, {"query": CREATE, "variables": {"number": graphiql_example_number()}}):
+            status, answer = post(server.graphql_url, body, key)
+            assert (status, answer["errors"][0]["extensions"]) == (200, {"code": "TRUSTED_DOCUMENTS_ONLY"})
+            assert "data" not in answer
+    swept(key, [result], server)
 
 
 class FailingProxy:
