@@ -113,9 +113,12 @@ test-fast: $(STAMP)
 	$(if $(POSTGRES),,TEST_DATABASE_URL= )HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-dev} $(BIN)/python -m pytest tests/unit tests/api $(PYTEST_ARGS)
 
 # The benchmark: `make bench`, or `make bench BENCH_ARGS="--postgres postgres://postgres@127.0.0.1:5432/test"`.
-# It needs wrk and taskset (apt-get install -y wrk) and two cores.
+# It needs wrk and taskset (apt-get install -y wrk) and two cores. Then what
+# monitoring costs creates (bench-monitoring below), when Kamailio and the
+# PostgreSQL server at BENCH_POSTGRES are there; it says so and goes on when not.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.monitoring --unless-unavailable --postgres '$(BENCH_POSTGRES)'
 
 # Instructions per request under valgrind's callgrind, figures that hold still
 # between commits: `make bench-instructions`, BENCH_ARGS as above (--requests,

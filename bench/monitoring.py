@@ -125,6 +125,30 @@ def monitoring_process(command: list[str], env: dict[str, str], log: Path) -> It
             process.wait()
 
 
+def group_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) used so far by every process of `pid`'s process group."""
+    listed = subprocess.run(
+        ["ps", "-o", "pid=", "-g", str(os.getpgid(pid))], capture_output=True, text=True
+    ).stdout.split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for member in listed:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+@dataclass
+class CpuRound:
+    """CPU used during one timed run: the server's processes, and the separate monitor's."""
+
+    seconds: float
+    creates: int
+    server_cpu: float
+    monitor_cpu: float = 0.0
+
+
 def create_body() -> str:
     return json.dumps(
         {"query": CREATE_QUERY, "variables": {"input": {"number": "NUMBER", "provider": {"voximplant": {}}}}}
@@ -304,6 +328,7 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
 
     names = ("monitoring off", "monitoring on", "separate monitor process")
     figures = {name: Figure(name) for name in names}
+    cpu: dict[str, list[CpuRound]] = {name: [] for name in names}
     checked: dict[str, list[int]] = {name: [] for name in names[1:]}
     monitor_command = pinned(LOAD_CORE, sys.executable, "-m", "switchboard.cli", "monitor")
     for round_number in range(shape.rounds):
@@ -311,25 +336,37 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
             sql(database_url, "DELETE FROM phone_numbers WHERE organization_id = $1::uuid", keys["creates"][0])
             log = workdir / f"{name.replace(' ', '-')}-{round_number}.log"
             with contextlib.ExitStack() as stack:
-                stack.enter_context(serving(command, on_env if name == "monitoring on" else off_env, port, log))
+                server = stack.enter_context(
+                    serving(command, on_env if name == "monitoring on" else off_env, port, log)
+                )
+                monitor = None
                 if name == "separate monitor process":
-                    stack.enter_context(
+                    monitor = stack.enter_context(
                         monitoring_process(monitor_command, on_env, workdir / f"monitor-{round_number}.log")
                     )
                 if name != "monitoring off":
                     time.sleep(INTERVAL_SECONDS + 1)  # every number claimed once: the steady state
                 since = datetime.now(UTC)
-                figures[name].loads.append(
-                    wrk(
-                        f"{url}/graphql",
-                        "create.lua",
-                        plan,
-                        BENCH_PATH="/graphql",
-                        BENCH_BODY=create_body(),
-                        BENCH_KEY=keys["creates"][1],
-                        BENCH_FIRST=str(100_000 * (round_number + 1) + 30_000 * names.index(name)),
+                started, server_before = time.monotonic(), group_cpu_seconds(server.pid)
+                monitor_before = group_cpu_seconds(monitor.pid) if monitor else 0.0
+                load = wrk(
+                    f"{url}/graphql",
+                    "create.lua",
+                    plan,
+                    BENCH_PATH="/graphql",
+                    BENCH_BODY=create_body(),
+                    BENCH_KEY=keys["creates"][1],
+                    BENCH_FIRST=str(100_000 * (round_number + 1) + 30_000 * names.index(name)),
+                )
+                cpu[name].append(
+                    CpuRound(
+                        seconds=time.monotonic() - started,
+                        creates=load.requests,
+                        server_cpu=group_cpu_seconds(server.pid) - server_before,
+                        monitor_cpu=group_cpu_seconds(monitor.pid) - monitor_before if monitor else 0.0,
                     )
                 )
+                figures[name].loads.append(load)
                 if name != "monitoring off":
                     checked[name].append(
                         sql(
@@ -348,6 +385,7 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
     )
     off, on, apart = figures["monitoring off"], figures["monitoring on"], figures["separate monitor process"]
     return {
+        "cpu": cpu_figures(cpu, checked),
         "database": "postgres",
         "monitored_numbers": seeded,
         "interval_seconds": INTERVAL_SECONDS,
@@ -361,6 +399,33 @@ def _throughput(shape: Shape, database_url: str, workdir: Path, registrar_port: 
             "create_p99_on_vs_off": round(on.percentile_ms("p99_us") / off.percentile_ms("p99_us"), 3),
             "create_throughput_separate_monitor_vs_off": round(apart.rps / off.rps, 3),
         },
+    }
+
+
+def cpu_figures(cpu: dict[str, list[CpuRound]], checked: dict[str, list[int]]) -> dict[str, Any]:
+    """What monitoring costs in CPU, which a busy machine's noise in throughput does not hide.
+
+    In-process: the server's CPU beyond what its creates cost with monitoring
+    off (CPU per create, median of the off rounds), as a share of the timed
+    run: the part of its core the monitors took. Separately: the monitor
+    process's own CPU, per second and per check. The server's core is
+    saturated by wrk in every run, so with monitoring inside it, that share
+    is what the creates lose.
+    """
+    per_create = statistics.median(r.server_cpu / r.creates for r in cpu["monitoring off"] if r.creates)
+    inside = [(r.server_cpu - r.creates * per_create) / r.seconds for r in cpu["monitoring on"]]
+    apart = [r.monitor_cpu / r.seconds for r in cpu["separate monitor process"]]
+    per_check = [
+        r.monitor_cpu / n * 1000
+        for r, n in zip(cpu["separate monitor process"], checked["separate monitor process"], strict=True)
+        if n
+    ]
+    return {
+        "server_cpu_ms_per_create_monitoring_off": round(per_create * 1000, 3),
+        "monitoring_share_of_the_server_core_inside_serve": [round(x, 3) for x in inside],
+        "monitor_process_share_of_a_core": [round(x, 3) for x in apart],
+        "monitor_process_cpu_ms_per_check": [round(x, 3) for x in per_check],
+        "rounds": {name: [asdict(r) for r in rounds] for name, rounds in cpu.items()},
     }
 
 
@@ -390,6 +455,16 @@ def table(results: dict[str, Any]) -> str:
         f"{results['monitored_numbers_checked_during_each_timed_run']}"
     )
     lines.append(f"  their states at the end: {results['monitored_states_at_end']}")
+    cpu = results["cpu"]
+    inside = cpu["monitoring_share_of_the_server_core_inside_serve"]
+    apart = cpu["monitor_process_share_of_a_core"]
+    lines.append(
+        f"  CPU: a create costs the server {cpu['server_cpu_ms_per_create_monitoring_off']:.2f} ms; monitoring inside "
+        f"serve took {statistics.median(inside) * 100:.1f}% of the server's core (rounds: "
+        f"{', '.join(f'{x * 100:.1f}' for x in inside)}); the separate monitor process "
+        f"{statistics.median(apart) * 100:.1f}% of a core, "
+        f"{statistics.median(cpu['monitor_process_cpu_ms_per_check'] or [0]):.2f} ms per check"
+    )
     if results["servers_not_stopped_within_60_s"]:
         lines.append(
             f"  servers killed after not stopping within 60 s of SIGTERM: {results['servers_not_stopped_within_60_s']}"
@@ -401,6 +476,21 @@ def table(results: dict[str, Any]) -> str:
             f"({figure['checks']} checks)"
         )
     return "\n".join(lines)
+
+
+def unavailable(postgres: str) -> str | None:
+    """Why this benchmark cannot run here, or None."""
+    from tests.support.kamailio import missing
+
+    if (reason := missing()) is not None:
+        return reason
+    try:
+        sql(postgres, "SELECT 1")
+    except (TimeoutError, OSError) as error:
+        return f"no PostgreSQL server answers at {postgres} ({type(error).__name__})"
+    except Exception as error:  # asyncpg's own errors: a refused login, an unknown database
+        return f"PostgreSQL at {postgres} refused the connection ({type(error).__name__})"
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -415,7 +505,15 @@ def main(argv: list[str] | None = None) -> None:
         help="PostgreSQL server to create the run's database on (default TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where the JSON goes (default bench/results/)")
+    parser.add_argument(
+        "--unless-unavailable",
+        action="store_true",
+        help="when Kamailio or the PostgreSQL server is missing, say so and exit 0 (what `make bench` runs)",
+    )
     args = parser.parse_args(argv)
+    if args.unless_unavailable and (reason := unavailable(args.postgres)) is not None:
+        print(f"monitoring benchmark skipped: {reason}; `make bench-monitoring` runs it (docs/benchmarks.md)")
+        return
 
     results = run(Shape.of(args.smoke), args.postgres)
     args.output.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import REPO
+from tests.support.database import TEST_DATABASE_URL
 from tests.support.tooling import program
 
 FIGURES = {
@@ -70,3 +73,59 @@ def test_the_instruction_count_harness_runs_every_path_without_valgrind() -> Non
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "every path answered" in result.stdout
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="the monitoring benchmark runs on PostgreSQL: set TEST_DATABASE_URL")
+def test_the_monitoring_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path) -> None:
+    """`make bench`'s second part (and `make bench-monitoring`): Kamailio, PostgreSQL, three server setups."""
+    program("wrk", "the benchmark")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.monitoring",
+            "--smoke",
+            "--postgres",
+            TEST_DATABASE_URL,
+            "--output",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (report,) = tmp_path.glob("*-monitoring-smoke.json")
+    results = json.loads(report.read_text())
+    assert results["monitored_numbers"] == 50
+    for name, figure in results["figures"].items():
+        assert figure["requests"] > 0 and figure["non_2xx"] == 0 and figure["socket_errors"] == 0, name
+    # Each monitoring setup checked the registered numbers against Kamailio, and stopped when asked.
+    assert results["monitored_states_at_end"] == {"ok": 50}
+    assert results["servers_not_stopped_within_60_s"] == []
+    cpu = results["cpu"]
+    assert cpu["server_cpu_ms_per_create_monitoring_off"] > 0
+    assert (
+        len(cpu["monitoring_share_of_the_server_core_inside_serve"]) == len(cpu["monitor_process_share_of_a_core"]) == 1
+    )
+    assert "create throughput, on / off" in result.stdout and "CPU: a create costs the server" in result.stdout
+
+
+def test_make_bench_goes_on_without_what_the_monitoring_benchmark_needs() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.monitoring",
+            "--unless-unavailable",
+            "--postgres",
+            "postgres://postgres@127.0.0.1:1/none",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("monitoring benchmark skipped: ")
