@@ -3,9 +3,9 @@
 Every worker process of every host runs a monitor (switchboard/monitor.py);
 they share the work through `phone_number_health`. A claim takes up to
 `limit` rows that are due (`next_check_at` passed or never set) and not
-leased (no check of them in flight), and in the same short transaction moves
+leased (no check of them in flight), and in the same statement moves
 their `next_check_at` one interval ahead and leases them until a check
-must have ended. On PostgreSQL the rows are read `FOR UPDATE SKIP LOCKED`:
+must have ended, and reads their numbers. On PostgreSQL the rows are read `FOR UPDATE SKIP LOCKED`:
 monitors claiming at once take disjoint rows and never wait for each other,
 so each due number is claimed by exactly one of them. SQLite is served by
 one process, whose single monitor needs no locks.
@@ -42,15 +42,19 @@ async def adopt_new_numbers(limit: int) -> int:
     return len(inserted)
 
 
+# One statement, so one round trip and no transaction around it: the rows claimed, and the numbers they are of.
 _CLAIM = """
-UPDATE phone_number_health SET next_check_at = $1, lease_until = $2
-WHERE phone_number_id IN (
-  SELECT phone_number_id FROM phone_number_health
-  WHERE (next_check_at IS NULL OR next_check_at <= $3) AND (lease_until IS NULL OR lease_until <= $3)
-  ORDER BY next_check_at LIMIT $4
-  FOR NO KEY UPDATE SKIP LOCKED
+WITH claimed AS (
+  UPDATE phone_number_health SET next_check_at = $1, lease_until = $2
+  WHERE phone_number_id IN (
+    SELECT phone_number_id FROM phone_number_health
+    WHERE (next_check_at IS NULL OR next_check_at <= $3) AND (lease_until IS NULL OR lease_until <= $3)
+    ORDER BY next_check_at LIMIT $4
+    FOR NO KEY UPDATE SKIP LOCKED
+  )
+  RETURNING phone_number_id
 )
-RETURNING phone_number_id
+SELECT p.* FROM phone_numbers p JOIN claimed c ON c.phone_number_id = p.id
 """
 
 
@@ -58,26 +62,27 @@ async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: ti
     """Up to `limit` due numbers, now this monitor's to check; oldest due first."""
     if limit <= 0:
         return []
-    async with in_transaction() as connection:
-        if connection.capabilities.support_for_update:
-            rows = await connection.execute_query_dict(_CLAIM, [now + interval, now + lease, now, limit])
-            ids = [row["phone_number_id"] for row in rows]
-        else:
-            # SQLite: one process, one monitor; nothing to skip.
-            due = (
-                PhoneNumberHealth.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
-                .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-                .order_by("next_check_at")
-                .limit(limit)
-                .using_db(connection)
-            )
-            ids = await due.values_list("phone_number_id", flat=True)
-            if ids:
-                await (
-                    PhoneNumberHealth.filter(phone_number_id__in=ids)
-                    .using_db(connection)
-                    .update(next_check_at=now + interval, lease_until=now + lease)
-                )
+    connection = connections.get("default")
+    if connection.capabilities.support_for_update:
+        # Tortoise's own way from rows to models (what Model.raw does, with parameters).
+        executor = connection.executor_class(model=PhoneNumber, db=connection)
+        claimed: list[PhoneNumber] = await executor.execute_select(_CLAIM, [now + interval, now + lease, now, limit])
+        return claimed
+    # SQLite: one process, one monitor; nothing to skip.
+    async with in_transaction() as transaction:
+        due = (
+            PhoneNumberHealth.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+            .order_by("next_check_at")
+            .limit(limit)
+            .using_db(transaction)
+        )
+        ids = await due.values_list("phone_number_id", flat=True)
         if not ids:
             return []
-        return await PhoneNumber.filter(id__in=ids).using_db(connection)
+        await (
+            PhoneNumberHealth.filter(phone_number_id__in=ids)
+            .using_db(transaction)
+            .update(next_check_at=now + interval, lease_until=now + lease)
+        )
+        return await PhoneNumber.filter(id__in=ids).using_db(transaction)

@@ -40,6 +40,8 @@ ADOPT_SECONDS = 30.0
 ADOPT_BATCH = 1000
 # Results stored in one transaction, at most.
 RECORD_BATCH = 50
+# How long the first result waits for others to be stored with it.
+RECORD_DELAY_SECONDS = 0.25
 # Database connections a process's monitor may hold at once, each for one short query or
 # transaction; the pool (5 per process) keeps the rest for the API.
 DATABASE_SLOTS = 2
@@ -70,6 +72,7 @@ class Monitor:
         self._database = asyncio.Semaphore(DATABASE_SLOTS)
         self._running: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
+        self._claim_at_least = max(1, self.concurrency // 2)
         self._task: asyncio.Task[None] | None = None
         self._results: list[tuple[PhoneNumber, CheckResult]] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -153,7 +156,10 @@ class Monitor:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        self._slot_freed.set()
+        # Claims are made for half the slots at least, not one at a time as checks end:
+        # a claim is a transaction, whichever number of rows it takes.
+        if self.concurrency - len(self._running) >= self._claim_at_least:
+            self._slot_freed.set()
 
     async def _check(self, number: PhoneNumber) -> None:
         try:
@@ -174,7 +180,13 @@ class Monitor:
             self._recorder = asyncio.get_running_loop().create_task(self._record())
 
     async def _record(self) -> None:
-        """Store the results waiting, a batch at a time, until none wait."""
+        """Store the results waiting, a batch at a time, until none wait.
+
+        The first batch waits up to RECORD_DELAY_SECONDS for more results to
+        join it: storing is a transaction, whichever number of rows it holds.
+        """
+        if len(self._results) < RECORD_BATCH:
+            await self._pause(RECORD_DELAY_SECONDS)
         while self._results and not self._stopping.is_set():
             batch, self._results = self._results[:RECORD_BATCH], self._results[RECORD_BATCH:]
             try:
