@@ -137,11 +137,11 @@ class PhoneNumber(Node):
             return PhoneNumberHealth.from_row(self.preview.health)
         return await health_of(info, self.row.id)
 
-    @strawberry.field(description="Each change of `health.state`, newest first. `first` is 1 to 100.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
+    @strawberry.field(description="Each change of `health.state`, newest first. `first` is 1 to 100; null is 20.")  # type: ignore[untyped-decorator]  # Strawberry types field(...) without a resolver as Any
     async def health_events(
-        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> PhoneNumberHealthEventConnection:
-        return await events_of(info, self.row.id, first, after)
+        return await events_of(info, self.row.id, DEFAULT_PAGE_SIZE if first is None else first, after)
 
     @strawberry.field
     async def agent(self, info: Info) -> Agent | None:

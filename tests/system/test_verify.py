@@ -285,6 +285,8 @@ async def test_events_list_each_change_once_newest_first(local: Api, twilio: tup
     )
     rest = await health_of(local, number["id"], first=2, after=page["healthEvents"]["pageInfo"]["endCursor"])
     assert events_of(rest) == [(None, "OK")] and not rest["healthEvents"]["pageInfo"]["hasNextPage"]
+    # The contract's `healthEvents(first: Int = 20, ...)`: null asks for the default page.
+    assert events_of(await health_of(local, number["id"], first=None)) == events_of(read)
 
     # A cursor names its number: another number's list refuses it.
     other = await create(local, {"jambonz": {}}, number=nth_number(5))
