@@ -41,6 +41,7 @@ from switchboard.http import execution, persisted
 from switchboard.http.auth import Denied, Gate, client_address
 from switchboard.http.bodies import parse_json
 from switchboard.http.persisted import PersistedDocuments
+from switchboard.http.subscription_errors import RefusalsAsErrors
 
 log = logging.getLogger("switchboard")
 
@@ -181,6 +182,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]):
     """graphql-transport-ws, refusing documents outside the manifest when only trusted documents run."""
 
     view: GraphQLView
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = cast(Any, RefusalsAsErrors(self.schema))
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         refusal = self.view.persisted.untrusted(message["payload"].get("query"))

@@ -17,6 +17,7 @@ from models import ApiKeyScope, HealthState, PhoneNumber
 from resolvers.api_keys import CreateApiKeyInput, issue_key
 from resolvers.health import record_check
 from resolvers.verification import CheckResult
+from schema.limits import MAX_QUERY_LENGTH
 from switchboard.http.view import MAX_SUBSCRIPTIONS_PER_CONNECTION
 from tests.support.app import Api
 from tests.support.graphql_ops import REVOKE_API_KEY, VIEWER
@@ -144,3 +145,22 @@ async def test_an_id_that_is_no_number_yields_nothing(app: Any, api: Api) -> Non
         await change(number["id"], UNREACHABLE)
         assert (await ws.next_event())[0] == "all"
         await ws.nothing_within(0.5)
+
+
+async def test_a_document_the_limits_refuse_is_an_error_message_and_the_connection_goes_on(app: Any, api: Api) -> None:
+    """As over HTTP: the limit's message as the operation's `error`, not a bare `complete` and a traceback."""
+    number = await create_number(api, 1)
+    too_long = "subscription { phoneNumberHealthChanged { phoneNumberId } }" + " " * MAX_QUERY_LENGTH
+    async with asgi_client(app) as client, connected(client) as ws:
+        await ws.init(bearer(api.key))
+        await ws.subscribe("long", query=too_long)
+        message = await ws.receive()
+        assert (message["id"], message["type"]) == ("long", "error"), message
+        assert message["payload"] == [
+            {"message": f"The query is {len(too_long)} characters long; at most {MAX_QUERY_LENGTH} are allowed"}
+        ]
+        # The connection carries on, and the id is free again.
+        await ws.subscribe("long")
+        await asyncio.sleep(0.2)
+        await change(number["id"], UNREACHABLE)
+        assert (await ws.next_event())[0] == "long"
