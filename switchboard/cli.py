@@ -112,7 +112,14 @@ def _monitor(settings: Settings) -> None:
             "SWITCHBOARD_HEALTH_INTERVAL is 0, which turns monitoring off: set it to the seconds between checks"
         )
     asyncio.run(migrate(settings))
-    asyncio.run(run_monitor(settings, SecretBox(encryption_keys(settings))))
+    # The event loop `serve`'s workers run on (uvicorn picks uvloop where it is installed): a
+    # check costs about two thirds of its CPU on asyncio's own loop (docs/monitoring.md).
+    try:
+        import uvloop
+    except ImportError:  # not on every platform (uvicorn[standard] leaves it out on Windows)
+        asyncio.run(run_monitor(settings, SecretBox(encryption_keys(settings))))
+    else:
+        uvloop.run(run_monitor(settings, SecretBox(encryption_keys(settings))))
 
 
 def _organization_name(value: str) -> str:
