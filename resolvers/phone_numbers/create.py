@@ -73,13 +73,14 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
 
 async def _insert(ctx: RequestContext, row: PhoneNumber, checked: CheckResult | None) -> PhoneNumberResult:
+    stored = None
     try:
         async with in_transaction() as connection:
             await _claim_room(ctx)
             await row.save(force_create=True)
             await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
             if checked is not None:
-                await health.store_check(ctx, row, checked, connection)
+                stored = (await health.store_check(ctx, row, checked, connection)).health
     except LimitReached:
         return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
     except IntegrityError:
@@ -87,4 +88,4 @@ async def _insert(ctx: RequestContext, row: PhoneNumber, checked: CheckResult | 
         if not errors:
             raise
         return PhoneNumberResult(None, errors)
-    return PhoneNumberResult(row)
+    return PhoneNumberResult(row, inserted=True, health=stored)

@@ -40,6 +40,7 @@ async def _insert_once(
     (or on SQLite's write lock) until this one commits, then replays it.
     """
     while True:
+        stored = None
         try:
             async with in_transaction() as connection:
                 await IdempotencyKey.create(
@@ -53,8 +54,8 @@ async def _insert_once(
                 await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
                 await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
                 if checked is not None:
-                    await health.store_check(ctx, row, checked, connection)
-            return PhoneNumberResult(row)
+                    stored = (await health.store_check(ctx, row, checked, connection)).health
+            return PhoneNumberResult(row, inserted=True, health=stored)
         except LimitReached:
             return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
         except IntegrityError:
