@@ -21,7 +21,7 @@ from resolvers import audit, health, rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, UserError
 from resolvers.owned import LimitReached
-from resolvers.phone_numbers.common import _claim_room, _constrained, _refused_at_limit, _refused_write
+from resolvers.phone_numbers.common import INSERT_ATTEMPTS, _claim_room, _constrained, _refused_at_limit, _refused_write
 from resolvers.phone_numbers.config import audit_fields, secret_context
 from resolvers.phone_numbers.inputs import PhoneNumberResult
 from resolvers.providers import SECRET_COLUMNS
@@ -39,7 +39,9 @@ async def _insert_once(
     A concurrent request with the same key blocks on the key's unique index
     (or on SQLite's write lock) until this one commits, then replays it.
     """
+    attempts = 0
     while True:
+        attempts += 1
         stored = None
         try:
             async with in_transaction() as connection:
@@ -65,7 +67,8 @@ async def _insert_once(
             errors = await _refused_write(ctx, row.id, _constrained(row))
             if errors:
                 return PhoneNumberResult(None, errors)
-            raise
+            if attempts == INSERT_ATTEMPTS:
+                raise
 
 
 async def _replay(ctx: RequestContext, key: str, values: dict[str, Any]) -> PhoneNumberResult | None:
