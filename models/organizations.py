@@ -14,6 +14,13 @@ class Organization(Model):
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     name = fields.CharField(max_length=100, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # How many numbers and agents the organization has, kept by triggers on
+    # their tables (migration 0007) in the transaction of each insert and
+    # delete, however it is made. A create claims its place against the
+    # limit with one conditional UPDATE of these (resolvers/owned.py).
+    # Never written from here: only filtered updates touch the row.
+    phone_number_count = fields.IntField(default=0, db_default=0)
+    agent_count = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "organizations"

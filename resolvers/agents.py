@@ -14,7 +14,7 @@ from models import Agent, AuditAction, PhoneNumber
 from resolvers import audit, rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, UserError
-from resolvers.owned import DeleteResult, LimitReached, claim_room, get_owned, limit_reached, locked
+from resolvers.owned import DeleteResult, LimitReached, claim_room, get_owned, hold_counts, limit_reached, locked
 from resolvers.pagination import Page, Position, keyset_page
 
 NAME_MAX_LENGTH = 100
@@ -93,7 +93,10 @@ async def delete_agent(ctx: RequestContext, agent_id: str) -> DeleteResult:
         # it (the foreign-key check) until it commits. FOR UPDATE waits for
         # those, so the untying below sees them, and makes later ones wait,
         # then fail on the foreign key. (SQLite: its write lock, taken first,
-        # keeps every other writer out.)
+        # keeps every other writer out.) The organization's row first, as
+        # creates take it, before the agent another create may be tying a
+        # number to.
+        await hold_counts(ctx)
         agent = await locked(Agent, ctx, parsed, key=True)
         if agent is None:
             return DeleteResult(None, [_not_found(agent_id)])

@@ -21,6 +21,7 @@ type shows them).
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,8 @@ class Change:
 
 def diff(before: Fields | None, after: Fields | None) -> list[Change]:
     """Each field whose value differs between two views of a target (None: it did not exist)."""
+    if before is None and after is not None:
+        return _created(after)
     old, new = before or {}, after or {}
     names = list(dict.fromkeys([*old, *new]))
     names.sort(key=lambda name: name in _TRAILING_FIELDS)
@@ -140,6 +143,32 @@ def diff(before: Fields | None, after: Fields | None) -> list[Change]:
         elif _canonical(was) != _canonical(now):
             changes.append(Change(name, was, now))
     return changes
+
+
+def _created(after: Fields) -> list[Change]:
+    """diff(None, after), without serializing each value to compare it with null.
+
+    A value differs from null unless it is null; a float that is not finite
+    is stored as null too, so it is left out as well, as the comparison would.
+    """
+    changes: list[Change] = []
+    trailing: list[Change] = []
+    for name, now in after.items():
+        change: Change | None
+        if isinstance(now, Sealed):
+            change = Change(name, secret_changed=True) if now.token is not None else None
+        elif now is None or (isinstance(now, float) and not math.isfinite(now)):
+            change = None
+        elif isinstance(now, (str, int, float)):
+            change = Change(name, None, now)
+        else:
+            change = Change(name, None, now) if _canonical(now) != _NULL else None
+        if change is not None:
+            (trailing if name in _TRAILING_FIELDS else changes).append(change)
+    return changes + trailing
+
+
+_NULL = b"null"
 
 
 def _token(value: Any) -> str | None:

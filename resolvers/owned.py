@@ -6,6 +6,7 @@ absent: callers cannot tell them apart.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -14,7 +15,7 @@ from tortoise import connections
 from tortoise.expressions import F
 from tortoise.models import Model
 
-from models import Organization
+from models import Agent, Organization, PhoneNumber
 from resolvers import rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, UserError
@@ -64,33 +65,56 @@ def supports_row_locks() -> bool:
     return bool(connections.get("default").capabilities.support_for_update)
 
 
+# The column of the organization's row that counts its rows of each model.
+# Triggers on the models' tables keep them (models/migrations/0007_row_counts.py).
+_COUNTS: dict[type[Model], str] = {PhoneNumber: "phone_number_count", Agent: "agent_count"}
+
+
 async def at_limit(model: type[Model], ctx: RequestContext, limit: int) -> bool:
-    """Whether the organization has `limit` or more rows of `model`; reads at most `limit` index entries."""
-    beyond = (
-        await model.filter(organization_id=ctx.organization_id).offset(limit - 1).limit(1).values_list("id", flat=True)
-    )
-    return bool(beyond)
+    """Whether the organization has `limit` or more rows of `model`."""
+    column = _COUNTS[model]
+    return await Organization.filter(id=ctx.organization_id, **{f"{column}__gte": limit}).exists()
 
 
 async def claim_room(model: type[Model], ctx: RequestContext, limit: int) -> None:
     """Inside the transaction that inserts a row of `model`: raise LimitReached unless there is room for it.
 
-    The organization's row is locked first, so concurrent creates of one
-    organization count and insert in turn and cannot all take the last place.
+    One statement both locks the organization's row and checks its count
+    against the limit as the setting is now (a limit lowered below the count
+    refuses every create until enough rows are deleted). The insert's trigger
+    then counts the row, under that lock, so concurrent creates of one
+    organization claim in turn and cannot all take the last place: on
+    PostgreSQL the next one waits for the row and checks the count it
+    committed; on SQLite the write takes the database's write lock first.
+    The lock is FOR NO KEY UPDATE's, so other inserts' foreign-key checks
+    (FOR KEY SHARE) of the organization do not wait for it.
     """
-    organization = Organization.filter(id=ctx.organization_id)
-    if supports_row_locks():
-        # FOR NO KEY UPDATE queues creators behind each other without blocking
-        # the foreign-key checks (FOR KEY SHARE) of other inserts.
-        # (A plain query: Tortoise drops FOR UPDATE from values() and values_list().)
-        await organization.select_for_update(no_key=True)
-    else:
-        # SQLite locks the whole database for a writer. Writing first takes that
-        # lock now; counting first would let another connection commit in
-        # between, and this transaction's insert would then fail as busy.
-        await organization.update(name=F("name"))
-    if await at_limit(model, ctx, limit):
+    connection = connections.get("default")
+    postgres = connection.capabilities.dialect == "postgres"
+    organization_id = ctx.organization_id if postgres else str(ctx.organization_id)
+    claimed, _ = await connection.execute_query(_claim_sql(_COUNTS[model], postgres), [organization_id, limit])
+    if not claimed:
         raise LimitReached
+
+
+@functools.cache
+def _claim_sql(column: str, postgres: bool) -> str:
+    # Written out rather than built by the query builder: a create runs it every time.
+    id, limit = ("$1", "$2") if postgres else ("?", "?")
+    return f'UPDATE "organizations" SET "{column}" = "{column}" WHERE "id" = {id} AND "{column}" < {limit}'
+
+
+async def hold_counts(ctx: RequestContext) -> None:
+    """Inside a transaction that deletes rows the organization counts, before it deletes any.
+
+    The delete's trigger updates the organization's row; a create holds that
+    row from its first statement and may then wait for the deleted row (a
+    number taken again, an agent's key share). Taking the row first, as
+    creates do, keeps the two from waiting for each other. SQLite has one
+    writer at a time, and nothing to take.
+    """
+    if supports_row_locks():
+        await Organization.filter(id=ctx.organization_id).select_for_update(no_key=True).only("id")
 
 
 def limit_reached(limit: int, rows: str) -> UserError:

@@ -19,6 +19,10 @@ T = TypeVar("T")
 # An update that keeps losing the race to other writes of the same number
 # gives up after this many tries, answering CONFLICT.
 UPDATE_ATTEMPTS = 20
+# A create the database refused over a row that is gone once the refusal is
+# looked into (its number deleted while it was created again) is tried
+# again, up to this many times in all.
+INSERT_ATTEMPTS = 3
 
 
 async def _claim_room(ctx: RequestContext) -> None:

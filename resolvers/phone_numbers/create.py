@@ -14,6 +14,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import Errors
 from resolvers.owned import LimitReached, at_limit
 from resolvers.phone_numbers.common import (
+    INSERT_ATTEMPTS,
     _add_taken,
     _agent,
     _claim_room,
@@ -73,18 +74,23 @@ async def create_phone_number(ctx: RequestContext, data: CreatePhoneNumberInput)
 
 
 async def _insert(ctx: RequestContext, row: PhoneNumber, checked: CheckResult | None) -> PhoneNumberResult:
-    try:
-        async with in_transaction() as connection:
-            await _claim_room(ctx)
-            await row.save(force_create=True)
-            await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
-            if checked is not None:
-                await health.store_check(ctx, row, checked, connection)
-    except LimitReached:
-        return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
-    except IntegrityError:
-        errors = await _refused_write(ctx, row.id, _constrained(row))
-        if not errors:
-            raise
-        return PhoneNumberResult(None, errors)
-    return PhoneNumberResult(row)
+    attempts = 0
+    while True:
+        attempts += 1
+        stored = None
+        try:
+            async with in_transaction() as connection:
+                await _claim_room(ctx)
+                await row.save(force_create=True)
+                await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
+                if checked is not None:
+                    stored = (await health.store_check(ctx, row, checked, connection)).health
+            return PhoneNumberResult(row, inserted=True, health=stored)
+        except LimitReached:
+            return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
+        except IntegrityError:
+            errors = await _refused_write(ctx, row.id, _constrained(row))
+            if errors:
+                return PhoneNumberResult(None, errors)
+            if attempts == INSERT_ATTEMPTS:
+                raise

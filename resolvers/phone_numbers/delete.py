@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 from models import AuditAction, PhoneNumber
 from resolvers import audit
 from resolvers.context import RequestContext
-from resolvers.owned import DeleteResult
+from resolvers.owned import DeleteResult, hold_counts
 from resolvers.phone_numbers.common import UPDATE_ATTEMPTS, _busy, _not_found, version_conflict
 from resolvers.phone_numbers.config import audit_fields
 from resolvers.phone_numbers.queries import get_phone_number
@@ -24,6 +24,7 @@ async def delete_phone_number(
         if expected_versions is not None and row.version not in expected_versions:
             return DeleteResult(None, [version_conflict(row, expected_versions)])
         async with in_transaction():
+            await hold_counts(ctx)
             deleted = await PhoneNumber.filter(
                 id=row.id, organization_id=ctx.organization_id, version=row.version
             ).delete()

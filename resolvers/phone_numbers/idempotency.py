@@ -21,7 +21,7 @@ from resolvers import audit, health, rules
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode, Errors, UserError
 from resolvers.owned import LimitReached
-from resolvers.phone_numbers.common import _claim_room, _constrained, _refused_at_limit, _refused_write
+from resolvers.phone_numbers.common import INSERT_ATTEMPTS, _claim_room, _constrained, _refused_at_limit, _refused_write
 from resolvers.phone_numbers.config import audit_fields, secret_context
 from resolvers.phone_numbers.inputs import PhoneNumberResult
 from resolvers.providers import SECRET_COLUMNS
@@ -39,7 +39,10 @@ async def _insert_once(
     A concurrent request with the same key blocks on the key's unique index
     (or on SQLite's write lock) until this one commits, then replays it.
     """
+    attempts = 0
     while True:
+        attempts += 1
+        stored = None
         try:
             async with in_transaction() as connection:
                 await IdempotencyKey.create(
@@ -53,8 +56,8 @@ async def _insert_once(
                 await IdempotencyKey.filter(organization_id=ctx.organization_id, key=key).update(phone_number_id=row.id)
                 await audit.record_change(ctx, AuditAction.PHONE_NUMBER_CREATED, row.id, None, audit_fields(row))
                 if checked is not None:
-                    await health.store_check(ctx, row, checked, connection)
-            return PhoneNumberResult(row)
+                    stored = (await health.store_check(ctx, row, checked, connection)).health
+            return PhoneNumberResult(row, inserted=True, health=stored)
         except LimitReached:
             return PhoneNumberResult(None, await _refused_at_limit(ctx, row))
         except IntegrityError:
@@ -64,7 +67,8 @@ async def _insert_once(
             errors = await _refused_write(ctx, row.id, _constrained(row))
             if errors:
                 return PhoneNumberResult(None, errors)
-            raise
+            if attempts == INSERT_ATTEMPTS:
+                raise
 
 
 async def _replay(ctx: RequestContext, key: str, values: dict[str, Any]) -> PhoneNumberResult | None:

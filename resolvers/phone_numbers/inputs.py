@@ -62,6 +62,10 @@ class PhoneNumberResult:
     errors: list[UserError] = field(default_factory=list)
     # Set for dry runs only; a saved number's health is read from the database.
     preview: HealthPreview | None = None
+    # Set when this request inserted the number: `health` is then what its
+    # check stored, or None when it was not checked, and need not be read back.
+    inserted: bool = False
+    health: PhoneNumberHealth | None = None
 
 
 @dataclass

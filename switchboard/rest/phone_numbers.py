@@ -257,14 +257,16 @@ async def _health(ctx: RequestContext, row: PhoneNumber) -> PhoneNumberHealth | 
     return (await health.health_by_number(ctx, [row.id])).get(row.id)
 
 
-async def _answer(
-    ctx: RequestContext, row: PhoneNumber, status_code: int = 200, headers: Mapping[str, str] | None = None
+async def _answer(ctx: RequestContext, row: PhoneNumber) -> JSONResponse:
+    return _number(row, await _health(ctx, row))
+
+
+def _number(
+    row: PhoneNumber, health: PhoneNumberHealth | None, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """A number, with its version as the ETag."""
     headers = {"ETag": etag(row.version), **(headers or {})}
-    return JSONResponse(
-        {"data": phone_number_body(row, await _health(ctx, row))}, status_code=status_code, headers=headers
-    )
+    return JSONResponse({"data": phone_number_body(row, health)}, status_code=status_code, headers=headers)
 
 
 async def _charge_check(request: Request, verify: bool) -> None:
@@ -294,7 +296,9 @@ async def create(request: Request, ctx: RequestContext) -> Response:
     if result.phone_number is None:
         raise _refusal_for(result.errors)
     row = result.phone_number
-    return await _answer(ctx, row, 201, {"Location": f"/v1/phone-numbers/{row.id}"})
+    # A number this request inserted has only the health its own check stored; a replayed one is read.
+    found = result.health if result.inserted else await _health(ctx, row)
+    return _number(row, found, 201, {"Location": f"/v1/phone-numbers/{row.id}"})
 
 
 async def list_(request: Request, ctx: RequestContext) -> Response:

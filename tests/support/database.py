@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import Counter
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -81,3 +82,12 @@ async def execute(database_url: str, *statements: str) -> None:
 async def stored_rows(table: str) -> list[dict[str, Any]]:
     """Rows exactly as the database holds them, bypassing the models."""
     return await connections.get("default").execute_query_dict(f"SELECT * FROM {table}")
+
+
+async def organization_counts() -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """Each organization's (numbers, agents): as its row counts them, and as the tables hold them."""
+    organizations = await stored_rows("organizations")
+    counted = {str(o["id"]): (o["phone_number_count"], o["agent_count"]) for o in organizations}
+    numbers = Counter(str(row["organization_id"]) for row in await stored_rows("phone_numbers"))
+    agents = Counter(str(row["organization_id"]) for row in await stored_rows("agents"))
+    return counted, {id: (numbers[id], agents[id]) for id in counted}
