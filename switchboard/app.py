@@ -58,7 +58,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     page = None if settings.is_production else graphiql_html(settings.graphiql_cdn)
     graphql = GraphQLView(
-        schema, secrets, gate, settings.policy, graphiql_html=page, allowed_origins=tuple(settings.cors_origins)
+        schema,
+        secrets,
+        gate,
+        settings.policy,
+        graphiql_html=page,
+        allowed_origins=tuple(settings.cors_origins),
+        compiled_execution=settings.compiled_execution,
     )
 
     @asynccontextmanager

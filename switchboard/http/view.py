@@ -207,6 +207,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         *,
         graphiql_html: str | None,
         allowed_origins: tuple[str, ...] = (),
+        compiled_execution: bool = True,
     ) -> None:
         super().__init__(
             schema,
@@ -227,6 +228,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         self.graphiql_html = graphiql_html or ""
         # Documents sent by their hash (switchboard/http/persisted.py).
         self.persisted = persisted.PersistedDocuments()
+        # Known documents' operations run compiled (switchboard/http/compiler/); False: on graphql-core's executor.
+        self.compiled_execution = compiled_execution
 
     def encode_json(self, data: object) -> bytes:
         # Documented hook: orjson, which also refuses what JSON cannot hold.
@@ -295,7 +298,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         media_type = response_media_type(request.headers.get("accept", ""))
         context = await self.get_context(request, None)
         assert context is not None, "an admitted request has a principal"
-        result = await execution.run(self.schema, known, context)
+        result = await execution.run(self.schema, known, context, compiled=self.compiled_execution)
         response_data = await self.process_result(request, result)  # type: ignore[arg-type]
         content = self.encode_json(response_data)
         if len(content) > MAX_RESPONSE_BYTES:

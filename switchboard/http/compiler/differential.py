@@ -1,0 +1,71 @@
+"""The compiled answer beside graphql-core's, for the tests' differential check (tests/conftest.py).
+
+A query runs twice, compiled and on graphql-core, on the same context. A
+mutation must not run twice: its root resolvers run once, in the compiled
+run, and graphql-core then completes what they returned (each answer, or
+each error, replayed by a middleware at the root), so the two completions of
+one payload are compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from inspect import isawaitable
+from typing import Any
+
+from graphql import ExecutionResult
+
+from switchboard.http.compiler.complete import Info
+from switchboard.http.compiler.plan import CompiledOperation, FieldPlan
+
+Compiled = Callable[[CompiledOperation], Awaitable[ExecutionResult]]
+Generic = Callable[[list[Any] | None], Awaitable[ExecutionResult]]
+
+
+async def both(compiled: CompiledOperation, run: Compiled, execute: Generic) -> tuple[ExecutionResult, ExecutionResult]:
+    """The compiled run's result (the answer) and graphql-core's (to compare it with)."""
+    if not compiled.serial:
+        return await run(compiled), await execute(None)
+    answers: dict[str, Any] = {}
+    fields = [_recording(field, answers) for field in compiled.root.fields]
+    result = await run(dataclasses.replace(compiled, root=dataclasses.replace(compiled.root, fields=fields)))
+
+    def replay(next_: Callable[..., Any], source: Any, info: Info, **args: Any) -> Any:
+        path = info.path
+        if path.prev is None and path.key in answers:
+            answer = answers[str(path.key)]
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return next_(source, info, **args)
+
+    return result, await execute([replay])
+
+
+def _recording(field: FieldPlan, answers: dict[str, Any]) -> FieldPlan:
+    resolve, name = field.resolve, field.response_name
+    if resolve is None:
+        return field
+
+    def recorded(source: Any, info: Info, **args: Any) -> Any:
+        try:
+            result = resolve(source, info, **args)
+        except Exception as error:
+            answers[name] = error
+            raise
+        if not isawaitable(result):
+            answers[name] = result
+            return result
+
+        async def awaited() -> Any:
+            try:
+                answers[name] = await result
+            except Exception as error:
+                answers[name] = error
+                raise
+            return answers[name]
+
+        return awaited()
+
+    return dataclasses.replace(field, resolve=recorded)
