@@ -14,7 +14,7 @@ from graphql.execution.executor import Executor, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, gather_with_cancel, inspect, is_iterable
 
 from switchboard.http.compiler import execute
-from switchboard.http.compiler.plan import Abstract, FieldPlan, Leaf, ObjectPlan, Wrapped
+from switchboard.http.compiler.plan import Abstract, Completion, FieldPlan, Leaf, ListOf, ObjectPlan
 
 AnyExecutor = Executor[Any]
 if TYPE_CHECKING:
@@ -22,47 +22,52 @@ if TYPE_CHECKING:
 else:
     Info = GraphQLResolveInfo
 _NO_NAMES: dict[Any, Any] = {}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 def build_info(executor: AnyExecutor, field: FieldPlan, path: Path) -> Info:
     return executor.build_resolve_info(field.definition, field.nodes, field.parent_type, path)
 
 
-def field_error(executor: AnyExecutor, raw_error: Exception, field: FieldPlan, path: Path, item: Any = None) -> None:
-    """AnyExecutor.handle_field_error: raises for a non-null type, else records the error and the nulled position."""
-    return_type = field.definition.type if item is None else item.type
+def field_error(
+    executor: AnyExecutor, raw_error: Exception, field: FieldPlan, path: Path, item: Completion | None = None
+) -> None:
+    """Executor.handle_field_error: raises for a non-null type, else records the error and the nulled position."""
+    return_type = field.definition.type if item is None else item.output
     executor.handle_field_error(raw_error, return_type, field.details, path)
 
 
 def complete_value(
-    executor: AnyExecutor, completion: Any, field: FieldPlan, info: Info | None, path: Path, result: Any
+    executor: AnyExecutor, completion: Completion, field: FieldPlan, info: Info | None, path: Path, result: Any
 ) -> Any:
+    """graphql-core's complete_value; a non-null type is a flag of its position, not a wrapper to recurse into.
+
+    (What graphql-core checks after completing the inner type, a None, comes only from a None result.)
+    """
     if isinstance(result, Exception):
         raise result
-    if isinstance(completion, Wrapped) and completion.non_null:
-        completed = complete_value(executor, completion.inner, field, info, path, result)
-        if completed is None:
+    if result is None or result is Undefined:
+        if completion.non_null:
             msg = f"Cannot return null for non-nullable field {field.parent_type}.{field.nodes[0].name.value}."
             raise TypeError(msg)
-        return completed
-    if result is None or result is Undefined:
         return None
-    if isinstance(completion, Leaf):
-        return complete_leaf_value(completion, result)
-    if isinstance(completion, Wrapped):
+    kind = completion.__class__
+    if kind is ObjectPlan:
+        return complete_object_value(executor, cast(ObjectPlan, completion), field, info, path, result)
+    if kind is Leaf:
+        return complete_leaf_value(cast(Leaf, completion), result)
+    if kind is ListOf:
         if executor.is_async_iterable(result):
-            return executor.complete_value(
-                completion.type, field.details, _ensured(executor, field, info, path), path, result, None
-            )
+            full_info = _ensured(executor, field, info, path)
+            return executor.complete_value(completion.output, field.details, full_info, path, result, None)
         if not is_iterable(result):
             msg = (
                 f"Expected Iterable, but did not find one for field '{field.parent_type}.{field.nodes[0].name.value}'."
             )
             raise GraphQLError(msg)
-        return complete_iterable_value(executor, completion.inner, field, info, path, result)
-    if isinstance(completion, ObjectPlan):
-        return complete_object_value(executor, completion, field, info, path, result)
-    return complete_abstract_value(executor, completion, field, _ensured(executor, field, info, path), path, result)
+        return complete_iterable_value(executor, cast(ListOf, completion).item, field, info, path, result)
+    full_info = _ensured(executor, field, info, path)
+    return complete_abstract_value(executor, cast(Abstract, completion), field, full_info, path, result)
 
 
 def _ensured(executor: AnyExecutor, field: FieldPlan, info: Info | None, path: Path) -> Info:
@@ -81,7 +86,7 @@ def complete_leaf_value(leaf: Leaf, result: Any) -> Any:
         name = names.get(type(result), _NO_NAMES).get(result) if isinstance(result, Enum) else None
         if name is not None:
             return name
-    elif type(result) is leaf.passed:
+    elif type(result) is leaf.passed or (leaf.is_int and type(result) is int and _INT_MIN <= result <= _INT_MAX):
         return result
     coerced = leaf.type.coerce_output_value(result)
     if coerced is Undefined or coerced is None:

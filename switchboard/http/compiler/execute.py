@@ -21,10 +21,15 @@ from graphql import ExecutionResult, GraphQLError
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, async_reduce, gather_with_cancel
 
-from switchboard.http.compiler.complete import AnyExecutor, Info, build_info, complete_value, field_error
+from switchboard.http.compiler.complete import (
+    AnyExecutor,
+    Info,
+    build_info,
+    complete_leaf_value,
+    complete_value,
+    field_error,
+)
 from switchboard.http.compiler.plan import CompiledOperation, FieldPlan, ObjectPlan
-
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 def execute_operation(
@@ -79,28 +84,34 @@ def execute_fields(executor: AnyExecutor, plan: ObjectPlan, source: Any, path: P
     try:
         for field in plan.fields:
             name = field.response_name
-            passed = field.passed
-            if passed is not None or field.int_leaf:
-                # A default-resolved String, ID, Boolean or Int: most fields of a page.
+            leaf = field.leaf
+            if leaf is None:
+                result = execute_field(executor, field, source, path)
+                results[name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(name)
+                continue
+            # A leaf read from an attribute, most fields of a page: completed here, a path made only for an error.
+            try:
+                value = getattr(source, cast(str, field.attribute))
+            except Exception as raw_error:  # noqa: BLE001 - as a resolver's error: located, nulled
+                results[name] = None
+                field_error(executor, raw_error, field, Path(path, name, plan.type.name))
+                continue
+            passed = leaf.passed
+            if (passed is not None and type(value) is passed) or (value is None and not leaf.non_null):
+                results[name] = value
+            elif value is None or is_awaitable(value) or isinstance(value, Exception):
+                result = complete_field(executor, field, None, Path(path, name, plan.type.name), value)
+                results[name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(name)
+            else:
                 try:
-                    value = getattr(source, cast(str, field.attribute))
-                except Exception as raw_error:  # noqa: BLE001 - as a resolver's error: located, nulled
+                    results[name] = complete_leaf_value(leaf, value)
+                except Exception as raw_error:  # noqa: BLE001 - as graphql-core: located, nulled
                     results[name] = None
                     field_error(executor, raw_error, field, Path(path, name, plan.type.name))
-                    continue
-                if (
-                    (value is None and field.nullable_leaf)
-                    or (passed is not None and type(value) is passed)
-                    or (field.int_leaf and type(value) is int and _INT_MIN <= value <= _INT_MAX)
-                ):
-                    results[name] = value
-                    continue
-                result = complete_field(executor, field, None, Path(path, name, plan.type.name), value)
-            else:
-                result = execute_field(executor, field, source, path)
-            results[name] = result
-            if is_awaitable(result):
-                awaitable_fields.append(name)
     except Exception:
         if awaitable_fields:
             executor.settle_in_background([results[name] for name in awaitable_fields])

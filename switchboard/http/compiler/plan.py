@@ -46,8 +46,8 @@ from graphql.execution.values import VariableValues
 from graphql.language import Visitor, visit
 from graphql.type import GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLString, TypeNameMetaFieldDef
 
-# Strawberry's GraphQLField extension naming the StrawberryField it was made from.
-_DEFINITION = "strawberry-definition"
+from switchboard.http.compiler.fields import attribute_read, direct_call, ignores_info
+
 # Directives graphql-core's collect_fields applies itself; with literal arguments, the plan applies them once.
 _STATIC_DIRECTIVES = frozenset({"skip", "include"})
 # Leaf types whose serializer returns a value of this exact Python type unchanged.
@@ -65,8 +65,14 @@ class NotCompiled(Exception):
     """The operation needs something the plan does not do; graphql-core runs it."""
 
 
+# Each completion stands for the type at one position of the answer: `output` is that type as the schema
+# gives it (non-null or not), what graphql-core's errors are handled against.
+
+
 @dataclass(eq=False)
 class Leaf:
+    output: GraphQLOutputType
+    non_null: bool
     type: GraphQLScalarType | GraphQLEnumType
     passed: PythonType | None  # values of this exact type are their own serialization
     is_int: bool
@@ -75,16 +81,16 @@ class Leaf:
 
 
 @dataclass(eq=False)
-class Wrapped:
-    """Non-null or a list of something."""
-
-    type: GraphQLNonNull[Any] | GraphQLList[Any]
-    inner: Completion
+class ListOf:
+    output: GraphQLOutputType
     non_null: bool
+    item: Completion
 
 
 @dataclass(eq=False)
 class ObjectPlan:
+    output: GraphQLOutputType
+    non_null: bool
     type: GraphQLObjectType
     fields: list[FieldPlan] = field(default_factory=list)
     # is_type_of as Strawberry makes it (an isinstance test that never reads its info): called without one.
@@ -93,11 +99,13 @@ class ObjectPlan:
 
 @dataclass(eq=False)
 class Abstract:
+    output: GraphQLOutputType
+    non_null: bool
     type: GraphQLAbstractType
     plans: dict[str, ObjectPlan]
 
 
-Completion = Leaf | Wrapped | ObjectPlan | Abstract
+Completion = Leaf | ListOf | ObjectPlan | Abstract
 
 
 @dataclass(eq=False)
@@ -113,10 +121,8 @@ class FieldPlan:
     needs_info: bool  # a resolver, an abstract type or an is_type_of that reads it
     completion: Completion
     resolve: Callable[..., Any] | None  # the field's resolver, where no attribute is read instead
-    # A default-resolved leaf whose value of this type (or None, when nullable) is the answer as it is.
-    passed: type | None = None
-    nullable_leaf: bool = False
-    int_leaf: bool = False
+    # A leaf read from an attribute: completed where it is read.
+    leaf: Leaf | None = None
 
 
 @dataclass(eq=False)
@@ -171,13 +177,16 @@ class _Compiler:
         if root_type is None:
             raise NotCompiled("no root type for the operation")
         grouped, defers, _ = collect_fields(self.schema, self.fragments, self.variables, root_type, self.operation)
-        return self.object_plan(root_type, grouped, defers)
+        return self.object_plan(root_type, False, root_type, grouped, defers)
 
-    def object_plan(self, object_type: GraphQLObjectType, grouped: Any, defers: Any) -> ObjectPlan:
+    def object_plan(
+        self, output: GraphQLOutputType, non_null: bool, object_type: GraphQLObjectType, grouped: Any, defers: Any
+    ) -> ObjectPlan:
         if defers:
             raise NotCompiled("@defer")
         is_type_of = object_type.is_type_of
-        plan = ObjectPlan(object_type, is_type_of_needs_info=is_type_of is not None and not _ignores_info(is_type_of))
+        needs_info = is_type_of is not None and not ignores_info(is_type_of)
+        plan = ObjectPlan(output, non_null, object_type, is_type_of_needs_info=needs_info)
         plan.fields = [self.field_plan(object_type, name, details) for name, details in grouped.items()]
         return plan
 
@@ -190,7 +199,7 @@ class _Compiler:
         if definition is None:
             raise NotCompiled(f"no field {parent_type.name}.{name}")
         completion, needs_info = self.completion(definition.type, details)
-        attribute = _attribute(definition)
+        attribute = attribute_read(definition)
         if attribute is None and name != "__typename" and definition.resolve is None:
             raise NotCompiled(f"{parent_type.name}.{name} has no resolver of its own")
         plan = FieldPlan(
@@ -204,56 +213,39 @@ class _Compiler:
             has_arguments=bool(definition.args or node.arguments),
             needs_info=needs_info or (attribute is None and name != "__typename"),
             completion=completion,
-            resolve=definition.resolve if attribute is None else None,
+            resolve=(direct_call(definition) or definition.resolve) if attribute is None else None,
         )
-        leaf = completion.inner if isinstance(completion, Wrapped) and completion.non_null else completion
-        if attribute is not None and isinstance(leaf, Leaf) and (leaf.passed or leaf.is_int):
-            plan.passed, plan.int_leaf = leaf.passed, leaf.is_int
-            plan.nullable_leaf = leaf is completion
+        if attribute is not None and isinstance(completion, Leaf):
+            plan.leaf = completion
         return plan
 
-    def completion(self, output_type: GraphQLOutputType, details: list[FieldDetails]) -> tuple[Completion, bool]:
-        if isinstance(output_type, (GraphQLNonNull, GraphQLList)):
-            inner, needs_info = self.completion(output_type.of_type, details)
-            return Wrapped(output_type, inner, isinstance(output_type, GraphQLNonNull)), needs_info
-        if isinstance(output_type, GraphQLScalarType):
-            passed = next((python for scalar, python in _PASSED_THROUGH if output_type is scalar), None)
-            return Leaf(output_type, passed, output_type is GraphQLInt, None), False
-        if isinstance(output_type, GraphQLEnumType):
-            return Leaf(output_type, None, False, {}), False
-        if isinstance(output_type, GraphQLObjectType):
-            plan = self.subplan(output_type, details)
+    def completion(self, output: GraphQLOutputType, details: list[FieldDetails]) -> tuple[Completion, bool]:
+        non_null = isinstance(output, GraphQLNonNull)
+        named = output.of_type if isinstance(output, GraphQLNonNull) else output
+        if isinstance(named, GraphQLList):
+            item, needs_info = self.completion(named.of_type, details)
+            return ListOf(output, non_null, item), needs_info
+        if isinstance(named, GraphQLScalarType):
+            passed = next((python for scalar, python in _PASSED_THROUGH if named is scalar), None)
+            return Leaf(output, non_null, named, passed, named is GraphQLInt, None), False
+        if isinstance(named, GraphQLEnumType):
+            return Leaf(output, non_null, named, None, False, {}), False
+        if isinstance(named, GraphQLObjectType):
+            plan = self.subplan(output, non_null, named, details)
             return plan, plan.is_type_of_needs_info
-        if is_abstract_type(output_type):
-            possible = self.schema.get_possible_types(output_type)
-            return Abstract(output_type, {t.name: self.subplan(t, details) for t in possible}), True
-        raise NotCompiled(f"output type {output_type}")
+        if is_abstract_type(named):
+            possible = self.schema.get_possible_types(named)
+            plans = {t.name: self.subplan(output, non_null, t, details) for t in possible}
+            return Abstract(output, non_null, named, plans), True
+        raise NotCompiled(f"output type {output}")
 
-    def subplan(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> ObjectPlan:
+    def subplan(
+        self, output: GraphQLOutputType, non_null: bool, object_type: GraphQLObjectType, details: list[FieldDetails]
+    ) -> ObjectPlan:
         grouped, defers, _ = collect_subfields(
             self.schema, self.fragments, self.variables, self.operation, object_type, details
         )
-        return self.object_plan(object_type, grouped, defers)
-
-
-def _attribute(definition: GraphQLField) -> str | None:
-    """The attribute Strawberry's resolver of this field reads, when reading it is all that resolver does."""
-    resolve = definition.resolve
-    strawberry_field = (definition.extensions or {}).get(_DEFINITION)
-    if resolve is None or strawberry_field is None or not getattr(resolve, "_is_default", False):
-        return None
-    if strawberry_field.base_resolver is not None or strawberry_field.extensions:
-        return None
-    if strawberry_field.default_resolver is not getattr:
-        return None
-    return str(strawberry_field.python_name)
-
-
-def _ignores_info(is_type_of: Callable[..., Any]) -> bool:
-    """Strawberry's own is_type_of: isinstance tests of the value, its info argument unused."""
-    return is_type_of.__module__ == "strawberry.schema.schema_converter" and is_type_of.__qualname__.endswith(
-        "_get_is_type_of.<locals>.is_type_of"
-    )
+        return self.object_plan(output, non_null, object_type, grouped, defers)
 
 
 def compile_operation(
@@ -273,8 +265,8 @@ __all__ = [
     "CompiledOperation",
     "FieldPlan",
     "Leaf",
+    "ListOf",
     "NotCompiled",
     "ObjectPlan",
-    "Wrapped",
     "compile_operation",
 ]
