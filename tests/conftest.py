@@ -36,7 +36,7 @@ from tests.support.database import (
     postgres_url,
     run_sync,
 )
-from tests.support.differential import ENVIRONMENT_SWITCH, Differential, comparing
+from tests.support.differential import ENVIRONMENT_SWITCH, SESSION, Differential, comparing
 from tests.support.redis_counters import Counters
 from tests.support.secret_sweep import SWEEP, SecretSweep, SweepHandler
 from tests.support.servers import Servers
@@ -92,6 +92,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(SWEEP.summary())
+    if SESSION["compared"]:
+        terminalreporter.write_line(f"differential: {SESSION['compared']} compiled answers compared with graphql-core's")
 
 
 @pytest.fixture(scope="session")

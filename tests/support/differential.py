@@ -16,6 +16,10 @@ from switchboard.http import execution
 ENVIRONMENT_SWITCH = "SWITCHBOARD_TEST_DIFFERENTIAL"
 
 
+# Compiled answers compared in this test session, for its summary.
+SESSION = {"compared": 0}
+
+
 @dataclass
 class Differential:
     compared: int = 0
@@ -23,6 +27,7 @@ class Differential:
 
     def __call__(self, document: str, compiled: Mapping[str, Any], standard: Mapping[str, Any]) -> None:
         self.compared += 1
+        SESSION["compared"] += 1
         ours, theirs = orjson.dumps(compiled), orjson.dumps(standard)
         if ours != theirs:
             self.mismatches.append(f"{document}\ncompiled:     {ours.decode()}\ngraphql-core: {theirs.decode()}")
