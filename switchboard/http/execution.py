@@ -133,16 +133,16 @@ async def _checked_and_executed(
     errors = forbidden(plan.document, known.operation_name, context.principal.scopes if context.principal else ())
     if errors:
         return ExecutionResult(None, errors)
-    plan_of = _compiled.of(schema._schema, plan.document, known.operation) if compiled else None
-    if plan_of is None:
+    operation = _compiled.of(schema._schema, plan.document, known.operation) if compiled else None
+    if operation is None:
         executions[GENERIC] += 1
         return await _executed(schema, known, context)
     executions[COMPILED] += 1
     if compare is None:
-        return await _compiled_run(schema, known, context, plan_of)
+        return await _compiled_run(schema, known, context, operation)
     result, standard = await differential.both(
-        plan_of,
-        lambda compiled: _compiled_run(schema, known, context, compiled),
+        operation,
+        lambda recording: _compiled_run(schema, known, context, recording),
         lambda middleware: _executed(schema, known, context, middleware),
     )
     compare(plan.document.loc.source.body if plan.document.loc else "", result.formatted, standard.formatted)
