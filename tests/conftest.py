@@ -93,7 +93,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(SWEEP.summary())
     if SESSION["compared"]:
-        terminalreporter.write_line(f"differential: {SESSION['compared']} compiled answers compared with graphql-core's")
+        terminalreporter.write_line(
+            f"differential: {SESSION['compared']} compiled answers compared with graphql-core's"
+        )
 
 
 @pytest.fixture(scope="session")
