@@ -4,7 +4,9 @@
 
 Serves the baseline (bench/baseline.py) and `switchboard serve` side by side,
 each pinned to core 0 with uvloop and httptools, one worker, no access log,
-and loads them in turn with wrk pinned to core 1. Phases alternate over
+and loads them in turn with wrk pinned to core 1. A second `switchboard
+serve` with SWITCHBOARD_COMPILED_EXECUTION=false gives each GraphQL figure
+(the create, the page of 100) with compiled execution off too. Phases alternate over
 several rounds so drift on a shared machine falls on both sides alike; the
 medians are compared. Prints a table and writes JSON and a PNG chart under
 bench/results/.
@@ -55,7 +57,8 @@ CREATE_AGENT_QUERY = (
 )
 # The numbers of the page organization take turns among this many agents.
 PAGE_AGENTS = 10
-PAGE_FIGURES = ("page of 100: bare SELECT", "page of 100: GraphQL", "page of 100: REST list")
+CREATE_OFF, PAGE_OFF = "GraphQL create, compiled off", "page of 100: GraphQL, compiled off"
+PAGE_FIGURES = ("page of 100: bare SELECT", "page of 100: GraphQL", PAGE_OFF, "page of 100: REST list")
 TWILIO = {"accountSid": "AC" + "0123456789abcdef" * 2, "authToken": "bench-auth-token-0123456789abcdef"}
 
 
@@ -362,6 +365,9 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         "warning",
     )
     app_command = pinned(SERVER_CORE, sys.executable, "-m", "switchboard.cli", "serve", "--port", str(app_port))
+    off_port = free_port()
+    off_command = pinned(SERVER_CORE, sys.executable, "-m", "switchboard.cli", "serve", "--port", str(off_port))
+    off_env = {**env, "SWITCHBOARD_COMPILED_EXECUTION": "false"}
     base_env = {
         **env,
         "BENCH_ORGANIZATION_ID": str(orgs["baseline"][0]),
@@ -369,7 +375,7 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
     }
     figures = {
         name: Figure(name)
-        for name in ("baseline insert", "GraphQL create", "REST create", "generator ceiling (/healthz)")
+        for name in ("baseline insert", "GraphQL create", CREATE_OFF, "REST create", "generator ceiling (/healthz)")
     }
     pages = {name: Figure(name) for name in PAGE_FIGURES}
     results: dict[str, Any] = {}
@@ -377,8 +383,10 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
     with (
         serving(baseline_command, base_env, base_port, workdir / "baseline.log"),
         serving(app_command, env, app_port, workdir / "switchboard.log") as app,
+        serving(off_command, off_env, off_port, workdir / "switchboard-off.log"),
     ):
         base_url, app_url = f"http://127.0.0.1:{base_port}", f"http://127.0.0.1:{app_port}"
+        off_url = f"http://127.0.0.1:{off_port}"
         # Warm both up (imports, caches, connections) before anything counts.
         wrk(
             f"{base_url}/insert",
@@ -389,16 +397,17 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
             BENCH_BODY=create_body(),
             BENCH_FIRST="5000000",
         )
-        wrk(
-            f"{app_url}/graphql",
-            "create.lua",
-            plan,
-            seconds=1,
-            BENCH_PATH="/graphql",
-            BENCH_BODY=create_body(),
-            BENCH_KEY=orgs["creates"][1],
-            BENCH_FIRST="5000000",
-        )
+        for url, first in ((app_url, "5000000"), (off_url, "6000000")):
+            wrk(
+                f"{url}/graphql",
+                "create.lua",
+                plan,
+                seconds=1,
+                BENCH_PATH="/graphql",
+                BENCH_BODY=create_body(),
+                BENCH_KEY=orgs["creates"][1],
+                BENCH_FIRST=first,
+            )
 
         rows_before = asyncio.run(_count_rows(database_url, orgs["creates"][0]))
         offset = 0
@@ -425,6 +434,17 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
                     BENCH_FIRST=str(offset),
                 )
             )
+            figures[CREATE_OFF].loads.append(
+                wrk(
+                    f"{off_url}/graphql",
+                    "create.lua",
+                    plan,
+                    BENCH_PATH="/graphql",
+                    BENCH_BODY=create_body(),
+                    BENCH_KEY=orgs["creates"][1],
+                    BENCH_FIRST=str(offset + 25_000),
+                )
+            )
             figures["REST create"].loads.append(
                 wrk(
                     f"{app_url}/v1/phone-numbers",
@@ -441,7 +461,9 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
             )
 
         created = asyncio.run(_count_rows(database_url, orgs["creates"][0])) - rows_before
-        answered = sum(load.requests for name in ("GraphQL create", "REST create") for load in figures[name].loads)
+        answered = sum(
+            load.requests for name in ("GraphQL create", CREATE_OFF, "REST create") for load in figures[name].loads
+        )
 
         small_rows = seed(app_url, orgs["small"][1], plan.small_org_rows)
 
@@ -449,6 +471,7 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
         page_loads = {
             "page of 100: bare SELECT": (f"{base_url}/page", "/page", ""),
             "page of 100: GraphQL": (f"{app_url}/graphql", "/graphql", json.dumps({"query": PAGE_QUERY})),
+            PAGE_OFF: (f"{off_url}/graphql", "/graphql", json.dumps({"query": PAGE_QUERY})),
             "page of 100: REST list": (f"{app_url}/v1/phone-numbers?limit=100", "/v1/phone-numbers?limit=100", ""),
         }
         for url, path, body in page_loads.values():  # warm-up
@@ -537,6 +560,7 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
             "graphql_create_p99_vs_baseline": round(
                 graphql.percentile_ms("p99_us") / baseline.percentile_ms("p99_us"), 3
             ),
+            "graphql_create_compiled_off_throughput_vs_baseline": round(figures[CREATE_OFF].rps / baseline.rps, 3),
             "rest_create_throughput_vs_baseline": round(rest.rps / baseline.rps, 3),
             "rest_create_p99_vs_baseline": round(rest.percentile_ms("p99_us") / baseline.percentile_ms("p99_us"), 3),
             "first_page_p50_large_vs_small": round(
@@ -546,6 +570,9 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
             "generator_ceiling_vs_graphql_create": round(figures["generator ceiling (/healthz)"].rps / graphql.rps, 1),
             "graphql_page_throughput_vs_select": round(
                 pages["page of 100: GraphQL"].rps / pages["page of 100: bare SELECT"].rps, 3
+            ),
+            "graphql_page_compiled_off_throughput_vs_select": round(
+                pages[PAGE_OFF].rps / pages["page of 100: bare SELECT"].rps, 3
             ),
             "rest_page_throughput_vs_select": round(
                 pages["page of 100: REST list"].rps / pages["page of 100: bare SELECT"].rps, 3
@@ -557,8 +584,12 @@ def _measure(plan: Plan, database_url: str, workdir: Path, backend: str) -> dict
             "graphql_create_p99_vs_baseline": spread(graphql, baseline, "p99_us"),
             "rest_create_throughput_vs_baseline": spread(rest, baseline, "rps"),
             "rest_create_p99_vs_baseline": spread(rest, baseline, "p99_us"),
+            "graphql_create_compiled_off_throughput_vs_baseline": spread(figures[CREATE_OFF], baseline, "rps"),
             "graphql_page_throughput_vs_select": spread(
                 pages["page of 100: GraphQL"], pages["page of 100: bare SELECT"], "rps"
+            ),
+            "graphql_page_compiled_off_throughput_vs_select": spread(
+                pages[PAGE_OFF], pages["page of 100: bare SELECT"], "rps"
             ),
             "rest_page_throughput_vs_select": spread(
                 pages["page of 100: REST list"], pages["page of 100: bare SELECT"], "rps"
@@ -597,7 +628,7 @@ def table(results: dict[str, Any]) -> str:
             f"{name:<34} {figure['requests_per_second']:>9.1f} {figure['p50_ms']:>8.2f} "
             f"{figure['p99_ms']:>8.2f} {figure['non_2xx']:>8}"
         )
-    lines += ["", f"{'ratio':<42} {'median':>7} {'rounds':>13}  target"]
+    lines += ["", f"{'ratio':<50} {'median':>7} {'rounds':>13}  target"]
     for name, value in results["ratios"].items():
         op, target = TARGETS.get(name, ("", None))
         verdict = ""
@@ -606,7 +637,7 @@ def table(results: dict[str, Any]) -> str:
             verdict = f"{op} {target}  {'met' if met else 'MISSED'}"
         low_high = results["ratio_spread"].get(name)
         rounds = f"{low_high[0]}-{low_high[1]}" if low_high else ""
-        lines.append(f"{name:<42} {value:>7} {rounds:>13}  {verdict}")
+        lines.append(f"{name:<50} {value:>7} {rounds:>13}  {verdict}")
     memory = results["memory"]
     met = "met" if memory["growth_mb"] <= 20 else "MISSED"
     lines += [

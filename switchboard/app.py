@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphiql_html=page,
         allowed_origins=tuple(settings.cors_origins),
         persisted_documents=PersistedDocuments(settings.manifest, trusted_only=settings.trusted_documents_only),
+        compiled_execution=settings.compiled_execution,
     )
 
     @asynccontextmanager

@@ -91,6 +91,9 @@ class Settings:
     # (resolvers/api_keys.py); a key deleted by hand works that much longer.
     api_key_cache_seconds: float = DEFAULT_API_KEY_CACHE_SECONDS
     introspection: bool = True
+    # Known documents' operations compiled once into plans of their fields and run on those
+    # (switchboard/http/compiler/); False runs every operation on graphql-core's executor.
+    compiled_execution: bool = True
     # Origins whose web pages may call the API from a browser; "*" for any.
     cors_origins: tuple[str, ...] = ()
     rate_limit: float = DEFAULT_RATE_LIMIT
@@ -212,6 +215,7 @@ class Settings:
                 env, "SWITCHBOARD_API_KEY_CACHE_SECONDS", "seconds", DEFAULT_API_KEY_CACHE_SECONDS, allow_zero=True
             ),
             introspection=_choice(env, "SWITCHBOARD_INTROSPECTION", ("true", "false"), "true") == "true",
+            compiled_execution=_choice(env, "SWITCHBOARD_COMPILED_EXECUTION", ("true", "false"), "true") == "true",
             cors_origins=_origins(env, "SWITCHBOARD_CORS_ORIGINS"),
             rate_limit=_positive(env, "SWITCHBOARD_RATE_LIMIT", "cost units per second", DEFAULT_RATE_LIMIT),
             rate_limit_burst=_whole_number(

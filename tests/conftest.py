@@ -37,6 +37,7 @@ from tests.support.database import (
     postgres_url,
     run_sync,
 )
+from tests.support.differential import ENVIRONMENT_SWITCH, SESSION, Differential, comparing
 from tests.support.redis_counters import Counters
 from tests.support.secret_sweep import SWEEP, SecretSweep, SweepHandler
 from tests.support.servers import Servers
@@ -76,12 +77,36 @@ def forget_registrars_challenges() -> None:
     RECENT_CHALLENGES.clear()
 
 
+@pytest.fixture(autouse=os.environ.get(ENVIRONMENT_SWITCH) == "1")
+def differential(request: pytest.FixtureRequest) -> Iterator[Differential]:
+    """Compiled execution checked against graphql-core's: each compiled operation's answer beside its answer.
+
+    Asked for by tests of the compiled path; every test when SWITCHBOARD_TEST_DIFFERENTIAL=1, but those
+    marked `counts_statements` (a query run twice runs its statements twice).
+    """
+    if request.node.get_closest_marker("counts_statements"):
+        yield Differential()
+        return
+    with comparing() as checked:
+        yield checked
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "counts_statements: counts one request's SQL statements, so SWITCHBOARD_TEST_DIFFERENTIAL skips it"
+    )
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"hypothesis profile: {HYPOTHESIS_PROFILE} ({hypothesis_settings().max_examples} examples)"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(SWEEP.summary())
+    if SESSION["compared"]:
+        terminalreporter.write_line(
+            f"differential: {SESSION['compared']} compiled answers compared with graphql-core's"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -14,16 +14,29 @@ body of an unusual shape, an unknown operation name) goes through
 Strawberry's view as before, and that path makes the plans this one uses.
 Both answer the same, byte for byte: tests/api/test_strawberry_seam.py sends
 each kind of request through both and compares.
+
+With compiled execution on (SWITCHBOARD_COMPILED_EXECUTION, the default), an
+operation is compiled once into a plan of exactly its fields
+(switchboard/http/compiler/) and runs on that instead of graphql-core's
+generic walk; an operation the compiler refuses runs on `execute` as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any, TypeGuard, cast
 
-from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    get_operation_ast,
+)
 from strawberry.execution import optimized_is_awaitable
 from strawberry.http.parse_content_type import parse_content_type
 
@@ -31,6 +44,7 @@ from schema import Schema
 from schema.context import GraphQLContext
 from schema.limits import Plan, rate_limited, too_costly
 from schema.scopes import forbidden
+from switchboard.http.compiler import CompiledOperation, CompiledOperations, differential, execute_operation
 
 # Strawberry's test of awaitables, as its own execution passes it; it is annotated as returning bool,
 # where graphql-core's parameter asks for the TypeGuard that it is in effect.
@@ -39,12 +53,22 @@ _IS_AWAITABLE = cast(Callable[[Any], TypeGuard[Awaitable[Any]]], optimized_is_aw
 APPLICATION_JSON = "application/json"
 _RUN_HERE = (OperationType.QUERY, OperationType.MUTATION)
 
+COMPILED, GENERIC = "compiled", "graphql-core"
+# Operations run, by how: the compiled plan or graphql-core's `execute`.
+executions: Counter[str] = Counter()
+_compiled = CompiledOperations()
+
+# A check the tests may install (tests/conftest.py): it is given each compiled answer beside
+# graphql-core's to the same request (switchboard/http/compiler/differential.py). Off (None) otherwise.
+compare: Callable[[str, Mapping[str, Any], Mapping[str, Any]], None] | None = None
+
 
 @dataclass(frozen=True)
 class KnownOperation:
     """A request this path answers: a known, valid document and one query or mutation of it."""
 
     plan: Plan
+    operation: OperationDefinitionNode
     operation_name: str | None  # as the request gave it
     name: str | None  # the operation's own name, for the request log
     variables: dict[str, Any] | None
@@ -71,10 +95,12 @@ def known_operation(schema: Schema, content_type: str, data: Any) -> KnownOperat
     if operation is None or operation.operation not in _RUN_HERE:
         return None
     name = operation.name.value if operation.name else None
-    return KnownOperation(plan, operation_name, name, variables, extensions)
+    return KnownOperation(plan, operation, operation_name, name, variables, extensions)
 
 
-async def run(schema: Schema, known: KnownOperation, context: GraphQLContext) -> ExecutionResult:
+async def run(
+    schema: Schema, known: KnownOperation, context: GraphQLContext, *, compiled: bool = True
+) -> ExecutionResult:
     """What Strawberry's path answers for it: the cost limit, the charge, the scopes, then execution.
 
     In the order its extensions take them (schema/limits.py's DocumentLimits,
@@ -82,7 +108,7 @@ async def run(schema: Schema, known: KnownOperation, context: GraphQLContext) ->
     """
     context.operation_name = known.name
     try:
-        result = await _checked_and_executed(schema, known, context)
+        result = await _checked_and_executed(schema, known, context, compiled)
     except Exception as error:  # noqa: BLE001 - as Strawberry's Schema.execute: an answer, masked by the view
         result = ExecutionResult(None, [GraphQLError(str(error), original_error=error)])
     if result.errors:
@@ -94,7 +120,9 @@ async def run(schema: Schema, known: KnownOperation, context: GraphQLContext) ->
     return result
 
 
-async def _checked_and_executed(schema: Schema, known: KnownOperation, context: GraphQLContext) -> ExecutionResult:
+async def _checked_and_executed(
+    schema: Schema, known: KnownOperation, context: GraphQLContext, compiled: bool
+) -> ExecutionResult:
     plan, documents = known.plan, schema.documents
     assert plan.cost is not None and plan.document is not None, "known_operation took only valid plans"
     cost = plan.cost.of(known.operation_name, known.variables)
@@ -105,9 +133,29 @@ async def _checked_and_executed(schema: Schema, known: KnownOperation, context: 
     errors = forbidden(plan.document, known.operation_name, context.principal.scopes if context.principal else ())
     if errors:
         return ExecutionResult(None, errors)
+    operation = _compiled.of(schema._schema, plan.document, known.operation) if compiled else None
+    if operation is None:
+        executions[GENERIC] += 1
+        return await _executed(schema, known, context)
+    executions[COMPILED] += 1
+    if compare is None:
+        return await _compiled_run(schema, known, context, operation)
+    result, standard = await differential.both(
+        operation,
+        lambda recording: _compiled_run(schema, known, context, recording),
+        lambda middleware: _executed(schema, known, context, middleware),
+    )
+    compare(plan.document.loc.source.body if plan.document.loc else "", result.formatted, standard.formatted)
+    return result
+
+
+async def _executed(
+    schema: Schema, known: KnownOperation, context: GraphQLContext, middleware: list[Any] | None = None
+) -> ExecutionResult:
+    assert known.plan.document is not None
     result = execute(
         schema._schema,
-        plan.document,
+        known.plan.document,
         context_value=context,
         variable_values=known.variables,
         operation_name=known.operation_name,
@@ -115,5 +163,32 @@ async def _checked_and_executed(schema: Schema, known: KnownOperation, context: 
         # Strawberry's own executor class (and its keyword): resolvers get the Info they expect.
         executor_class=schema.execution_context_class,
         operation_extensions=known.extensions,
+        middleware=middleware,
+    )
+    return await result if isawaitable(result) else result
+
+
+async def _compiled_run(
+    schema: Schema, known: KnownOperation, context: GraphQLContext, compiled: CompiledOperation
+) -> ExecutionResult:
+    """What `execute` does, with the plan in place of the executor's walk of the document."""
+    assert known.plan.document is not None
+    executor = schema.execution_context_class.build(
+        schema._schema,
+        known.plan.document,
+        None,
+        context,
+        known.variables,
+        known.operation_name,
+        is_awaitable=_IS_AWAITABLE,
+        operation_extensions=known.extensions,
+    )
+    if isinstance(executor, list):  # the variables' errors
+        return ExecutionResult(None, executor)
+    # The operation the request names is the one compiled (known_operation found it by the same rules).
+    result = (
+        execute_operation(executor, compiled)
+        if executor.operation is compiled.operation
+        else cast(ExecutionResult | Awaitable[ExecutionResult], executor.execute_operation())
     )
     return await result if isawaitable(result) else result

@@ -231,6 +231,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         graphiql_html: str | None,
         allowed_origins: tuple[str, ...] = (),
         persisted_documents: PersistedDocuments | None = None,
+        compiled_execution: bool = True,
     ) -> None:
         super().__init__(
             schema,
@@ -251,6 +252,8 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         self.graphiql_html = graphiql_html or ""
         # Documents sent by their hash (switchboard/http/persisted.py).
         self.persisted = persisted_documents or PersistedDocuments()
+        # Known documents' operations run compiled (switchboard/http/compiler/); False: on graphql-core's executor.
+        self.compiled_execution = compiled_execution
 
     def encode_json(self, data: object) -> bytes:
         # Documented hook: orjson, which also refuses what JSON cannot hold.
@@ -326,7 +329,7 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         media_type = response_media_type(request.headers.get("accept", ""))
         context = await self.get_context(request, None)
         assert context is not None, "an admitted request has a principal"
-        result = await execution.run(self.schema, known, context)
+        result = await execution.run(self.schema, known, context, compiled=self.compiled_execution)
         response_data = await self.process_result(request, result)  # type: ignore[arg-type]
         content = self.encode_json(response_data)
         if len(content) > MAX_RESPONSE_BYTES:

@@ -271,6 +271,7 @@ async def count_queries(api: Api, caplog: pytest.LogCaptureFixture, query: str, 
     return len([r for r in caplog.records if r.name == "tortoise.db_client"])
 
 
+@pytest.mark.counts_statements
 async def test_numbers_with_agents_cost_a_constant_number_of_queries(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -285,6 +286,7 @@ async def test_numbers_with_agents_cost_a_constant_number_of_queries(
     assert small == large == 2
 
 
+@pytest.mark.counts_statements
 async def test_agents_with_numbers_cost_a_constant_number_of_queries(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:

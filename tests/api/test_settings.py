@@ -97,6 +97,11 @@ from switchboard.settings import Settings, SettingsError
             id="introspection",
         ),
         pytest.param(
+            {"SWITCHBOARD_COMPILED_EXECUTION": "off"},
+            "SWITCHBOARD_COMPILED_EXECUTION must be 'true' or 'false', got 'off'",
+            id="compiled-execution",
+        ),
+        pytest.param(
             {"SWITCHBOARD_CORS_ORIGINS": "https://app.example.com/"},
             "SWITCHBOARD_CORS_ORIGINS must list origins such as https://app.example.com (scheme and host, no path), "
             "comma-separated, or *; got 'https://app.example.com/'",
@@ -165,6 +170,7 @@ def test_defaults_and_accepted_values() -> None:
             "SWITCHBOARD_LOG_FORMAT": "text",
             "SWITCHBOARD_ENV": "production",
             "SWITCHBOARD_INTROSPECTION": "false",
+            "SWITCHBOARD_COMPILED_EXECUTION": "false",
             "SWITCHBOARD_CORS_ORIGINS": "https://app.example.com, http://localhost:5173",
             "SWITCHBOARD_RATE_LIMIT": "2.5",
             "SWITCHBOARD_RATE_LIMIT_BURST": "1570",
@@ -179,7 +185,7 @@ def test_defaults_and_accepted_values() -> None:
         7.5,
         "text",
     )
-    assert (settings.is_production, settings.introspection) == (True, False)
+    assert (settings.is_production, settings.introspection, settings.compiled_execution) == (True, False, False)
     assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")
     assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (2.5, 1570, 20)
     assert settings.unauthenticated_rate_limit == 5
@@ -189,6 +195,7 @@ def test_defaults_and_accepted_values() -> None:
 def test_the_defaults_of_the_limits() -> None:
     settings = Settings.from_env({})
     assert (settings.is_production, settings.introspection, settings.cors_origins) == (False, True, ())
+    assert settings.compiled_execution is True
     assert (settings.rate_limit, settings.rate_limit_burst, settings.max_query_cost) == (5000, 50000, 10000)
     assert (settings.unauthenticated_rate_limit, settings.trusted_proxies) == (60, ())
 

@@ -16,10 +16,12 @@ from tests.support.tooling import program
 FIGURES = {
     "baseline insert",
     "GraphQL create",
+    "GraphQL create, compiled off",
     "REST create",
     "generator ceiling (/healthz)",
     "page of 100: bare SELECT",
     "page of 100: GraphQL",
+    "page of 100: GraphQL, compiled off",
     "page of 100: REST list",
 }
 
@@ -53,6 +55,8 @@ def test_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path) -> None:
         "graphql_create_p99_vs_baseline",
         "first_page_p50_large_vs_small",
         "graphql_page_throughput_vs_select",
+        "graphql_page_compiled_off_throughput_vs_select",
+        "graphql_create_compiled_off_throughput_vs_baseline",
         "rest_page_throughput_vs_select",
     }
     # Each ratio against a baseline carries its lowest and highest over the rounds.

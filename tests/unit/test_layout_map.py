@@ -13,15 +13,17 @@ def layout_map() -> set[str]:
     text = (REPO / "README.md").read_text()
     block = text.split("## Layout", 1)[1].split("```", 2)[1]
     named: set[str] = set()
-    parent = ""
+    # The folders enclosing the line being read, each with its indent.
+    enclosing: list[tuple[int, str]] = []
     for line in block.splitlines():
         match = re.match(r"^( *)([\w.-]+)/", line)
         if match is None:
             continue
-        indent, name = match.groups()
-        path = f"{parent}/{name}" if indent else name
-        if not indent:
-            parent = name
+        indent, name = len(match[1]), match[2]
+        while enclosing and enclosing[-1][0] >= indent:
+            enclosing.pop()
+        path = "/".join([*(folder for _, folder in enclosing), name])
+        enclosing.append((indent, path.rsplit("/", 1)[-1]))
         named.add(path)
     return named
 
@@ -45,4 +47,5 @@ def test_every_folder_in_the_map_exists() -> None:
 
 def test_the_map_is_read_with_its_nesting() -> None:
     named = layout_map()
-    assert {"switchboard/http", "resolvers/phone_numbers", "models/migrations", "tests"} <= named
+    assert {"switchboard/http", "switchboard/http/compiler", "resolvers/phone_numbers", "tests"} <= named
+    assert "switchboard/compiler" not in named
