@@ -68,8 +68,11 @@ async def claim_due(limit: int, *, now: datetime, interval: timedelta, lease: ti
         executor = connection.executor_class(model=PhoneNumber, db=connection)
         claimed: list[PhoneNumber] = await executor.execute_select(_CLAIM, [now + interval, now + lease, now, limit])
         return claimed
-    # SQLite: one process, one monitor; nothing to skip.
+    # SQLite: one process, one monitor; nothing to skip. The transaction writes first (a write
+    # that matches no row), so it waits for another writer's lock as writes do; reading first
+    # would take a snapshot that writer's commit leaves stale, and the update would then fail.
     async with in_transaction() as transaction:
+        await PhoneNumberHealth.filter(phone_number_id__isnull=True).using_db(transaction).update(lease_until=None)
         due = (
             PhoneNumberHealth.filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))

@@ -6,11 +6,15 @@ The processes' side (two workers, one event per change) is tests/system/test_mon
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from models import PhoneNumberHealth
 from resolvers.monitoring import adopt_new_numbers, claim_due
+from switchboard.settings import Settings
 from tests.support.app import Api
 from tests.support.database import stored_rows
 from tests.support.helpers import create_number
@@ -55,3 +59,21 @@ async def test_a_leased_number_is_not_claimed_while_its_check_runs(app: Any, api
     assert await claim_due(10, now=at(2), interval=short, lease=LEASE) == []
     await PhoneNumberHealth.filter(phone_number_id=number["id"]).update(lease_until=None)
     assert [str(n.id) for n in await claim_due(10, now=at(2), interval=short, lease=LEASE)] == [number["id"]]
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+async def test_on_sqlite_a_claim_waits_for_another_writer_instead_of_failing(
+    app: Any, api: Api, settings: Settings
+) -> None:
+    """Another writer commits while the claim waits: a claim that read first would then fail as busy."""
+    number = await create_number(api, 1)
+    await adopt_new_numbers(10)
+    other = sqlite3.connect(settings.database_url.removeprefix("sqlite://"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE phone_number_health SET failures = failures")
+    asyncio.get_running_loop().call_later(0.5, other.commit)
+    try:
+        claimed = await claim_due(10, now=at(), interval=INTERVAL, lease=LEASE)
+    finally:
+        other.close()
+    assert [str(n.id) for n in claimed] == [number["id"]]
