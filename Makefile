@@ -98,10 +98,13 @@ DATABASES_NOTE = if [ -z "$$TEST_DATABASE_URL" ]; then \
 	else echo "TEST_DATABASE_URL is set: testing on SQLite and on PostgreSQL"; fi
 
 # Every tier: unit, api and system (real processes, Kamailio, the browser,
-# the clients, the audits, the benchmark's smoke run). What CI runs.
+# the clients, the audits, the benchmark's smoke run). What CI runs. Every
+# operation an in-process test runs compiled is answered by graphql-core's
+# executor too and the two answers compared (SWITCHBOARD_TEST_DIFFERENTIAL,
+# tests/support/differential.py; =0 turns it off).
 test: $(STAMP) test-deps
 	@$(DATABASES_NOTE)
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} SWITCHBOARD_TEST_DIFFERENTIAL=$${SWITCHBOARD_TEST_DIFFERENTIAL:-1} $(BIN)/python -m pytest
 
 # The unit and api tiers on SQLite: no server process, nothing from
 # test-deps, about two minutes on two quiet cores (docs/test-tiers.md).
