@@ -305,6 +305,10 @@ async def test_busy_monitors_stop_promptly_on_sigterm(
         while len([r for r in await stored_rows("phone_number_health") if r["checked_at"]]) < BUSY_NUMBERS // 10:
             assert time.monotonic() < deadline, "the monitors did not get through the numbers"
             await asyncio.sleep(0.5)
+        # The monitor process is past its start-up (a SIGTERM before would end it by the signal).
+        while "monitoring every" not in (tmp_path / "monitor.log").read_text():
+            assert time.monotonic() < deadline, "the monitor process did not start"
+            await asyncio.sleep(0.2)
         load = asyncio.get_running_loop().create_task(creates(server, api.key))
         await asyncio.sleep(3)
         started = time.monotonic()

@@ -151,12 +151,13 @@ async def test_creates_and_deletes_at_once_keep_the_counts_equal_to_the_rows(
         agents = [str(row["id"]) for row in await stored_rows("agents")]
         for n in range(limit):
             assert await create(nth_number(n), agents[n % MAX_AGENTS])
+        made = 0
         for round in range(ROUNDS):
             ids = [str(row["id"]) for row in await stored_rows("phone_numbers")]
             agents = [str(row["id"]) for row in await stored_rows("agents")]
             first = 100 * (round + 1)
 
-            await asyncio.gather(
+            outcomes = await asyncio.gather(
                 *(create(nth_number(first + n), agents[0] if n % 2 and agents else None) for n in range(limit)),
                 *(create_over_rest(nth_number(first + 50 + n)) for n in range(limit // 2)),
                 *(delete(id) for id in ids[::2]),
@@ -165,9 +166,12 @@ async def test_creates_and_deletes_at_once_keep_the_counts_equal_to_the_rows(
                 create_agent(f"Agent {round + MAX_AGENTS}"),
             )
 
+            made += sum(outcome is True for outcome in outcomes)
             counted, stored = await organization_counts()
             assert counted == stored
-            assert 0 < len(await stored_rows("phone_numbers")) <= limit
+            # How many creates find room depends on how the requests interleave; never more than the limit.
+            assert len(await stored_rows("phone_numbers")) <= limit
+        assert made > 0, "no create found room in any round: the race was never run"
 
 
 async def test_a_limit_lowered_below_the_count_refuses_creates_until_rows_are_deleted(
