@@ -43,11 +43,22 @@ from typing import Any
 
 import httpx
 
-from bench.run import LOAD_CORE, REPO, RESULTS, SERVER_CORE, Figure, Plan, database, free_port, pinned, wrk
+from bench.run import (
+    LOAD_CORE,
+    NOT_STOPPED,
+    REPO,
+    RESULTS,
+    SERVER_CORE,
+    Figure,
+    Plan,
+    database,
+    free_port,
+    pinned,
+    serving,
+    wrk,
+)
 
 NUMBERS = 1_000
-# Logs of servers that did not stop within 60 s of SIGTERM.
-NOT_STOPPED: list[str] = []
 INTERVAL_SECONDS = 10
 WORKERS = 2
 PASSWORD = "bench-registrar-password-4a1f"
@@ -71,41 +82,6 @@ class Shape:
         if smoke:
             return cls("smoke", seconds=2, rounds=1, connections=8, numbers=50, latency_checks=20)
         return cls("full", seconds=10, rounds=5, connections=16, numbers=NUMBERS, latency_checks=300)
-
-
-@contextmanager
-def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """bench.run's, except that a server that does not stop in time is killed and its log's end shown."""
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the server exited while starting:\n{log.read_text()[-3000:]}")
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}") from None
-                time.sleep(0.1)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            # Counted and kept for a look, rather than losing the run's figures.
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            kept = RESULTS / f"not-stopped-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{log.name}"
-            shutil.copyfile(log, kept)
-            NOT_STOPPED.append(str(kept))
-            print(f"the server did not stop within 60 s of SIGTERM; killed; its log: {kept}", file=sys.stderr)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -132,10 +133,22 @@ def pinned(core: str, *command: str) -> list[str]:
     return ["taskset", "-c", core, *command]
 
 
+# Logs of servers that did not stop within 60 s of SIGTERM, kept in RESULTS for a look.
+NOT_STOPPED: list[str] = []
+
+
 @contextmanager
 def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A server on `port`, once it answers; SIGTERM after, and one that does not stop in 60 s is killed.
+
+    Its own process group, so that killing it takes its workers too. A server
+    killed so is counted in NOT_STOPPED and its log kept, rather than losing
+    the run's figures.
+    """
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -151,7 +164,16 @@ def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> It
         yield process
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            kept = RESULTS / f"not-stopped-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{log.name}"
+            shutil.copyfile(log, kept)
+            NOT_STOPPED.append(str(kept))
+            print(f"the server did not stop within 60 s of SIGTERM; killed; its log: {kept}", file=sys.stderr)
 
 
 def wrk(

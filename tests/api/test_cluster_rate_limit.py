@@ -15,7 +15,6 @@ The tests that need real processes are in tests/system/test_cluster_rate_limit_p
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import socket
 import threading
@@ -29,7 +28,7 @@ from switchboard.http.rate_limit import redis_location
 from switchboard.rest.endpoint import ROW_COST
 from switchboard.settings import Settings, SettingsError
 from tests.support.app import Api, api_client, running_app
-from tests.support.redis_counters import Counters
+from tests.support.redis_counters import Counters, sliding_window_allows
 from tests.support.secret_sweep import SWEEP
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
@@ -49,33 +48,6 @@ GRAPHQL_PAGE = "{ phoneNumbers(first: 5) { edges { node { id } } } }"
 
 
 # --- the measurement -----------------------------------------------------------------------------------------
-
-
-def sliding_window_allows(sent: list[float], charges: tuple[int, ...], limit: int, window: float) -> int:
-    """How many requests limits' sliding window counter takes, as its Redis script runs it, of requests sent at
-    `sent` (seconds, ascending) each charged `charges` one after another: refused at one charge, it is not
-    charged the next, but keeps what it was charged before.
-
-    A window starts at the first charge after an idle spell; the next follows
-    it. A charge is taken while floor(previous window's count x its share of
-    the window still to run) + this window's count + the charge <= limit.
-    """
-    current_end = -math.inf  # when the current window ends
-    previous = current = 0
-    taken = 0
-    for t in sent:
-        for charge in charges:
-            if t >= current_end + window:  # both windows ran out: start afresh
-                previous, current, current_end = 0, 0, t + window
-            elif t >= current_end:  # the current window ended: it becomes the previous one
-                previous, current, current_end = current, 0, current_end + window
-            weighted = math.floor(previous * (current_end - t) / window) + current
-            if weighted + charge > limit:
-                break
-            current += charge
-        else:
-            taken += 1
-    return taken
 
 
 @pytest.mark.parametrize(
